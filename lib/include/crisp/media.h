@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Images and video through FFmpeg's libraries, colour conversion, the
+// degradation operators used for evaluation and training, and metrics.
+//
+// Thread safety: every function may be called from any thread on distinct
+// objects. None is real-time safe (they allocate and call FFmpeg).
+#ifndef CRISP_MEDIA_H
+#define CRISP_MEDIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crisp/error.h"
+
+/* An 8-bit sRGB image, packed R,G,B, rows `3 * w` bytes apart. */
+struct crisp_image {
+    int w, h;
+    uint8_t *rgb;
+};
+
+#define CRISP_IMAGE_MAX_DIM 32768
+
+/* FFmpeg's own log output: off (default) or at AV_LOG_WARNING when verbose.
+ * Call before starting threads. */
+CRISP_API void crisp_media_set_verbose(int verbose);
+
+/* Allocates a zeroed w x h image (1..CRISP_IMAGE_MAX_DIM). */
+CRISP_API int crisp_image_create(struct crisp_image **out, int w, int h);
+CRISP_API void crisp_image_destroy(struct crisp_image **img);
+CRISP_API int crisp_image_clone(struct crisp_image **out, const struct crisp_image *src);
+
+/* Decodes a PNG or JPEG (any format FFmpeg's image2 demuxer reads; the first
+ * frame of anything else). Greyscale, palette and 16-bit inputs are converted
+ * to RGB24. On failure *out stays NULL and err names the file and problem. */
+CRISP_API int crisp_image_read(struct crisp_image **out, const char *path, char *err,
+                               size_t errlen);
+/* Decodes an image held in memory (same rules). */
+CRISP_API int crisp_image_decode(struct crisp_image **out, const uint8_t *buf, size_t len,
+                                 char *err, size_t errlen);
+/* Encodes by extension: .png (lossless RGB24) or .jpg/.jpeg (4:2:0 at JPEG
+ * quality `quality` 1..100, 0 = 95). Written atomically. */
+CRISP_API int crisp_image_write(const struct crisp_image *img, const char *path, int quality,
+                                char *err, size_t errlen);
+
+/* ---- Colour (BT.601 studio range, as MATLAB's rgb2ycbcr) ---- */
+
+/* Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255, rounded to 8 bits: the
+ * super-resolution literature's evaluation channel. `y` has w*h bytes. */
+CRISP_API void crisp_image_luma_u8(const struct crisp_image *img, uint8_t *y);
+/* Unrounded Y, Cb, Cr planes (0..255 scale); any plane pointer may be NULL. */
+CRISP_API void crisp_image_to_ycbcr(const struct crisp_image *img, float *y, float *cb, float *cr);
+/* Inverse of crisp_image_to_ycbcr (exact in float), rounded and clamped. */
+CRISP_API void crisp_image_from_ycbcr(struct crisp_image *img, const float *y, const float *cb,
+                                      const float *cr);
+
+/* ---- Degradations ---- */
+
+enum crisp_scaler { CRISP_SCALE_BICUBIC = 0, CRISP_SCALE_BILINEAR = 1, CRISP_SCALE_AREA = 2 };
+
+/* Resizes to w x h with libswscale on planar RGB (no chroma subsampling). */
+CRISP_API int crisp_resize(struct crisp_image **out, const struct crisp_image *in, int w, int h,
+                           enum crisp_scaler scaler);
+/* Gaussian blur (separable, kernel radius ceil(3 sigma), mirrored borders). sigma 0 copies. */
+CRISP_API int crisp_blur(struct crisp_image **out, const struct crisp_image *in, float sigma);
+/* JPEG round trip through FFmpeg's mjpeg at libjpeg-style quality 1..100
+ * (mapped to a quantizer scale, see docs). */
+CRISP_API int crisp_jpeg_roundtrip(struct crisp_image **out, const struct crisp_image *in,
+                                   int quality);
+/* H.264 round trip: one intra frame through libx264 (preset veryfast, CRF
+ * `crf`, yuv420p, one thread: deterministic) and FFmpeg's decoder. Needs even
+ * width and height. */
+CRISP_API int crisp_h264_roundtrip(struct crisp_image **out, const struct crisp_image *in,
+                                   int crf);
+/* Adds Gaussian noise of standard deviation `sigma` (0..255 scale), seeded. */
+CRISP_API int crisp_add_noise(struct crisp_image **out, const struct crisp_image *in, float sigma,
+                              uint64_t seed);
+
+/* Named evaluation protocols: "x2", "vc", "blur" (see docs/evaluation.md).
+ * Inputs whose size does not suit the protocol get CRISP_EFORMAT and a message. */
+CRISP_API int crisp_degrade_protocol(struct crisp_image **out, const struct crisp_image *in,
+                                     const char *protocol, char *err, size_t errlen);
+/* Comma-separated list of protocol names, for usage messages. */
+CRISP_API const char *crisp_degrade_protocols(void);
+
+/* ---- Metrics ---- */
+
+/* PSNR and SSIM of the rounded BT.601 Y channels, `crop` pixels removed from
+ * every border first. SSIM matches scikit-image's structural_similarity with
+ * gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+ * data_range=255. PSNR of identical images is reported as 100 (dB). */
+CRISP_API int crisp_metrics_y(const struct crisp_image *ref, const struct crisp_image *test,
+                              int crop, double *psnr, double *ssim);
+/* The same on raw 8-bit planes of w x h. */
+CRISP_API int crisp_metrics_plane(const uint8_t *a, const uint8_t *b, int w, int h, int crop,
+                                  double *psnr, double *ssim);
+
+/* ---- Video ---- */
+
+struct crisp_video_reader;
+/* Opens any FFmpeg-readable video file or URL and decodes its best video stream. */
+CRISP_API int crisp_video_open(struct crisp_video_reader **out, const char *url, char *err,
+                               size_t errlen);
+/* Decodes the next frame into a new RGB image (*img, destroy it); returns 1
+ * on a frame, 0 at end of stream, negative on error. */
+CRISP_API int crisp_video_read(struct crisp_video_reader *r, struct crisp_image **img);
+CRISP_API void crisp_video_info(const struct crisp_video_reader *r, int *w, int *h, double *fps);
+CRISP_API void crisp_video_close(struct crisp_video_reader **r);
+
+#endif

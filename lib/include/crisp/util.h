@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Small helpers shared by all crisp code: checksums, aligned memory, seeded RNG.
+// All functions are thread-safe and real-time safe unless they allocate.
+#ifndef CRISP_UTIL_H
+#define CRISP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crisp/error.h"
+
+/* CRC-32 (IEEE 802.3, as zlib) of `len` bytes, continuing from `crc` (0 to start). */
+CRISP_API uint32_t crisp_crc32(uint32_t crc, const void *buf, size_t len);
+
+/* 64-byte aligned allocation, zero-filled; NULL on failure or overflow.
+ * Free with crisp_afree (accepts NULL). Not real-time safe. */
+CRISP_API void *crisp_aalloc(size_t size);
+CRISP_API void crisp_afree(void *p);
+
+/* Reads a whole file into a malloc'd buffer (free()). Returns -errno or
+ * CRISP_EBADFILE for files over 1 GiB. */
+CRISP_API int crisp_file_read(const char *path, uint8_t **buf, size_t *len);
+/* Writes a buffer to `path` atomically (temporary file + rename). */
+CRISP_API int crisp_file_write(const char *path, const void *buf, size_t len);
+
+/* Seeded deterministic generator (SplitMix64); state is one uint64_t. */
+struct crisp_rng {
+    uint64_t s;
+};
+CRISP_API void crisp_rng_seed(struct crisp_rng *r, uint64_t seed);
+CRISP_API uint64_t crisp_rng_u64(struct crisp_rng *r);
+/* Uniform in [0, 1). */
+CRISP_API double crisp_rng_uniform(struct crisp_rng *r);
+/* Standard normal (Box-Muller). */
+CRISP_API double crisp_rng_normal(struct crisp_rng *r);
+
+#endif

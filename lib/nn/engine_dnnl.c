@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// oneDNN inference engine. A net is an array of steps built once and run in a
+// loop (the oneDNN C examples' pattern):
+//   1. walk the layers, fusing BN (folded into weights), activations, clamps,
+//      PReLU and residual adds into the preceding convolution as post-ops;
+//   2. every tensor that must exist in memory becomes a "value" with the
+//      memory descriptor oneDNN chose and a lifetime [def, last use];
+//   3. values are packed into a few buffers by lifetime (greedy best fit);
+//   4. memories and argument arrays are created once; run() only executes.
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "crisp/engine.h"
+#include "crisp/log.h"
+#include "crisp/util.h"
+#include "internal.h"
+
+#define MAX_ARGS 12
+
+enum step_kind { STEP_DNNL, STEP_S2D, STEP_D2S };
+
+struct value {
+    dnnl_memory_desc_t md;
+    size_t bytes;
+    int def, last; /* step that writes it (-1: input), last step reading it */
+    int buf;
+    size_t buf_off;
+    dnnl_memory_t mem;
+};
+
+struct step {
+    enum step_kind kind;
+    dnnl_primitive_t prim;
+    int nargs;
+    int arg_kind[MAX_ARGS];
+    int arg_val[MAX_ARGS];          /* value index, or -1 for arg_mem */
+    dnnl_memory_t arg_mem[MAX_ARGS]; /* persistent (weights, bias, slopes) */
+    dnnl_exec_arg_t args[MAX_ARGS];
+    /* custom steps */
+    int src, dst, factor, c, h, w;
+};
+
+struct crisp_engine {
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+    int width, height, pw, ph, border, color;
+    struct value *vals;
+    int n_vals, cap_vals;
+    struct step *steps;
+    int n_steps, cap_steps;
+    dnnl_memory_t *owned;   /* persistent memories */
+    void **owned_data;
+    int n_owned, cap_owned;
+    void **bufs;
+    size_t *buf_size;
+    int n_bufs;
+    size_t act_bytes;
+    int in_val, out_val;
+    char *err;
+    size_t errlen;
+};
+
+#define DNNL_TRY(call, ...)                                                                        \
+    do {                                                                                           \
+        dnnl_status_t st_ = (call);                                                                \
+        if (st_ != dnnl_success) {                                                                 \
+            crisp_seterr(e->err, e->errlen, __VA_ARGS__);                                          \
+            crisp_log(CRISP_LOG_ERROR, "oneDNN status %d at %s:%d", (int)st_, __FILE__, __LINE__); \
+            return CRISP_EDNNL;                                                                    \
+        }                                                                                          \
+    } while (0)
+
+static int grow(void **arr, int *cap, int need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    int nc = *cap ? *cap * 2 : 16;
+    while (nc < need)
+        nc *= 2;
+    void *p = realloc(*arr, (size_t)nc * elem);
+    if (!p)
+        return -ENOMEM;
+    memset((char *)p + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+static int add_value(struct crisp_engine *e, const dnnl_memory_desc_t *md, int def)
+{
+    if (grow((void **)&e->vals, &e->cap_vals, e->n_vals + 1, sizeof(*e->vals)) < 0)
+        return -ENOMEM;
+    struct value *v = &e->vals[e->n_vals];
+    v->md = *md;
+    v->bytes = dnnl_memory_desc_get_size(md);
+    v->def = def;
+    v->last = def;
+    v->buf = -1;
+    return e->n_vals++;
+}
+
+static struct step *new_step(struct crisp_engine *e)
+{
+    if (grow((void **)&e->steps, &e->cap_steps, e->n_steps + 1, sizeof(*e->steps)) < 0)
+        return NULL;
+    struct step *s = &e->steps[e->n_steps++];
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+static void step_arg_val(struct crisp_engine *e, struct step *s, int kind, int val)
+{
+    s->arg_kind[s->nargs] = kind;
+    s->arg_val[s->nargs] = val;
+    s->nargs++;
+    int idx = (int)(s - e->steps);
+    if (e->vals[val].last < idx)
+        e->vals[val].last = idx;
+}
+
+static void step_arg_mem(struct step *s, int kind, dnnl_memory_t mem)
+{
+    s->arg_kind[s->nargs] = kind;
+    s->arg_val[s->nargs] = -1;
+    s->arg_mem[s->nargs] = mem;
+    s->nargs++;
+}
+
+/* Creates a persistent memory holding `data` (plain, `src_md`) converted to `md`. */
+static int persistent(struct crisp_engine *e, const dnnl_memory_desc_t *md,
+                      const dnnl_memory_desc_t *src_md, const float *data, dnnl_memory_t *out)
+{
+    if (grow((void **)&e->owned, &e->cap_owned, e->n_owned + 1, sizeof(*e->owned)) < 0)
+        return -ENOMEM;
+    e->owned_data = realloc(e->owned_data, sizeof(void *) * (size_t)e->cap_owned);
+    if (!e->owned_data)
+        return -ENOMEM;
+    size_t bytes = dnnl_memory_desc_get_size(md);
+    void *buf = crisp_aalloc(bytes);
+    if (!buf)
+        return -ENOMEM;
+    e->owned_data[e->n_owned] = buf;
+    e->owned[e->n_owned] = NULL;
+    e->n_owned++;
+    DNNL_TRY(dnnl_memory_create(&e->owned[e->n_owned - 1], md, e->eng, buf),
+             "cannot create weights memory");
+    *out = e->owned[e->n_owned - 1];
+    if (dnnl_memory_desc_equal(md, src_md)) {
+        memcpy(buf, data, bytes);
+        return 0;
+    }
+    dnnl_memory_t src = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t r = NULL;
+    int ret = 0;
+    if (dnnl_memory_create(&src, src_md, e->eng, (void *)data) != dnnl_success ||
+        dnnl_reorder_primitive_desc_create(&pd, src_md, e->eng, md, e->eng, NULL) !=
+            dnnl_success ||
+        dnnl_primitive_create(&r, pd) != dnnl_success) {
+        ret = CRISP_EDNNL;
+    } else {
+        dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, *out}};
+        if (dnnl_primitive_execute(r, e->stream, 2, a) != dnnl_success ||
+            dnnl_stream_wait(e->stream) != dnnl_success)
+            ret = CRISP_EDNNL;
+    }
+    if (ret)
+        crisp_seterr(e->err, e->errlen, "cannot reorder weights");
+    dnnl_primitive_destroy(r);
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_memory_destroy(src);
+    return ret;
+}
+
+/* Adds a step made from primitive descriptor `pd` (destroyed here). */
+static int add_prim(struct crisp_engine *e, dnnl_primitive_desc_t pd, struct step **out)
+{
+    struct step *s = new_step(e);
+    if (!s) {
+        dnnl_primitive_desc_destroy(pd);
+        return -ENOMEM;
+    }
+    s->kind = STEP_DNNL;
+    dnnl_status_t st = dnnl_primitive_create(&s->prim, pd);
+    dnnl_primitive_desc_destroy(pd);
+    if (st != dnnl_success) {
+        crisp_seterr(e->err, e->errlen, "cannot create primitive (status %d)", (int)st);
+        return CRISP_EDNNL;
+    }
+    *out = s;
+    return 0;
+}
+
+/* Returns a value holding `val` in layout `md`, adding a reorder if needed. */
+static int ensure_md(struct crisp_engine *e, int val, const dnnl_memory_desc_t *md)
+{
+    if (dnnl_memory_desc_equal(&e->vals[val].md, md))
+        return val;
+    dnnl_primitive_desc_t pd;
+    DNNL_TRY(dnnl_reorder_primitive_desc_create(&pd, &e->vals[val].md, e->eng, md, e->eng, NULL),
+             "cannot create reorder");
+    struct step *s;
+    int ret = add_prim(e, pd, &s);
+    if (ret < 0)
+        return ret;
+    int nv = add_value(e, md, e->n_steps - 1);
+    if (nv < 0)
+        return nv;
+    step_arg_val(e, s, DNNL_ARG_FROM, val);
+    step_arg_val(e, s, DNNL_ARG_TO, nv);
+    return nv;
+}
+
+static void plain_md(dnnl_memory_desc_t *md, int c, int h, int w)
+{
+    dnnl_dims_t d = {1, c, h, w};
+    dnnl_memory_desc_init_by_tag(md, 4, d, dnnl_f32, dnnl_nchw);
+}
+
+static int ensure_plain(struct crisp_engine *e, int val)
+{
+    dnnl_memory_desc_t md;
+    const dnnl_memory_desc_t *v = &e->vals[val].md;
+    plain_md(&md, (int)v->dims[1], (int)v->dims[2], (int)v->dims[3]);
+    return ensure_md(e, val, &md);
+}
+
+/* Layer i's output is read by a later ADD/CONCAT (or by the model residual). */
+static int is_skip_source(const struct crisp_model *m, int i)
+{
+    for (int j = i + 1; j < m->n_layers; j++)
+        if ((m->layers[j].type == CRISP_LAYER_ADD || m->layers[j].type == CRISP_LAYER_CONCAT) &&
+            m->layers[j].skip == i)
+            return 1;
+    return 0;
+}
+
+/* Builds a convolution with layers first+1..last fused as post-ops.
+ * `value_of` maps model value ids (-1 input, i layer) to engine values. */
+static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int first, int last,
+                      int fuse_residual, const int *value_of, int *shapes, int *out_val)
+{
+    const struct crisp_layer *cl = &m->layers[first];
+    int src_val = value_of[first]; /* value of the previous layer (index shift by one) */
+    const struct value *sv = &e->vals[src_val];
+    int cin = cl->cin, h = (int)sv->md.dims[2], w = (int)sv->md.dims[3];
+    int k = cl->k, p = (k - 1) / 2, s = cl->stride;
+    int oh = shapes[3 * first + 1], ow = shapes[3 * first + 2];
+    size_t wn = (size_t)cl->cout * cin * k * k;
+
+    /* fold BN into a private copy of the weights */
+    float *wt = malloc(sizeof(float) * wn), *bias = malloc(sizeof(float) * (size_t)cl->cout);
+    if (!wt || !bias) {
+        free(wt);
+        free(bias);
+        return -ENOMEM;
+    }
+    memcpy(wt, cl->t[CRISP_ROLE_WEIGHT], sizeof(float) * wn);
+    memcpy(bias, cl->t[CRISP_ROLE_BIAS], sizeof(float) * (size_t)cl->cout);
+    int post_first = first + 1;
+    if (post_first <= last && m->layers[post_first].type == CRISP_LAYER_BN) {
+        const struct crisp_layer *bn = &m->layers[post_first];
+        for (int o = 0; o < cl->cout; o++) {
+            double sc = bn->t[CRISP_ROLE_GAMMA][o] / sqrt((double)bn->t[CRISP_ROLE_VAR][o] + bn->eps);
+            for (size_t j = 0; j < wn / (size_t)cl->cout; j++)
+                wt[(size_t)o * (wn / (size_t)cl->cout) + j] *= (float)sc;
+            bias[o] = (float)((bias[o] - bn->t[CRISP_ROLE_MEAN][o]) * sc + bn->t[CRISP_ROLE_BETA][o]);
+        }
+        post_first++;
+    }
+
+    dnnl_post_ops_t po = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    int ret = 0;
+    int bin_vals[MAX_ARGS], n_bin = 0, bin_idx[MAX_ARGS];
+    dnnl_memory_t prelu_mem[MAX_ARGS];
+    int prelu_idx[MAX_ARGS], n_prelu = 0;
+    int po_index = 0;
+    if (dnnl_post_ops_create(&po) != dnnl_success || dnnl_primitive_attr_create(&attr) != dnnl_success) {
+        ret = CRISP_EDNNL;
+        goto done;
+    }
+    for (int j = post_first; j <= last + fuse_residual; j++) {
+        const struct crisp_layer *l = j <= last ? &m->layers[j] : NULL;
+        dnnl_status_t st = dnnl_success;
+        if (n_bin + n_prelu >= MAX_ARGS - 4) {
+            ret = CRISP_EMODEL;
+            crisp_seterr(e->err, e->errlen, "layer %d: too many fused post-ops", j);
+            goto done;
+        }
+        if (!l || l->type == CRISP_LAYER_ADD) {
+            int sval = l ? value_of[l->skip + 1] : value_of[0];
+            st = dnnl_post_ops_append_binary(po, dnnl_binary_add, &e->vals[sval].md);
+            bin_vals[n_bin] = sval;
+            bin_idx[n_bin++] = po_index;
+        } else if (l->type == CRISP_LAYER_RELU) {
+            st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        } else if (l->type == CRISP_LAYER_LRELU) {
+            st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, l->alpha, 0.0f);
+        } else if (l->type == CRISP_LAYER_CLAMP) {
+            st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip, l->lo, l->hi);
+        } else if (l->type == CRISP_LAYER_PRELU) {
+            st = dnnl_post_ops_append_prelu(po, 1 << 1);
+            if (st == dnnl_success) {
+                dnnl_memory_desc_t md;
+                dnnl_dims_t d = {l->channels};
+                dnnl_memory_desc_init_by_tag(&md, 1, d, dnnl_f32, dnnl_a);
+                if ((ret = persistent(e, &md, &md, l->t[CRISP_ROLE_SLOPE], &prelu_mem[n_prelu])) < 0)
+                    goto done;
+                prelu_idx[n_prelu++] = po_index;
+            }
+        } else {
+            ret = CRISP_EMODEL;
+            crisp_seterr(e->err, e->errlen, "layer %d: cannot fuse %s", j,
+                         crisp_layer_type_name(l->type));
+            goto done;
+        }
+        if (st != dnnl_success) {
+            ret = CRISP_EDNNL;
+            crisp_seterr(e->err, e->errlen, "layer %d: cannot append post-op (status %d)", j,
+                         (int)st);
+            goto done;
+        }
+        po_index++;
+    }
+    if (dnnl_primitive_attr_set_post_ops(attr, po) != dnnl_success) {
+        ret = CRISP_EDNNL;
+        goto done;
+    }
+    dnnl_memory_desc_t src_md, w_md, b_md, dst_md;
+    dnnl_dims_t sd = {1, cin, h, w}, wd = {cl->cout, cin, k, k}, bd = {cl->cout},
+                dd = {1, cl->cout, oh, ow};
+    dnnl_dims_t strides = {s, s}, pad = {p, p};
+    dnnl_memory_desc_init_by_tag(&src_md, 4, sd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&w_md, 4, wd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a);
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_convolution_desc_t cd;
+    dnnl_primitive_desc_t pd = NULL;
+    if (dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                           &src_md, &w_md, &b_md, &dst_md, strides, pad,
+                                           pad) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd, &cd, attr, e->eng, NULL) != dnnl_success) {
+        ret = CRISP_EDNNL;
+        crisp_seterr(e->err, e->errlen, "layer %d (conv %dx%d, %d->%d): oneDNN has no implementation",
+                     first, k, k, cin, cl->cout);
+        goto done;
+    }
+    dnnl_memory_desc_t want_src = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    dnnl_memory_desc_t want_w = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    dnnl_memory_desc_t plain_w;
+    dnnl_memory_desc_init_by_tag(&plain_w, 4, wd, dnnl_f32, dnnl_oihw);
+    dnnl_memory_t wmem, bmem;
+    if ((ret = persistent(e, &want_w, &plain_w, wt, &wmem)) < 0 ||
+        (ret = persistent(e, &b_md, &b_md, bias, &bmem)) < 0) {
+        dnnl_primitive_desc_destroy(pd);
+        goto done;
+    }
+    int in_val = ensure_md(e, src_val, &want_src);
+    if (in_val < 0) {
+        ret = in_val;
+        dnnl_primitive_desc_destroy(pd);
+        goto done;
+    }
+    struct step *st;
+    if ((ret = add_prim(e, pd, &st)) < 0)
+        goto done;
+    int ov = add_value(e, &got_dst, e->n_steps - 1);
+    if (ov < 0) {
+        ret = ov;
+        goto done;
+    }
+    step_arg_val(e, st, DNNL_ARG_SRC, in_val);
+    step_arg_mem(st, DNNL_ARG_WEIGHTS, wmem);
+    step_arg_mem(st, DNNL_ARG_BIAS, bmem);
+    step_arg_val(e, st, DNNL_ARG_DST, ov);
+    for (int b = 0; b < n_bin; b++)
+        step_arg_val(e, st, DNNL_ARG_ATTR_MULTIPLE_POST_OP(bin_idx[b]) | DNNL_ARG_SRC_1,
+                     bin_vals[b]);
+    for (int q = 0; q < n_prelu; q++)
+        step_arg_mem(st, DNNL_ARG_ATTR_MULTIPLE_POST_OP(prelu_idx[q]) | DNNL_ARG_WEIGHTS,
+                     prelu_mem[q]);
+    *out_val = ov;
+done:
+    dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
+    free(wt);
+    free(bias);
+    return ret;
+}
+
+/* A layer that runs on its own (not fused). Returns the output value. */
+static int build_single(struct crisp_engine *e, const struct crisp_layer *l, int li,
+                        int src_val, int skip_val, const int *shapes, int *out_val)
+{
+    dnnl_primitive_desc_t pd = NULL;
+    struct step *s;
+    int ret;
+    const dnnl_memory_desc_t *smd = &e->vals[src_val].md;
+    switch (l->type) {
+    case CRISP_LAYER_RELU:
+    case CRISP_LAYER_LRELU:
+    case CRISP_LAYER_CLAMP: {
+        dnnl_eltwise_desc_t d;
+        dnnl_alg_kind_t alg = l->type == CRISP_LAYER_CLAMP ? dnnl_eltwise_clip : dnnl_eltwise_relu;
+        float a = l->type == CRISP_LAYER_LRELU ? l->alpha : l->type == CRISP_LAYER_CLAMP ? l->lo : 0;
+        float b = l->type == CRISP_LAYER_CLAMP ? l->hi : 0;
+        DNNL_TRY(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, alg, smd, a, b),
+                 "layer %d (%s): eltwise", li, crisp_layer_type_name(l->type));
+        DNNL_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, e->eng, NULL), "layer %d: eltwise pd", li);
+        if ((ret = add_prim(e, pd, &s)) < 0)
+            return ret;
+        int ov = add_value(e, smd, e->n_steps - 1);
+        if (ov < 0)
+            return ov;
+        step_arg_val(e, s, DNNL_ARG_SRC, src_val);
+        step_arg_val(e, s, DNNL_ARG_DST, ov);
+        *out_val = ov;
+        return 0;
+    }
+    case CRISP_LAYER_PRELU: {
+        dnnl_memory_desc_t wmd;
+        dnnl_dims_t d = {1, l->channels, 1, 1};
+        dnnl_memory_desc_init_by_tag(&wmd, 4, d, dnnl_f32, dnnl_nchw);
+        dnnl_prelu_desc_t pdsc;
+        DNNL_TRY(dnnl_prelu_forward_desc_init(&pdsc, dnnl_forward_inference, smd, &wmd),
+                 "layer %d (prelu)", li);
+        DNNL_TRY(dnnl_primitive_desc_create(&pd, &pdsc, NULL, e->eng, NULL), "layer %d: prelu pd", li);
+        dnnl_memory_desc_t want_w = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        dnnl_memory_t wmem;
+        if ((ret = persistent(e, &want_w, &wmd, l->t[CRISP_ROLE_SLOPE], &wmem)) < 0) {
+            dnnl_primitive_desc_destroy(pd);
+            return ret;
+        }
+        if ((ret = add_prim(e, pd, &s)) < 0)
+            return ret;
+        int ov = add_value(e, smd, e->n_steps - 1);
+        if (ov < 0)
+            return ov;
+        step_arg_val(e, s, DNNL_ARG_SRC, src_val);
+        step_arg_mem(s, DNNL_ARG_WEIGHTS, wmem);
+        step_arg_val(e, s, DNNL_ARG_DST, ov);
+        *out_val = ov;
+        return 0;
+    }
+    case CRISP_LAYER_ADD: {
+        dnnl_binary_desc_t d;
+        DNNL_TRY(dnnl_binary_desc_init(&d, dnnl_binary_add, smd, &e->vals[skip_val].md, smd),
+                 "layer %d (add)", li);
+        DNNL_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, e->eng, NULL), "layer %d: add pd", li);
+        if ((ret = add_prim(e, pd, &s)) < 0)
+            return ret;
+        int ov = add_value(e, smd, e->n_steps - 1);
+        if (ov < 0)
+            return ov;
+        step_arg_val(e, s, DNNL_ARG_SRC_0, src_val);
+        step_arg_val(e, s, DNNL_ARG_SRC_1, skip_val);
+        step_arg_val(e, s, DNNL_ARG_DST, ov);
+        *out_val = ov;
+        return 0;
+    }
+    case CRISP_LAYER_CONCAT: {
+        dnnl_memory_desc_t srcs[2] = {*smd, e->vals[skip_val].md};
+        DNNL_TRY(dnnl_concat_primitive_desc_create(&pd, NULL, 2, 1, srcs, NULL, e->eng),
+                 "layer %d (concat)", li);
+        dnnl_memory_desc_t dmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+        if ((ret = add_prim(e, pd, &s)) < 0)
+            return ret;
+        int ov = add_value(e, &dmd, e->n_steps - 1);
+        if (ov < 0)
+            return ov;
+        step_arg_val(e, s, DNNL_ARG_MULTIPLE_SRC, src_val);
+        step_arg_val(e, s, DNNL_ARG_MULTIPLE_SRC + 1, skip_val);
+        step_arg_val(e, s, DNNL_ARG_DST, ov);
+        *out_val = ov;
+        return 0;
+    }
+    case CRISP_LAYER_S2D:
+    case CRISP_LAYER_D2S: {
+        /* pixel (un)shuffle is a pure permutation: run it in C on plain layouts */
+        int pv = ensure_plain(e, src_val);
+        if (pv < 0)
+            return pv;
+        s = new_step(e);
+        if (!s)
+            return -ENOMEM;
+        s->kind = l->type == CRISP_LAYER_S2D ? STEP_S2D : STEP_D2S;
+        s->factor = l->factor;
+        s->c = (int)e->vals[pv].md.dims[1];
+        s->h = (int)e->vals[pv].md.dims[2];
+        s->w = (int)e->vals[pv].md.dims[3];
+        dnnl_memory_desc_t omd;
+        plain_md(&omd, shapes[3 * li], shapes[3 * li + 1], shapes[3 * li + 2]);
+        int ov = add_value(e, &omd, e->n_steps - 1);
+        if (ov < 0)
+            return ov;
+        s->src = pv;
+        s->dst = ov;
+        step_arg_val(e, s, DNNL_ARG_SRC, pv);
+        step_arg_val(e, s, DNNL_ARG_DST, ov);
+        *out_val = ov;
+        return 0;
+    }
+    default:
+        crisp_seterr(e->err, e->errlen, "layer %d: %s cannot run on its own", li,
+                     crisp_layer_type_name(l->type));
+        return CRISP_EMODEL;
+    }
+}
+
+/* Packs values into buffers by lifetime: a value takes the smallest free
+ * buffer that fits (or grows the largest free one); buffers are freed after
+ * the value's last reading step, so no step reads and writes one buffer. */
+static int plan_memory(struct crisp_engine *e)
+{
+    int *busy_until = calloc((size_t)e->n_vals + 1, sizeof(int));
+    size_t *sizes = calloc((size_t)e->n_vals + 1, sizeof(size_t));
+    if (!busy_until || !sizes) {
+        free(busy_until);
+        free(sizes);
+        return -ENOMEM;
+    }
+    int nb = 0;
+    for (int v = 0; v < e->n_vals; v++) { /* values are created in step order */
+        struct value *val = &e->vals[v];
+        int best = -1, largest = -1;
+        for (int b = 0; b < nb; b++) {
+            if (busy_until[b] >= val->def)
+                continue; /* still read at or after this value is written */
+            if (sizes[b] >= val->bytes && (best < 0 || sizes[b] < sizes[best]))
+                best = b;
+            if (largest < 0 || sizes[b] > sizes[largest])
+                largest = b;
+        }
+        if (best < 0)
+            best = largest;
+        if (best < 0)
+            best = nb++;
+        if (sizes[best] < val->bytes)
+            sizes[best] = val->bytes;
+        /* the input value is written before step 0 (def = -1) and must live
+         * until its last reader; everything else from its def step */
+        busy_until[best] = val->last;
+        val->buf = best;
+    }
+    e->bufs = calloc((size_t)nb, sizeof(void *));
+    e->buf_size = calloc((size_t)nb, sizeof(size_t));
+    int ret = 0;
+    if (!e->bufs || !e->buf_size) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    e->n_bufs = nb;
+    for (int b = 0; b < nb; b++) {
+        e->buf_size[b] = sizes[b];
+        e->act_bytes += sizes[b];
+        if (!(e->bufs[b] = crisp_aalloc(sizes[b]))) {
+            ret = -ENOMEM;
+            goto out;
+        }
+    }
+out:
+    free(busy_until);
+    free(sizes);
+    return ret;
+}
+
+int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
+                        const struct crisp_engine_params *p, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!p || p->width < 1 || p->height < 1 || p->width > 16384 || p->height > 16384) {
+        crisp_seterr(err, errlen, "frame size %dx%d (must be 1..16384)", p ? p->width : 0,
+                     p ? p->height : 0);
+        return CRISP_EFORMAT;
+    }
+    if (p->precision != CRISP_PRECISION_F32) {
+        crisp_seterr(err, errlen, "precision %d is not supported by this build", (int)p->precision);
+        return CRISP_EUSAGE;
+    }
+    struct crisp_engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    char dummy[8];
+    e->err = err ? err : dummy;
+    e->errlen = err ? errlen : sizeof(dummy);
+    int ret;
+    int *shapes = NULL, *value_of = NULL;
+    e->width = p->width;
+    e->height = p->height;
+    e->border = m->border;
+    e->color = (int)m->color;
+    crisp_model_padded_size(m, p->width, p->height, &e->pw, &e->ph);
+    if ((double)e->pw * e->ph * 64 > 4e9) {
+        crisp_seterr(err, errlen, "frame size %dx%d is too large", p->width, p->height);
+        ret = CRISP_EFORMAT;
+        goto fail;
+    }
+    if (p->threads > 0)
+        omp_set_num_threads(p->threads);
+    if (dnnl_engine_create(&e->eng, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&e->stream, e->eng, dnnl_stream_default_flags) != dnnl_success) {
+        crisp_seterr(err, errlen, "cannot create the oneDNN CPU engine");
+        ret = CRISP_EDNNL;
+        goto fail;
+    }
+    const int n = m->n_layers;
+    shapes = malloc(sizeof(int) * 3 * (size_t)n);
+    value_of = malloc(sizeof(int) * ((size_t)n + 1)); /* [0] input, [i+1] layer i */
+    if (!shapes || !value_of) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    if ((ret = crisp_model_shapes(m, e->pw, e->ph, shapes, err, errlen)) < 0)
+        goto fail;
+    for (int i = 0; i <= n; i++)
+        value_of[i] = -1;
+    dnnl_memory_desc_t in_md;
+    plain_md(&in_md, e->color, e->ph, e->pw);
+    if ((e->in_val = add_value(e, &in_md, -1)) < 0) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    value_of[0] = e->in_val;
+    int residual_done = 0;
+    for (int i = 0; i < n;) {
+        const struct crisp_layer *l = &m->layers[i];
+        int ov;
+        if (l->type == CRISP_LAYER_CONV) {
+            int last = i;
+            while (last + 1 < n && crisp_layer_row(m->layers[last + 1].type)->fusable &&
+                   !is_skip_source(m, last))
+                last++;
+            int fuse_res = last == n - 1 && m->output == CRISP_OUTPUT_RESIDUAL;
+            if ((ret = build_conv(e, m, i, last, fuse_res, value_of, shapes, &ov)) < 0)
+                goto fail;
+            residual_done |= fuse_res;
+            for (int j = i; j <= last; j++)
+                value_of[j + 1] = ov;
+            i = last + 1;
+        } else {
+            int skip_val = -1;
+            if (l->type == CRISP_LAYER_ADD || l->type == CRISP_LAYER_CONCAT)
+                skip_val = value_of[l->skip + 1];
+            if ((ret = build_single(e, l, i, value_of[i], skip_val, shapes, &ov)) < 0)
+                goto fail;
+            value_of[i + 1] = ov;
+            i++;
+        }
+    }
+    int res_val = value_of[n];
+    if (m->output == CRISP_OUTPUT_RESIDUAL && !residual_done) {
+        struct crisp_layer add = {.type = CRISP_LAYER_ADD, .skip = -1};
+        if ((ret = build_single(e, &add, n, res_val, e->in_val, shapes, &res_val)) < 0)
+            goto fail;
+    }
+    if ((e->out_val = ensure_plain(e, res_val)) < 0) {
+        ret = e->out_val;
+        goto fail;
+    }
+    /* the output must outlive the last step: nothing may reuse its buffer */
+    e->vals[e->out_val].last = e->n_steps;
+    if ((ret = plan_memory(e)) < 0)
+        goto fail;
+    for (int v = 0; v < e->n_vals; v++) {
+        struct value *val = &e->vals[v];
+        if (dnnl_memory_create(&val->mem, &val->md, e->eng, e->bufs[val->buf]) != dnnl_success) {
+            crisp_seterr(err, errlen, "cannot create activation memory");
+            ret = CRISP_EDNNL;
+            goto fail;
+        }
+    }
+    for (int s = 0; s < e->n_steps; s++) {
+        struct step *st = &e->steps[s];
+        for (int a = 0; a < st->nargs; a++) {
+            st->args[a].arg = st->arg_kind[a];
+            st->args[a].memory = st->arg_val[a] >= 0 ? e->vals[st->arg_val[a]].mem : st->arg_mem[a];
+        }
+    }
+    free(shapes);
+    free(value_of);
+    e->err = NULL;
+    e->errlen = 0;
+    *out = e;
+    return 0;
+fail:
+    free(shapes);
+    free(value_of);
+    crisp_engine_destroy(&e);
+    return ret;
+}
+
+int crisp_engine_run(struct crisp_engine *e, const float *in, float *out)
+{
+    float *ib = e->bufs[e->vals[e->in_val].buf];
+    crisp_pad_edge(in, e->color, e->height, e->width, ib, e->ph, e->pw, e->border);
+    for (int s = 0; s < e->n_steps; s++) {
+        struct step *st = &e->steps[s];
+        if (st->kind == STEP_DNNL) {
+            if (dnnl_primitive_execute(st->prim, e->stream, st->nargs, st->args) != dnnl_success)
+                return CRISP_EDNNL;
+            continue;
+        }
+        struct crisp_layer l = {.factor = st->factor};
+        float *src = e->bufs[e->vals[st->src].buf], *dst = e->bufs[e->vals[st->dst].buf];
+        struct crisp_tensor ti = {st->c, st->h, st->w, src}, to;
+        if (st->kind == STEP_S2D) {
+            to = (struct crisp_tensor){st->c * st->factor * st->factor, st->h / st->factor,
+                                       st->w / st->factor, dst};
+            crisp_ref_s2d(&l, &ti, NULL, &to);
+        } else {
+            to = (struct crisp_tensor){st->c / (st->factor * st->factor), st->h * st->factor,
+                                       st->w * st->factor, dst};
+            crisp_ref_d2s(&l, &ti, NULL, &to);
+        }
+    }
+    if (dnnl_stream_wait(e->stream) != dnnl_success)
+        return CRISP_EDNNL;
+    crisp_crop(e->bufs[e->vals[e->out_val].buf], e->color, e->ph, e->pw, e->border, out, e->height,
+               e->width);
+    return 0;
+}
+
+size_t crisp_engine_activation_bytes(const struct crisp_engine *e) { return e->act_bytes; }
+int crisp_engine_steps(const struct crisp_engine *e) { return e->n_steps; }
+
+void crisp_engine_destroy(struct crisp_engine **pe)
+{
+    if (!pe || !*pe)
+        return;
+    struct crisp_engine *e = *pe;
+    for (int s = 0; s < e->n_steps; s++)
+        dnnl_primitive_destroy(e->steps[s].prim);
+    for (int v = 0; v < e->n_vals; v++)
+        dnnl_memory_destroy(e->vals[v].mem);
+    for (int i = 0; i < e->n_owned; i++) {
+        dnnl_memory_destroy(e->owned[i]);
+        crisp_afree(e->owned_data[i]);
+    }
+    for (int b = 0; b < e->n_bufs; b++)
+        crisp_afree(e->bufs[b]);
+    free(e->bufs);
+    free(e->buf_size);
+    free(e->owned);
+    free(e->owned_data);
+    free(e->vals);
+    free(e->steps);
+    if (e->stream)
+        dnnl_stream_destroy(e->stream);
+    if (e->eng)
+        dnnl_engine_destroy(e->eng);
+    free(e);
+    *pe = NULL;
+}

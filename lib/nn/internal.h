@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// lib/nn internals: the layer table. Adding a layer type is one row here, one
+// reference function, one inference builder and one golden test.
+#ifndef CRISP_NN_INTERNAL_H
+#define CRISP_NN_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "crisp/model.h"
+
+/* One activation tensor, batch 1, NCHW. */
+struct crisp_tensor {
+    int c, h, w;
+    float *d;
+};
+
+struct crisp_dnnl_net;
+
+struct crisp_layer_row {
+    const char *name;
+    unsigned roles; /* bitmask of (1u << CRISP_ROLE_*) this layer owns */
+    /* Checks parameters; returns output channels or -1 with err filled. `skip_c`
+     * is the skip operand's channels (ADD/CONCAT) or 0. */
+    int (*check)(const struct crisp_layer *l, int cin, int skip_c, char *err, size_t errlen);
+    /* Spatial output size; -1 when the input does not fit. */
+    int (*shape)(const struct crisp_layer *l, int h, int w, const int *skip_hw, int *oh, int *ow);
+    /* C reference: out is allocated by the caller with the shape above. */
+    void (*ref)(const struct crisp_layer *l, const struct crisp_tensor *in,
+                const struct crisp_tensor *skip, struct crisp_tensor *out);
+    /* Whether the oneDNN builder may fuse this layer as a post-op of a conv. */
+    int fusable;
+};
+
+/* Row for a layer type, or NULL for an unknown type (bounds-checked). */
+const struct crisp_layer_row *crisp_layer_row(int type);
+
+/* Allocates one aligned blob for every tensor of a validated model (zeroed). */
+int crisp_model_alloc_tensors(struct crisp_model *m);
+
+/* Reference kernels (reference.c). */
+void crisp_ref_conv(const struct crisp_layer *l, const struct crisp_tensor *in,
+                    const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_relu(const struct crisp_layer *l, const struct crisp_tensor *in,
+                    const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_lrelu(const struct crisp_layer *l, const struct crisp_tensor *in,
+                     const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_prelu(const struct crisp_layer *l, const struct crisp_tensor *in,
+                     const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_bn(const struct crisp_layer *l, const struct crisp_tensor *in,
+                  const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_s2d(const struct crisp_layer *l, const struct crisp_tensor *in,
+                   const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_d2s(const struct crisp_layer *l, const struct crisp_tensor *in,
+                   const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_add(const struct crisp_layer *l, const struct crisp_tensor *in,
+                   const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_concat(const struct crisp_layer *l, const struct crisp_tensor *in,
+                      const struct crisp_tensor *skip, struct crisp_tensor *out);
+void crisp_ref_clamp(const struct crisp_layer *l, const struct crisp_tensor *in,
+                     const struct crisp_tensor *skip, struct crisp_tensor *out);
+
+/* Copies planar c x h x w into c x ph x pw at offset (border, border), replicating edges. */
+void crisp_pad_edge(const float *in, int c, int h, int w, float *out, int ph, int pw, int border);
+/* The inverse: copies the w x h window at (border, border) of c x ph x pw. */
+void crisp_crop(const float *in, int c, int ph, int pw, int border, float *out, int h, int w);
+
+__attribute__((format(printf, 3, 4))) static inline void crisp_seterr(char *err, size_t errlen,
+                                                                      const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+#endif

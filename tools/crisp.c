@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// crisp: the offline tool. Exit status: 0 success, 1 bad input, 2 bad usage;
+// every failure prints one line on stderr.
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crisp/engine.h"
+#include "crisp/log.h"
+#include "crisp/media.h"
+#include "crisp/model.h"
+#include "sharpen.h"
+
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "crisp: %s\n", line);
+    return code;
+}
+
+static const char USAGE[] =
+    "usage: crisp COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  sharpen --model M [--strength S] [--threads N] [--reference] IN OUT\n"
+    "                 sharpen an image (PNG/JPEG in, .png/.jpg out)\n"
+    "  compare [--crop N] REF TEST\n"
+    "                 print psnr_y=... ssim_y=... (BT.601 Y, N border pixels cropped)\n"
+    "  degrade --protocol P IN OUT\n"
+    "                 degrade an image by an evaluation protocol (x2, vc, blur)\n"
+    "  info [--json] M\n"
+    "                 architecture, parameters and MACs per 1280x720 frame\n"
+    "  make-unsharp [--amount A] [--sigma S] OUT\n"
+    "                 write the classic unsharp mask as a model file\n"
+    "\n"
+    "options common to all commands: -v (verbose), -h (help)\n";
+
+static int parse_int(const char *s, const char *what, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return fail(EXIT_USAGE, "%s must be an integer in %d..%d (got \"%s\")", what, lo, hi, s);
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_float(const char *s, const char *what, float lo, float hi, float *out)
+{
+    char *end;
+    errno = 0;
+    float v = strtof(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return fail(EXIT_USAGE, "%s must be a number in %g..%g (got \"%s\")", what, (double)lo,
+                    (double)hi, s);
+    *out = v;
+    return 0;
+}
+
+static int load_model(const char *path, struct crisp_model **m)
+{
+    char err[512];
+    if (crisp_weights_load(m, path, err, sizeof(err)) < 0)
+        return fail(EXIT_INPUT, "%s", err);
+    return 0;
+}
+
+static int load_image(const char *path, struct crisp_image **img)
+{
+    char err[512];
+    if (crisp_image_read(img, path, err, sizeof(err)) < 0)
+        return fail(EXIT_INPUT, "%s", err);
+    return 0;
+}
+
+static int save_image(const struct crisp_image *img, const char *path)
+{
+    char err[512];
+    int ret = crisp_image_write(img, path, 0, err, sizeof(err));
+    if (ret < 0)
+        return fail(ret == CRISP_EUSAGE ? EXIT_USAGE : EXIT_INPUT, "%s", err);
+    return 0;
+}
+
+static int cmd_sharpen(int argc, char **argv)
+{
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"strength", required_argument, 0, 's'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"reference", no_argument, 0, 'r'},
+                                         {0, 0, 0, 0}};
+    const char *model = NULL;
+    float strength = 1.0f;
+    int threads = 0, reference = 0, c, ret;
+    while ((c = getopt_long(argc, argv, "m:s:t:r", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 's':
+            if ((ret = parse_float(optarg, "--strength", 0.0f, 1.0f, &strength)))
+                return ret;
+            break;
+        case 't':
+            if ((ret = parse_int(optarg, "--threads", 0, 256, &threads)))
+                return ret;
+            break;
+        case 'r': reference = 1; break;
+        default: return fail(EXIT_USAGE, "sharpen: unknown option (see crisp -h)");
+        }
+    }
+    if (!model)
+        return fail(EXIT_USAGE, "sharpen: --model is required");
+    if (argc - optind != 2)
+        return fail(EXIT_USAGE, "sharpen: expected IN and OUT");
+    struct crisp_model *m = NULL;
+    struct crisp_image *in = NULL, *out = NULL;
+    if ((ret = load_model(model, &m)) || (ret = load_image(argv[optind], &in)))
+        goto done;
+    char err[512] = "";
+    if (sharpen_image(m, reference ? BACKEND_REF : BACKEND_DNNL, threads, strength, in, &out, err,
+                      sizeof(err)) < 0) {
+        ret = fail(EXIT_INPUT, "%s: %s", argv[optind], err);
+        goto done;
+    }
+    ret = save_image(out, argv[optind + 1]);
+done:
+    crisp_image_destroy(&in);
+    crisp_image_destroy(&out);
+    crisp_model_destroy(&m);
+    return ret;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    static const struct option opts[] = {{"crop", required_argument, 0, 'c'}, {0, 0, 0, 0}};
+    int crop = 0, c, ret;
+    while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+        if (c != 'c')
+            return fail(EXIT_USAGE, "compare: unknown option (see crisp -h)");
+        if ((ret = parse_int(optarg, "--crop", 0, 1000, &crop)))
+            return ret;
+    }
+    if (argc - optind != 2)
+        return fail(EXIT_USAGE, "compare: expected REF and TEST");
+    struct crisp_image *a = NULL, *b = NULL;
+    if ((ret = load_image(argv[optind], &a)) || (ret = load_image(argv[optind + 1], &b)))
+        goto done;
+    if (a->w != b->w || a->h != b->h) {
+        ret = fail(EXIT_INPUT, "compare: sizes differ (%dx%d vs %dx%d)", a->w, a->h, b->w, b->h);
+        goto done;
+    }
+    double psnr, ssim;
+    if (crisp_metrics_y(a, b, crop, &psnr, &ssim) < 0) {
+        ret = fail(EXIT_INPUT, "compare: %dx%d with crop %d leaves less than an 11x11 window",
+                   a->w, a->h, crop);
+        goto done;
+    }
+    printf("psnr_y=%.4f ssim_y=%.6f\n", psnr, ssim);
+done:
+    crisp_image_destroy(&a);
+    crisp_image_destroy(&b);
+    return ret;
+}
+
+static int cmd_degrade(int argc, char **argv)
+{
+    static const struct option opts[] = {{"protocol", required_argument, 0, 'p'},
+                                         {0, 0, 0, 0}};
+    const char *protocol = NULL;
+    int c, ret;
+    while ((c = getopt_long(argc, argv, "p:", opts, NULL)) != -1) {
+        if (c != 'p')
+            return fail(EXIT_USAGE, "degrade: unknown option (see crisp -h)");
+        protocol = optarg;
+    }
+    if (!protocol)
+        return fail(EXIT_USAGE, "degrade: --protocol is required (%s)", crisp_degrade_protocols());
+    if (argc - optind != 2)
+        return fail(EXIT_USAGE, "degrade: expected IN and OUT");
+    struct crisp_image *in = NULL, *out = NULL;
+    if ((ret = load_image(argv[optind], &in)))
+        goto done;
+    char err[512] = "";
+    int r = crisp_degrade_protocol(&out, in, protocol, err, sizeof(err));
+    if (r < 0) {
+        ret = fail(r == CRISP_EUSAGE ? EXIT_USAGE : EXIT_INPUT, "%s: %s", argv[optind], err);
+        goto done;
+    }
+    ret = save_image(out, argv[optind + 1]);
+done:
+    crisp_image_destroy(&in);
+    crisp_image_destroy(&out);
+    return ret;
+}
+
+static const char *color_name(int c) { return c == CRISP_COLOR_LUMA ? "luma" : "rgb"; }
+
+static int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
+    int json = 0, c, ret;
+    while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+        if (c != 'j')
+            return fail(EXIT_USAGE, "info: unknown option (see crisp -h)");
+        json = 1;
+    }
+    if (argc - optind != 1)
+        return fail(EXIT_USAGE, "info: expected one model file");
+    struct crisp_model *m;
+    if ((ret = load_model(argv[optind], &m)))
+        return ret;
+    int64_t params = crisp_model_params(m), macs = crisp_model_macs(m, 1280, 720);
+    int convs = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        convs += m->layers[i].type == CRISP_LAYER_CONV;
+    if (json) {
+        printf("{\"name\": \"%s\", \"color\": \"%s\", \"output\": \"%s\", \"range_max\": %g, "
+               "\"border\": %d, \"alignment\": %d, \"layers\": %d, \"convolutions\": %d, "
+               "\"params\": %lld, \"macs_1280x720\": %lld, \"gmacs_1280x720\": %.3f}\n",
+               m->name, color_name(m->color),
+               m->output == CRISP_OUTPUT_RESIDUAL ? "residual" : "direct", (double)m->range_max,
+               m->border, crisp_model_alignment(m), m->n_layers, convs, (long long)params,
+               (long long)macs, (double)macs / 1e9);
+    } else {
+        printf("name:        %s\n", m->name);
+        printf("input:       %s, range [0, %g], output %s, border %d, alignment %d\n",
+               color_name(m->color), (double)m->range_max,
+               m->output == CRISP_OUTPUT_RESIDUAL ? "residual (added to the input)" : "direct",
+               m->border, crisp_model_alignment(m));
+        printf("layers:      %d (%d convolutions)\n", m->n_layers, convs);
+        for (int i = 0; i < m->n_layers; i++) {
+            const struct crisp_layer *l = &m->layers[i];
+            printf("  %3d %-7s", i, crisp_layer_type_name(l->type));
+            switch (l->type) {
+            case CRISP_LAYER_CONV:
+                printf(" %dx%d %d->%d stride %d", l->k, l->k, l->cin, l->cout, l->stride);
+                break;
+            case CRISP_LAYER_LRELU: printf(" alpha %g", (double)l->alpha); break;
+            case CRISP_LAYER_BN: printf(" eps %g", (double)l->eps); break;
+            case CRISP_LAYER_S2D:
+            case CRISP_LAYER_D2S: printf(" x%d -> %d channels", l->factor, l->channels); break;
+            case CRISP_LAYER_ADD:
+            case CRISP_LAYER_CONCAT:
+                if (l->skip < 0)
+                    printf(" with input");
+                else
+                    printf(" with layer %d", l->skip);
+                break;
+            case CRISP_LAYER_CLAMP: printf(" [%g, %g]", (double)l->lo, (double)l->hi); break;
+            default: break;
+            }
+            printf("\n");
+        }
+        printf("parameters:  %lld\n", (long long)params);
+        printf("MACs/frame:  %.3f G at 1280x720\n", (double)macs / 1e9);
+    }
+    crisp_model_destroy(&m);
+    return 0;
+}
+
+static int cmd_make_unsharp(int argc, char **argv)
+{
+    static const struct option opts[] = {{"amount", required_argument, 0, 'a'},
+                                         {"sigma", required_argument, 0, 's'},
+                                         {0, 0, 0, 0}};
+    float amount = 0.8f, sigma = 1.0f;
+    int c, ret;
+    while ((c = getopt_long(argc, argv, "a:s:", opts, NULL)) != -1) {
+        if (c == 'a') {
+            if ((ret = parse_float(optarg, "--amount", 0.0f, 10.0f, &amount)))
+                return ret;
+        } else if (c == 's') {
+            if ((ret = parse_float(optarg, "--sigma", 0.2f, 1.66f, &sigma)))
+                return ret;
+        } else {
+            return fail(EXIT_USAGE, "make-unsharp: unknown option (see crisp -h)");
+        }
+    }
+    if (argc - optind != 1)
+        return fail(EXIT_USAGE, "make-unsharp: expected OUT");
+    struct crisp_model *m;
+    if ((ret = crisp_model_unsharp(&m, amount, sigma)) < 0)
+        return fail(EXIT_USAGE, "make-unsharp: %s", crisp_strerror(ret));
+    ret = crisp_weights_save(m, argv[optind]);
+    crisp_model_destroy(&m);
+    if (ret < 0)
+        return fail(EXIT_INPUT, "%s: %s", argv[optind], crisp_strerror(ret));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    crisp_media_set_verbose(0);
+    crisp_log_set_level(CRISP_LOG_WARN);
+    if (argc < 2)
+        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, make-unsharp; "
+                                "see crisp -h)");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    /* global -v before or after the command */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-v")) {
+            crisp_media_set_verbose(1);
+            crisp_log_set_level(CRISP_LOG_DEBUG);
+            memmove(&argv[i], &argv[i + 1], sizeof(char *) * (size_t)(argc - i));
+            argc--;
+            i--;
+        }
+    cmd = argv[1];
+    argc--;
+    argv++;
+    opterr = 0;
+    if (!strcmp(cmd, "sharpen"))
+        return cmd_sharpen(argc, argv);
+    if (!strcmp(cmd, "compare"))
+        return cmd_compare(argc, argv);
+    if (!strcmp(cmd, "degrade"))
+        return cmd_degrade(argc, argv);
+    if (!strcmp(cmd, "info"))
+        return cmd_info(argc, argv);
+    if (!strcmp(cmd, "make-unsharp"))
+        return cmd_make_unsharp(argc, argv);
+    return fail(EXIT_USAGE, "unknown command \"%s\" (see crisp -h)", cmd);
+}
