@@ -109,11 +109,16 @@ int crisp_weights_parse(struct crisp_model **out, const uint8_t *buf, size_t len
     if (data_off != want_d)
         FAIL(CRISP_EBADFILE, "data_offset at offset 56 is %llu (expected %llu)",
              (unsigned long long)data_off, (unsigned long long)want_d);
-    if (data_size > len || data_off > len - 4 - data_size || data_off + data_size + 4 != len)
+    if (data_size > len || data_off > len - 4 - data_size || data_off + data_size + 4 != len) {
+        int fits = data_size <= len && data_off <= len - 4 - data_size;
         FAIL(CRISP_EBADFILE,
-             "data_size at offset 64 is %llu: data_offset + data_size + 4 must equal the file "
-             "size %zu",
-             (unsigned long long)data_size, len);
+             "data_size at offset 64 is %llu, so the file should end at byte %llu, but it has %zu "
+             "bytes (%s)",
+             (unsigned long long)data_size,
+             data_size > UINT64_MAX - data_off - 4 ? 0ull
+                                                   : (unsigned long long)(data_off + data_size + 4),
+             len, fits ? "trailing bytes" : "truncated");
+    }
     if (rd32(buf + 72) != 0 || rd32(buf + 76) != 0)
         FAIL(CRISP_EBADFILE, "reserved fields at offset 72 must be zero");
     if (!memchr(buf + 80, 0, 32))
@@ -182,6 +187,9 @@ int crisp_weights_parse(struct crisp_model **out, const uint8_t *buf, size_t len
                  e->at, e->layer, n_layers);
         if (e->role >= CRISP_ROLE_COUNT)
             FAIL(CRISP_EBADFILE, "tensor %u at offset %zu: unknown role %u", i, e->at + 4, e->role);
+        for (uint32_t j = 0; j < i; j++)
+            if (ents[j].layer == e->layer && ents[j].role == e->role)
+                FAIL(CRISP_EBADFILE, "tensor %u at offset %zu duplicates tensor %u", i, e->at + 4, j);
         const struct crisp_layer *l = &m->layers[e->layer];
         size_t want = crisp_layer_tensor_size(l, l->cin, (int)e->role);
         if (!want)
@@ -202,9 +210,6 @@ int crisp_weights_parse(struct crisp_model **out, const uint8_t *buf, size_t len
                  "data section or not 64-byte aligned",
                  i, e->at + 24, (unsigned long long)e->offset, (unsigned long long)e->count * 4,
                  (unsigned long long)data_size);
-        for (uint32_t j = 0; j < i; j++)
-            if (ents[j].layer == e->layer && ents[j].role == e->role)
-                FAIL(CRISP_EBADFILE, "tensor %u at offset %zu duplicates tensor %u", i, e->at, j);
     }
     /* every tensor the description needs must be present */
     for (uint32_t li = 0; li < n_layers; li++)

@@ -1,0 +1,16 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Installs the Debian 12 packages crisp needs, if any is missing. Root or sudo.
+set -euo pipefail
+PKGS=(gcc pkgconf meson ninja-build libdnnl-dev libavcodec-dev libavformat-dev libavutil-dev
+      libswscale-dev valgrind)
+missing=()
+for p in "${PKGS[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

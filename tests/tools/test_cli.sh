@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# crisp exit codes and one-line messages: 0 success, 1 bad input, 2 bad usage.
+set -u
+: "${CRISP:?set CRISP to the crisp binary}" "${CRISP_SOURCE_ROOT:?}"
+DATA=$CRISP_SOURCE_ROOT/tests/data
+MODEL=$CRISP_SOURCE_ROOT/models/unsharp-mask.crisp
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0 checks=0
+
+# expect CODE PATTERN -- command...: exit status CODE, stderr one line matching PATTERN
+expect() {
+    local code=$1 pat=$2
+    shift 3
+    checks=$((checks + 1))
+    "$@" >"$T/out" 2>"$T/err"
+    local rc=$? lines
+    lines=$(wc -l <"$T/err")
+    if [ "$rc" != "$code" ]; then
+        echo "FAIL: exit $rc (want $code): $*"; cat "$T/err"; fails=$((fails + 1)); return
+    fi
+    if [ "$code" != 0 ]; then
+        if [ "$lines" != 1 ] || ! grep -Eq -- "$pat" "$T/err"; then
+            echo "FAIL: stderr should be one line matching /$pat/: $*"; cat "$T/err"
+            fails=$((fails + 1)); return
+        fi
+    fi
+    echo "ok: $* -> $rc $(head -c 160 "$T/err")"
+}
+
+# usage errors: 2
+expect 2 'missing command' -- "$CRISP"
+expect 2 'unknown command "frobnicate"' -- "$CRISP" frobnicate
+expect 2 'model is required' -- "$CRISP" sharpen "$DATA/ref.png" "$T/o.png"
+expect 2 'expected IN and OUT' -- "$CRISP" sharpen --model "$MODEL" "$DATA/ref.png"
+expect 2 'strength must be' -- "$CRISP" sharpen --model "$MODEL" --strength 2 "$DATA/ref.png" "$T/o.png"
+expect 2 'unknown option' -- "$CRISP" sharpen --bogus --model "$MODEL" "$DATA/ref.png" "$T/o.png"
+expect 2 'unknown image extension' -- "$CRISP" sharpen --model "$MODEL" "$DATA/ref.png" "$T/o.tiff"
+expect 2 'unknown protocol "x7"' -- "$CRISP" degrade --protocol x7 "$DATA/ref.png" "$T/o.png"
+expect 2 'protocol is required' -- "$CRISP" degrade "$DATA/ref.png" "$T/o.png"
+expect 2 'crop must be' -- "$CRISP" compare --crop -1 "$DATA/ref.png" "$DATA/ref.png"
+expect 2 'expected one model' -- "$CRISP" info
+
+# bad input: 1
+expect 1 'nope.png: No such file or directory' -- "$CRISP" sharpen --model "$MODEL" "$T/nope.png" "$T/o.png"
+echo "this is not an image" >"$T/text.png"
+expect 1 'text.png: not a PNG, JPEG' -- "$CRISP" sharpen --model "$MODEL" "$T/text.png" "$T/o.png"
+head -c 5000 "$DATA/ref.png" >"$T/trunc.png"
+expect 1 'trunc.png: truncated PNG' -- "$CRISP" compare "$DATA/ref.png" "$T/trunc.png"
+expect 1 'Is a directory' -- "$CRISP" compare "$DATA/ref.png" "$DATA"
+expect 1 'sizes differ' -- "$CRISP" compare "$DATA/ref.png" "$DATA/odd.png"
+expect 1 'divisible by 2' -- "$CRISP" degrade --protocol x2 "$DATA/odd.png" "$T/o.png"
+expect 1 'divisible by 4' -- "$CRISP" degrade --protocol vc "$DATA/odd.png" "$T/o.png"
+expect 1 'nomodel.crisp: No such file' -- "$CRISP" sharpen --model "$T/nomodel.crisp" "$DATA/ref.png" "$T/o.png"
+cp "$DATA/ref.png" "$T/notmodel.crisp"
+expect 1 'magic at offset 0' -- "$CRISP" info "$T/notmodel.crisp"
+head -c 100 "$MODEL" >"$T/short.crisp"
+expect 1 'file is 100 bytes, shorter than the 116-byte header' -- "$CRISP" info "$T/short.crisp"
+size=$(stat -c %s "$MODEL")
+head -c $((size - 10)) "$MODEL" >"$T/trunc.crisp"
+expect 1 'data_size at offset 64 .*(truncated)' -- "$CRISP" sharpen --model "$T/trunc.crisp" "$DATA/ref.png" "$T/o.png"
+cp "$MODEL" "$T/flip.crisp"
+printf '\x55' | dd of="$T/flip.crisp" bs=1 seek=$((size - 40)) conv=notrunc status=none
+expect 1 'checksum at offset' -- "$CRISP" sharpen --model "$T/flip.crisp" "$DATA/ref.png" "$T/o.png"
+cp "$MODEL" "$T/v9.crisp"
+printf '\x09' | dd of="$T/v9.crisp" bs=1 seek=8 conv=notrunc status=none
+expect 1 'version at offset 8 is 9' -- "$CRISP" info "$T/v9.crisp"
+expect 1 'o.png: No such file or directory' -- "$CRISP" sharpen --model "$MODEL" "$DATA/ref.png" "$T/nodir/o.png"
+
+# success paths
+expect 0 '' -- "$CRISP" sharpen --model "$MODEL" "$DATA/ref-x2.png" "$T/sharp.png"
+expect 0 '' -- "$CRISP" sharpen --reference --model "$MODEL" "$DATA/ref-x2.png" "$T/sharp-ref.png"
+expect 0 '' -- "$CRISP" sharpen --model "$MODEL" --strength 0 "$DATA/ref-x2.png" "$T/s0.png"
+expect 0 '' -- "$CRISP" sharpen --model "$MODEL" "$DATA/odd.png" "$T/odd-sharp.jpg"
+checks=$((checks + 1))
+if cmp -s "$T/s0.png" "$DATA/ref-x2.png" || [ "$("$CRISP" compare "$T/s0.png" "$DATA/ref-x2.png")" = "psnr_y=100.0000 ssim_y=1.000000" ]; then
+    echo "ok: strength 0 leaves the image unchanged"
+else
+    echo "FAIL: strength 0 changed the image"; fails=$((fails + 1))
+fi
+checks=$((checks + 1))
+out=$("$CRISP" compare "$T/sharp-ref.png" "$T/sharp.png")
+if [[ "$out" =~ ^psnr_y=([0-9.]+)\ ssim_y=([0-9.]+)$ ]] && awk -v p="${BASH_REMATCH[1]}" 'BEGIN { exit !(p > 60) }'; then
+    echo "ok: oneDNN and reference sharpen agree ($out)"
+else
+    echo "FAIL: oneDNN vs reference: $out"; fails=$((fails + 1))
+fi
+checks=$((checks + 1))
+out=$("$CRISP" compare --crop 2 "$DATA/ref.png" "$T/sharp.png")
+base=$("$CRISP" compare --crop 2 "$DATA/ref.png" "$DATA/ref-x2.png")
+echo "unsharp on x2: $out (degraded: $base)"
+if [[ "$out" =~ ^psnr_y=[0-9.]+\ ssim_y=[0-9.]+$ ]] && [ "$out" != "$base" ]; then
+    echo "ok: compare output format"
+else
+    echo "FAIL: compare output '$out'"; fails=$((fails + 1))
+fi
+checks=$((checks + 1))
+if "$CRISP" info --json "$MODEL" | grep -q '"params": 50, "macs_1280x720": 45748164'; then
+    echo "ok: info --json"
+else
+    echo "FAIL: info --json: $("$CRISP" info --json "$MODEL")"; fails=$((fails + 1))
+fi
+# the committed baseline model is exactly what the generator makes
+checks=$((checks + 1))
+"$CRISP" make-unsharp "$T/gen.crisp"
+if cmp "$T/gen.crisp" "$MODEL"; then
+    echo "ok: models/unsharp-mask.crisp matches crisp make-unsharp"
+else
+    echo "FAIL: models/unsharp-mask.crisp differs from crisp make-unsharp"; fails=$((fails + 1))
+fi
+
+echo "$checks checks, $fails failed"
+[ "$fails" = 0 ]
