@@ -116,3 +116,140 @@ void crisp_video_close(struct crisp_video_reader **pr)
     free(r);
     *pr = NULL;
 }
+
+#include <libavutil/opt.h>
+
+struct crisp_video_writer {
+    AVFormatContext *fmt;
+    AVCodecContext *enc;
+    AVStream *st;
+    AVPacket *pkt;
+    int64_t next_pts;
+    int error;
+    int header_written;
+};
+
+static int drain(struct crisp_video_writer *w)
+{
+    for (;;) {
+        int ret = avcodec_receive_packet(w->enc, w->pkt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return crisp_media_averr(ret, "encode video");
+        if (w->pkt->duration <= 0)
+            w->pkt->duration = 1; /* else MP4's edit list ends before the last frame */
+        av_packet_rescale_ts(w->pkt, w->enc->time_base, w->st->time_base);
+        w->pkt->stream_index = w->st->index;
+        ret = av_interleaved_write_frame(w->fmt, w->pkt);
+        if (ret < 0)
+            return ret == AVERROR(ENOSPC) ? -ENOSPC : crisp_media_averr(ret, "write video");
+    }
+}
+
+int crisp_video_writer_open(struct crisp_video_writer **out, const char *path,
+                            const struct crisp_video_writer_params *p, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (p->width < 2 || p->height < 2 || (p->width & 1) || (p->height & 1)) {
+        if (err)
+            snprintf(err, errlen, "%s: video size %dx%d must be even", path, p->width, p->height);
+        return CRISP_EFORMAT;
+    }
+    struct crisp_video_writer *w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    const char *what = "cannot choose a container for";
+    int ret = avformat_alloc_output_context2(&w->fmt, NULL, NULL, path);
+    if (ret < 0)
+        goto fail;
+    what = "no libx264 encoder for";
+    ret = AVERROR_ENCODER_NOT_FOUND;
+    const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+    if (!codec || !(w->st = avformat_new_stream(w->fmt, NULL)) ||
+        !(w->enc = avcodec_alloc_context3(codec)) || !(w->pkt = av_packet_alloc()))
+        goto fail;
+    double fps = p->fps > 0 ? p->fps : 30.0;
+    AVRational rate = av_d2q(fps, 100000);
+    w->enc->width = p->width;
+    w->enc->height = p->height;
+    w->enc->pix_fmt = AV_PIX_FMT_YUV420P;
+    w->enc->time_base = av_inv_q(rate);
+    w->enc->framerate = rate;
+    w->enc->color_range = AVCOL_RANGE_MPEG;
+    w->enc->colorspace = AVCOL_SPC_SMPTE170M;
+    /* no B-frames: live video, and MP4 edit lists then drop nothing */
+    w->enc->max_b_frames = 0;
+    if (w->fmt->oformat->flags & AVFMT_GLOBALHEADER)
+        w->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    char crf[16];
+    snprintf(crf, sizeof(crf), "%d", p->crf > 0 ? p->crf : 20);
+    av_opt_set(w->enc->priv_data, "preset", p->preset ? p->preset : "veryfast", 0);
+    av_opt_set(w->enc->priv_data, "crf", crf, 0);
+    what = "cannot open the H.264 encoder for";
+    if ((ret = avcodec_open2(w->enc, codec, NULL)) < 0)
+        goto fail;
+    if ((ret = avcodec_parameters_from_context(w->st->codecpar, w->enc)) < 0)
+        goto fail;
+    w->st->time_base = w->enc->time_base;
+    what = "cannot create";
+    if (!(w->fmt->oformat->flags & AVFMT_NOFILE) &&
+        (ret = avio_open(&w->fmt->pb, path, AVIO_FLAG_WRITE)) < 0)
+        goto fail;
+    what = "cannot write the header of";
+    if ((ret = avformat_write_header(w->fmt, NULL)) < 0)
+        goto fail;
+    w->header_written = 1;
+    *out = w;
+    return 0;
+fail:
+    if (err) {
+        char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+        av_strerror(ret, buf, sizeof(buf));
+        snprintf(err, errlen, "%s %s: %s", what, path, buf);
+    }
+    crisp_video_writer_close(&w);
+    return ret == AVERROR(ENOENT) ? -ENOENT : ret == AVERROR(EACCES) ? -EACCES : CRISP_EAV;
+}
+
+int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *img)
+{
+    if (w->error)
+        return w->error;
+    if (img->w != w->enc->width || img->h != w->enc->height)
+        return CRISP_EFORMAT;
+    AVFrame *f;
+    int ret = crisp_media_rgb_to_frame(img, AV_PIX_FMT_YUV420P, &f);
+    if (ret < 0)
+        return ret;
+    f->pts = w->next_pts++;
+    ret = avcodec_send_frame(w->enc, f);
+    av_frame_free(&f);
+    ret = ret < 0 ? crisp_media_averr(ret, "encode video") : drain(w);
+    if (ret < 0)
+        w->error = ret;
+    return ret;
+}
+
+int crisp_video_writer_close(struct crisp_video_writer **pw)
+{
+    if (!pw || !*pw)
+        return 0;
+    struct crisp_video_writer *w = *pw;
+    int ret = w->error;
+    if (w->header_written) {
+        if (!ret && avcodec_send_frame(w->enc, NULL) >= 0)
+            ret = drain(w);
+        int r = av_write_trailer(w->fmt);
+        if (!ret && r < 0)
+            ret = crisp_media_averr(r, "write trailer");
+    }
+    if (w->fmt && !(w->fmt->oformat->flags & AVFMT_NOFILE))
+        avio_closep(&w->fmt->pb);
+    avcodec_free_context(&w->enc);
+    av_packet_free(&w->pkt);
+    avformat_free_context(w->fmt);
+    free(w);
+    *pw = NULL;
+    return ret;
+}

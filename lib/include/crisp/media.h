@@ -106,4 +106,22 @@ CRISP_API int crisp_video_read(struct crisp_video_reader *r, struct crisp_image 
 CRISP_API void crisp_video_info(const struct crisp_video_reader *r, int *w, int *h, double *fps);
 CRISP_API void crisp_video_close(struct crisp_video_reader **r);
 
+struct crisp_video_writer_params {
+    int width, height;   /* even, required */
+    double fps;          /* 0 = 30 */
+    int crf;             /* libx264 CRF, 0 = 20 */
+    const char *preset;  /* libx264 preset, NULL = "veryfast" */
+};
+struct crisp_video_writer;
+/* Opens an H.264 (libx264, yuv420p BT.601) writer; the container follows the
+ * extension (.mp4, .mkv, ...). */
+CRISP_API int crisp_video_writer_open(struct crisp_video_writer **out, const char *path,
+                                      const struct crisp_video_writer_params *p, char *err,
+                                      size_t errlen);
+/* Encodes one frame of the writer's size. */
+CRISP_API int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *img);
+/* Flushes, writes the trailer and frees; returns the first error seen, if
+ * any. Accepts NULL and clears the pointer. */
+CRISP_API int crisp_video_writer_close(struct crisp_video_writer **w);
+
 #endif
