@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Training engine (lib/nn/train): forward-training and backward for every
+// layer of the model description, losses, AdamW. Linked by crisp-train and
+// the tests only; crispd never links it.
+//
+// Thread safety: a training net is used by one thread at a time; its
+// convolutions run on oneDNN's OpenMP pool and its other layers on OpenMP
+// loops. Nothing here is real-time safe.
+#ifndef CRISP_TRAIN_H
+#define CRISP_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crisp/model.h"
+
+struct crisp_train_net;
+
+/* Builds a training net for batches of `batch` samples of w x h (already
+ * aligned: w and h multiples of crisp_model_alignment, border ignored). The
+ * model's tensors are the master weights: forward reads them, the optimizer
+ * updates them in place, training-mode BN updates the running statistics.
+ * The model must outlive the net. */
+CRISP_API int crisp_train_net_create(struct crisp_train_net **out, struct crisp_model *m,
+                                     int batch, int w, int h, char *err, size_t errlen);
+CRISP_API void crisp_train_net_destroy(struct crisp_train_net **net);
+
+/* Training mode (BN uses batch statistics and updates running ones) or
+ * evaluation mode (BN uses running statistics, as inference does). */
+CRISP_API void crisp_train_net_set_training(struct crisp_train_net *net, int training);
+
+/* Input buffer: batch x C x h x w floats in the model's range. */
+CRISP_API float *crisp_train_net_input(struct crisp_train_net *net);
+/* Runs the forward pass; output (with the model's residual applied) in
+ * crisp_train_net_output (batch x C x h x w). */
+CRISP_API int crisp_train_net_forward(struct crisp_train_net *net);
+CRISP_API const float *crisp_train_net_output(const struct crisp_train_net *net);
+
+/* Output of layer `layer` (batch x c x lh x lw) and its shape, for feature
+ * distillation. */
+CRISP_API const float *crisp_train_net_activation(const struct crisp_train_net *net, int layer,
+                                                  int *c, int *h, int *w);
+
+/* Extra gradient injected at a layer's output (feature losses). */
+struct crisp_train_extra_grad {
+    int layer;
+    const float *grad; /* same shape as the layer's activation */
+};
+
+/* Backward pass from dL/d(output) plus optional extra gradients; writes the
+ * parameter gradients (overwriting the previous step's). */
+CRISP_API int crisp_train_net_backward(struct crisp_train_net *net, const float *dout,
+                                       const struct crisp_train_extra_grad *extra, int n_extra);
+
+/* Gradient of tensor `role` of layer `layer` (NULL when there is none). */
+CRISP_API float *crisp_train_net_grad(struct crisp_train_net *net, int layer, int role);
+
+/* Whether a tensor role is learned by gradient descent (BN mean/var are not). */
+CRISP_API int crisp_role_trainable(int role);
+
+/* ---- Losses: value, and dL/d(out) written to `grad` (may be NULL) ----
+ * Means over all n elements; SSIM per plane (planes of w x h), 11-tap
+ * Gaussian, sigma 1.5, data range `range`. */
+enum crisp_loss { CRISP_LOSS_L1, CRISP_LOSS_MSE, CRISP_LOSS_CHARBONNIER, CRISP_LOSS_SSIM };
+CRISP_API const char *crisp_loss_name(enum crisp_loss l);
+CRISP_API int crisp_loss_parse(const char *name, enum crisp_loss *out);
+/* grad (if not NULL) receives weight * dL/dout added to what it holds. */
+CRISP_API double crisp_loss(enum crisp_loss kind, const float *out, const float *target,
+                            size_t planes, int w, int h, float range, float weight, float *grad);
+
+/* ---- AdamW ---- */
+struct crisp_adamw_params {
+    float lr;            /* peak learning rate */
+    float beta1, beta2;  /* 0 = 0.9, 0.999 */
+    float eps;           /* 0 = 1e-8 */
+    float weight_decay;  /* decoupled, conv weights only */
+    float clip_norm;     /* global gradient norm clip; 0 = off */
+    int warmup_steps;
+    int total_steps;     /* for the cosine schedule */
+    int schedule;        /* 0 cosine to 1% of lr, 1 step: x0.5 at 50%, 75%, 90% */
+};
+struct crisp_adamw;
+CRISP_API int crisp_adamw_create(struct crisp_adamw **out, struct crisp_model *m,
+                                 const struct crisp_adamw_params *p);
+CRISP_API void crisp_adamw_destroy(struct crisp_adamw **o);
+/* One step with the gradients of `net` (built on the same model). Returns the
+ * global gradient norm before clipping through *norm. */
+CRISP_API int crisp_adamw_step(struct crisp_adamw *o, struct crisp_train_net *net, double *norm);
+CRISP_API float crisp_adamw_lr(const struct crisp_adamw *o);
+CRISP_API int crisp_adamw_steps(const struct crisp_adamw *o);
+/* Optimizer state for checkpoints: step count and the m, v moments. */
+CRISP_API size_t crisp_adamw_state_size(const struct crisp_adamw *o);
+CRISP_API void crisp_adamw_state_save(const struct crisp_adamw *o, float *buf, int *step);
+CRISP_API void crisp_adamw_state_load(struct crisp_adamw *o, const float *buf, int step);
+
+#endif

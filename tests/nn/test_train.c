@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Training engine: every layer's parameter gradients match central finite
+// differences on tiny networks; the loss gradients match too; training
+// forward (evaluation mode) equals the oneDNN inference output; a tiny
+// network overfits one patch.
+#include <math.h>
+#include <string.h>
+
+#include "../common.h"
+#include "crisp/engine.h"
+#include "crisp/media.h"
+#include "crisp/model.h"
+#include "crisp/train.h"
+#include "crisp/util.h"
+
+static struct crisp_rng g_rng;
+static float uni(float lo, float hi) { return lo + (hi - lo) * (float)crisp_rng_uniform(&g_rng); }
+
+#define CONV(co, kk, s) {.type = CRISP_LAYER_CONV, .cout = (co), .k = (kk), .stride = (s)}
+#define RELU {.type = CRISP_LAYER_RELU}
+#define LRELU(a) {.type = CRISP_LAYER_LRELU, .alpha = (a)}
+#define PRELU {.type = CRISP_LAYER_PRELU}
+#define BN {.type = CRISP_LAYER_BN, .eps = 1e-5f}
+#define S2D(f) {.type = CRISP_LAYER_S2D, .factor = (f)}
+#define D2S(f) {.type = CRISP_LAYER_D2S, .factor = (f)}
+#define ADD(s) {.type = CRISP_LAYER_ADD, .skip = (s)}
+#define CAT(s) {.type = CRISP_LAYER_CONCAT, .skip = (s)}
+#define CLAMP(a, b) {.type = CRISP_LAYER_CLAMP, .lo = (a), .hi = (b)}
+
+struct net_def {
+    const char *name;
+    int color, output, n;
+    struct crisp_layer l[10];
+};
+
+static const struct net_def nets[] = {
+    {"conv", 1, 0, 2, {CONV(3, 3, 1), CONV(1, 1, 1)}},
+    {"conv-stride2", 1, 0, 2, {CONV(4, 3, 2), D2S(2)}},
+    {"relu", 1, 0, 3, {CONV(4, 3, 1), RELU, CONV(1, 3, 1)}},
+    {"lrelu", 1, 0, 3, {CONV(4, 3, 1), LRELU(0.1f), CONV(1, 3, 1)}},
+    {"prelu", 1, 0, 3, {CONV(4, 3, 1), PRELU, CONV(1, 3, 1)}},
+    {"bn", 1, 0, 4, {CONV(4, 3, 1), BN, RELU, CONV(1, 3, 1)}},
+    {"s2d-d2s", 1, 1, 3, {S2D(2), CONV(4, 3, 1), D2S(2)}},
+    {"add", 1, 0, 5, {CONV(3, 3, 1), RELU, CONV(3, 3, 1), ADD(1), CONV(1, 1, 1)}},
+    {"add-input", 1, 0, 2, {CONV(1, 3, 1), ADD(-1)}},
+    {"concat", 1, 0, 4, {CONV(3, 3, 1), CONV(2, 3, 1), CAT(0), CONV(1, 3, 1)}},
+    {"clamp", 1, 0, 3, {CONV(3, 3, 1), CLAMP(-0.3f, 0.3f), CONV(1, 3, 1)}},
+    {"rgb-residual", 3, 1, 3, {CONV(4, 3, 1), PRELU, CONV(3, 3, 1)}},
+};
+
+static struct crisp_model *make(const struct net_def *d)
+{
+    struct crisp_model *m = NULL;
+    char err[256] = "";
+    int ret = crisp_model_create(&m, d->name, (enum crisp_color_mode)d->color,
+                                 (enum crisp_output_mode)d->output, 1.0f, d->l, d->n, err,
+                                 sizeof(err));
+    CHECK(ret == 0, "%s: %s", d->name, err);
+    if (!m)
+        return NULL;
+    for (int i = 0; i < m->n_layers; i++) {
+        struct crisp_layer *l = &m->layers[i];
+        for (int r = 0; r < CRISP_ROLE_COUNT; r++) {
+            size_t n = crisp_layer_tensor_size(l, l->cin, r);
+            for (size_t j = 0; j < n; j++) {
+                float v = uni(-0.6f, 0.6f);
+                if (r == CRISP_ROLE_GAMMA || r == CRISP_ROLE_VAR)
+                    v = uni(0.5f, 1.5f);
+                if (r == CRISP_ROLE_SLOPE)
+                    v = uni(0.05f, 0.4f);
+                l->t[r][j] = v;
+            }
+        }
+    }
+    return m;
+}
+
+/* L = sum(out * R): dL/dout = R */
+static double objective(struct crisp_train_net *net, const float *R, size_t n)
+{
+    crisp_train_net_forward(net);
+    const float *o = crisp_train_net_output(net);
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)o[i] * R[i];
+    return s;
+}
+
+static void grad_check(const struct net_def *d)
+{
+    struct crisp_model *m = make(d);
+    if (!m)
+        return;
+    const int B = 2, W = 6, H = 4;
+    struct crisp_train_net *net = NULL;
+    char err[256] = "";
+    CHECK(crisp_train_net_create(&net, m, B, W, H, err, sizeof(err)) == 0, "%s: %s", d->name, err);
+    if (!net) {
+        crisp_model_destroy(&m);
+        return;
+    }
+    size_t n = (size_t)B * d->color * W * H;
+    float *x = crisp_train_net_input(net), *R = malloc(n * sizeof(float));
+    /* finite differences are meaningless across a kink (ReLU at 0, clamp at
+     * its bounds): draw inputs until every kinked layer's input is at least
+     * 1e-3 away from its kinks */
+    int tries = 0;
+    for (;; tries++) {
+        for (size_t i = 0; i < n; i++) {
+            x[i] = uni(0.0f, 1.0f);
+            R[i] = uni(-1.0f, 1.0f);
+        }
+        objective(net, R, n);
+        double margin = INFINITY;
+        for (int i = 1; i < m->n_layers; i++) {
+            const struct crisp_layer *l = &m->layers[i];
+            if (l->type != CRISP_LAYER_RELU && l->type != CRISP_LAYER_LRELU &&
+                l->type != CRISP_LAYER_PRELU && l->type != CRISP_LAYER_CLAMP)
+                continue;
+            int c, h, w;
+            const float *a = crisp_train_net_activation(net, i - 1, &c, &h, &w);
+            for (size_t j = 0; j < (size_t)B * c * h * w; j++) {
+                double k = l->type == CRISP_LAYER_CLAMP
+                               ? fmin(fabs(a[j] - l->lo), fabs(a[j] - l->hi))
+                               : fabs(a[j]);
+                margin = k < margin ? k : margin;
+            }
+        }
+        if (margin > 1e-3 || tries == 500)
+            break;
+    }
+    CHECK(tries < 500, "%s: no input without near-kink activations", d->name);
+    CHECK(crisp_train_net_backward(net, R, NULL, 0) == 0, "%s: backward", d->name);
+    int checked = 0, kinks = 0, bad = 0;
+    double worst = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        for (int r = 0; r < CRISP_ROLE_COUNT; r++) {
+            float *g = crisp_train_net_grad(net, i, r);
+            size_t cnt = crisp_layer_tensor_size(&m->layers[i], m->layers[i].cin, r);
+            if (!g || !cnt)
+                continue;
+            float *gc = malloc(cnt * sizeof(float));
+            memcpy(gc, g, cnt * sizeof(float)); /* forward passes below must not matter */
+            for (size_t j = 0; j < cnt; j++) {
+                float *w = &m->layers[i].t[r][j], w0 = *w;
+                double num[2];
+                const float eps[2] = {2e-3f, 1e-3f};
+                for (int e = 0; e < 2; e++) {
+                    *w = w0 + eps[e];
+                    double lp = objective(net, R, n);
+                    *w = w0 - eps[e];
+                    double lm = objective(net, R, n);
+                    num[e] = (lp - lm) / (2.0 * eps[e]);
+                }
+                *w = w0;
+                checked++;
+                if (fabs(num[0] - num[1]) > 1e-2 * (1 + fabs(num[1]))) {
+                    kinks++; /* a ReLU/clamp kink lies within eps: the estimate is unreliable */
+                    continue;
+                }
+                /* relative 2e-2, plus 1e-3 absolute for float rounding in the objective */
+                double diff = fabs(num[1] - gc[j]) / (0.05 + fabs(num[1]));
+                worst = diff > worst ? diff : worst;
+                if (fabs(num[1] - gc[j]) > 2e-2 * fmax(fabs(num[1]), fabs(gc[j])) + 1e-3) {
+                    bad++;
+                    if (bad < 4)
+                        fprintf(stderr, "%s layer %d role %d [%zu]: analytic %g numeric %g\n",
+                                d->name, i, r, j, gc[j], num[1]);
+                }
+            }
+            free(gc);
+        }
+    CHECK(bad == 0, "%s: %d of %d gradients differ from finite differences", d->name, bad, checked);
+    CHECK(kinks * 10 <= checked, "%s: %d of %d checks hit kinks", d->name, kinks, checked);
+    printf("%-14s %4d parameters checked (%d input draws), %d at kinks, worst error %.2e\n",
+           d->name, checked, tries + 1, kinks, worst);
+    free(R);
+    crisp_train_net_destroy(&net);
+    crisp_model_destroy(&m);
+}
+
+/* training forward in evaluation mode == oneDNN inference, per sample */
+static void parity_with_inference(const struct net_def *d)
+{
+    struct crisp_model *m = make(d);
+    if (!m)
+        return;
+    for (int i = 0; i < m->n_layers; i++) /* non-trivial running statistics */
+        if (m->layers[i].type == CRISP_LAYER_BN)
+            for (int c = 0; c < m->layers[i].channels; c++) {
+                m->layers[i].t[CRISP_ROLE_MEAN][c] = uni(-0.2f, 0.2f);
+                m->layers[i].t[CRISP_ROLE_VAR][c] = uni(0.5f, 2.0f);
+            }
+    const int B = 3, W = 24, H = 16;
+    struct crisp_train_net *net = NULL;
+    struct crisp_engine *e = NULL;
+    char err[256] = "";
+    struct crisp_engine_params p = {.width = W, .height = H};
+    CHECK(crisp_train_net_create(&net, m, B, W, H, err, sizeof(err)) == 0, "%s", err);
+    CHECK(crisp_engine_create(&e, m, &p, err, sizeof(err)) == 0, "%s", err);
+    if (net && e) {
+        crisp_train_net_set_training(net, 0);
+        size_t per = (size_t)d->color * W * H;
+        float *x = crisp_train_net_input(net);
+        for (size_t i = 0; i < per * B; i++)
+            x[i] = uni(0.0f, 1.0f);
+        crisp_train_net_forward(net);
+        const float *o = crisp_train_net_output(net);
+        float *inf = malloc(per * sizeof(float));
+        double worst = 0;
+        for (int b = 0; b < B; b++) {
+            crisp_engine_run(e, x + per * (size_t)b, inf);
+            for (size_t i = 0; i < per; i++) {
+                double dd = fabs((double)inf[i] - o[per * (size_t)b + i]);
+                worst = dd > worst ? dd : worst;
+            }
+        }
+        CHECK(worst < 1e-4, "%s: training forward vs inference max diff %g", d->name, worst);
+        free(inf);
+    }
+    crisp_engine_destroy(&e);
+    crisp_train_net_destroy(&net);
+    crisp_model_destroy(&m);
+}
+
+static void loss_grad_check(enum crisp_loss kind)
+{
+    const int W = 16, H = 13, P = 2;
+    const size_t n = (size_t)W * H * P;
+    float *o = malloc(n * sizeof(float)), *t = malloc(n * sizeof(float)),
+          *g = calloc(n, sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        /* differences well away from 0, where L1 and Charbonnier bend sharply */
+        t[i] = uni(0.0f, 1.0f);
+        o[i] = t[i] + (crisp_rng_u64(&g_rng) % 2 ? 1.0f : -1.0f) * uni(0.05f, 0.2f);
+    }
+    crisp_loss(kind, o, t, P, W, H, 1.0f, 1.0f, g);
+    int bad = 0;
+    for (size_t i = 0; i < n; i += 7) {
+        float o0 = o[i];
+        const float eps = 1e-3f;
+        o[i] = o0 + eps;
+        double lp = crisp_loss(kind, o, t, P, W, H, 1.0f, 1.0f, NULL);
+        o[i] = o0 - eps;
+        double lm = crisp_loss(kind, o, t, P, W, H, 1.0f, 1.0f, NULL);
+        o[i] = o0;
+        double num = (lp - lm) / (2 * eps);
+        if (fabs(num - g[i]) > 2e-2 * fabs(num) + 1e-6) {
+            if (bad++ < 3)
+                fprintf(stderr, "%s [%zu]: analytic %g numeric %g\n", crisp_loss_name(kind), i,
+                        g[i], num);
+        }
+    }
+    CHECK(bad == 0, "%s loss: %d gradients differ from finite differences", crisp_loss_name(kind),
+          bad);
+    free(o);
+    free(t);
+    free(g);
+}
+
+/* the SSIM loss is 1 - the evaluation metric on the same data */
+static void ssim_loss_matches_metric(void)
+{
+    const int W = 40, H = 30;
+    uint8_t a[40 * 30], b[40 * 30];
+    float fa[40 * 30], fb[40 * 30];
+    for (int i = 0; i < W * H; i++) {
+        a[i] = (uint8_t)(128 + 60 * sin(i * 0.13) + uni(-20, 20));
+        b[i] = (uint8_t)(a[i] + uni(-15, 15) > 255 ? 255 : a[i] + uni(-15, 15) < 0 ? 0 : a[i] + uni(-15, 15));
+        fa[i] = a[i];
+        fb[i] = b[i];
+    }
+    double psnr, ssim;
+    crisp_metrics_plane(a, b, W, H, 0, &psnr, &ssim);
+    double l = crisp_loss(CRISP_LOSS_SSIM, fb, fa, 1, W, H, 255.0f, 1.0f, NULL);
+    CHECK(fabs((1.0 - l) - ssim) < 1e-9, "SSIM loss %f vs metric %f", 1.0 - l, ssim);
+}
+
+static void overfit(void)
+{
+    /* target: the unsharp mask of the input with zero padding, a linear 7x7
+     * filter that a 7x7 conv + LReLU + 1x1 conv network can represent exactly */
+    struct crisp_model *usm = NULL, *m = NULL;
+    crisp_model_unsharp(&usm, 0.8f, 1.0f);
+    const struct crisp_layer l[] = {CONV(8, 7, 1), LRELU(0.1f), CONV(1, 1, 1)};
+    char err[256] = "";
+    CHECK(crisp_model_create(&m, "overfit", CRISP_COLOR_LUMA, CRISP_OUTPUT_RESIDUAL, 1.0f, l, 3,
+                             err, sizeof(err)) == 0,
+          "%s", err);
+    if (!m || !usm)
+        return;
+    for (size_t i = 0; i < m->data_floats; i++)
+        m->data[i] = uni(-0.1f, 0.1f);
+    const int W = 24, H = 24;
+    struct crisp_train_net *net = NULL;
+    CHECK(crisp_train_net_create(&net, m, 1, W, H, err, sizeof(err)) == 0, "%s", err);
+    float *x = crisp_train_net_input(net), tgt[24 * 24], grad[24 * 24];
+    for (int i = 0; i < W * H; i++)
+        x[i] = 0.5f + 0.3f * sinf((float)(i % W) * 0.7f) * cosf((float)(i / W) * 0.5f) + uni(-0.1f, 0.1f);
+    usm->border = 0;
+    crisp_ref_run(usm, x, W, H, tgt);
+    struct crisp_adamw *opt = NULL;
+    struct crisp_adamw_params ap = {.lr = 3e-3f, .total_steps = 1500, .warmup_steps = 20};
+    crisp_adamw_create(&opt, m, &ap);
+    double first = 0, last = 0;
+    for (int s = 0; s < 1500; s++) {
+        crisp_train_net_forward(net);
+        memset(grad, 0, sizeof(grad));
+        double loss = crisp_loss(CRISP_LOSS_MSE, crisp_train_net_output(net), tgt, 1, W, H, 1.0f,
+                                 1.0f, grad);
+        if (s == 0)
+            first = loss;
+        last = loss;
+        crisp_train_net_backward(net, grad, NULL, 0);
+        crisp_adamw_step(opt, net, NULL);
+    }
+    printf("overfit: MSE %.3g -> %.3g after 1500 steps\n", first, last);
+    CHECK(last < first * 0.01 && last < 2e-4, "overfit: MSE %g -> %g", first, last);
+    crisp_adamw_destroy(&opt);
+    crisp_train_net_destroy(&net);
+    crisp_model_destroy(&m);
+    crisp_model_destroy(&usm);
+}
+
+int main(void)
+{
+    crisp_rng_seed(&g_rng, 99);
+    for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+        grad_check(&nets[i]);
+        parity_with_inference(&nets[i]);
+    }
+    loss_grad_check(CRISP_LOSS_L1);
+    loss_grad_check(CRISP_LOSS_MSE);
+    loss_grad_check(CRISP_LOSS_CHARBONNIER);
+    loss_grad_check(CRISP_LOSS_SSIM);
+    ssim_loss_matches_metric();
+    overfit();
+    TEST_DONE();
+}
