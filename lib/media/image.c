@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <libavutil/imgutils.h>
+#include <libavutil/dict.h>
 #include <libavutil/log.h>
 #include <libswscale/swscale.h>
 
@@ -286,8 +287,46 @@ int crisp_image_decode(struct crisp_image **out, const uint8_t *buf, size_t len,
     if (ret < 0)
         seterr(err, errlen, "cannot convert %s pixel format %s to RGB", kind,
                av_get_pix_fmt_name((enum AVPixelFormat)f->format) ?: "?");
+    /* EXIF orientation (FFmpeg's JPEG decoder exports it as frame metadata) */
+    const AVDictionaryEntry *o = av_dict_get(f->metadata, "Orientation", NULL, 0);
+    if (ret == 0 && o) {
+        int v = atoi(o->value);
+        struct crisp_image *r;
+        if (v >= 2 && v <= 8 && crisp_image_orient(&r, *out, v) == 0) {
+            crisp_image_destroy(out);
+            *out = r;
+        }
+    }
     av_frame_free(&f);
     return ret;
+}
+
+int crisp_image_orient(struct crisp_image **out, const struct crisp_image *in, int orientation)
+{
+    *out = NULL;
+    if (orientation < 1 || orientation > 8)
+        return CRISP_EUSAGE;
+    const int W = in->w, H = in->h, swap = orientation >= 5;
+    int ret = crisp_image_create(out, swap ? H : W, swap ? W : H);
+    if (ret < 0)
+        return ret;
+    struct crisp_image *o = *out;
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++) {
+            int sx, sy;
+            switch (orientation) {
+            case 2: sx = W - 1 - x; sy = y; break;
+            case 3: sx = W - 1 - x; sy = H - 1 - y; break;
+            case 4: sx = x; sy = H - 1 - y; break;
+            case 5: sx = y; sy = x; break;
+            case 6: sx = y; sy = H - 1 - x; break;
+            case 7: sx = W - 1 - y; sy = H - 1 - x; break;
+            case 8: sx = W - 1 - y; sy = x; break;
+            default: sx = x; sy = y; break;
+            }
+            memcpy(o->rgb + ((size_t)y * o->w + x) * 3, in->rgb + ((size_t)sy * W + sx) * 3, 3);
+        }
+    return 0;
 }
 
 int crisp_image_read(struct crisp_image **out, const char *path, char *err, size_t errlen)

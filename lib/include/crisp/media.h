@@ -34,6 +34,11 @@ CRISP_API int crisp_image_clone(struct crisp_image **out, const struct crisp_ima
  * to RGB24. On failure *out stays NULL and err names the file and problem. */
 CRISP_API int crisp_image_read(struct crisp_image **out, const char *path, char *err,
                                size_t errlen);
+/* Applies an EXIF orientation (1..8: 2 mirror, 3 rotate 180, 4 flip, 5
+ * transpose, 6 rotate 90 clockwise, 7 transverse, 8 rotate 90
+ * counter-clockwise) into a new image. Decoding applies the file's own. */
+CRISP_API int crisp_image_orient(struct crisp_image **out, const struct crisp_image *in,
+                                 int orientation);
 /* Decodes an image held in memory (same rules). */
 CRISP_API int crisp_image_decode(struct crisp_image **out, const uint8_t *buf, size_t len,
                                  char *err, size_t errlen);

@@ -36,10 +36,11 @@ CRISP_API float *crisp_train_net_input(struct crisp_train_net *net);
 CRISP_API int crisp_train_net_forward(struct crisp_train_net *net);
 CRISP_API const float *crisp_train_net_output(const struct crisp_train_net *net);
 
-/* Output of layer `layer` (batch x c x lh x lw) and its shape, for feature
- * distillation. */
-CRISP_API const float *crisp_train_net_activation(const struct crisp_train_net *net, int layer,
-                                                  int *c, int *h, int *w);
+/* Output of layer `layer` as plain NCHW (batch x c x lh x lw) and its
+ * shape, for feature distillation; valid until the next call for that layer
+ * or the next forward pass. */
+CRISP_API const float *crisp_train_net_activation(struct crisp_train_net *net, int layer, int *c,
+                                                  int *h, int *w);
 
 /* Extra gradient injected at a layer's output (feature losses). */
 struct crisp_train_extra_grad {
@@ -86,6 +87,8 @@ CRISP_API void crisp_adamw_destroy(struct crisp_adamw **o);
 /* One step with the gradients of `net` (built on the same model). Returns the
  * global gradient norm before clipping through *norm. */
 CRISP_API int crisp_adamw_step(struct crisp_adamw *o, struct crisp_train_net *net, double *norm);
+/* Updates the schedule's total step count (time-budgeted runs estimate it). */
+CRISP_API void crisp_adamw_set_total(struct crisp_adamw *o, int total_steps);
 CRISP_API float crisp_adamw_lr(const struct crisp_adamw *o);
 CRISP_API int crisp_adamw_steps(const struct crisp_adamw *o);
 /* Optimizer state for checkpoints: step count and the m, v moments. */

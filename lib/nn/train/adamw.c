@@ -134,6 +134,10 @@ int crisp_adamw_step(struct crisp_adamw *o, struct crisp_train_net *net, double 
     return 0;
 }
 
+void crisp_adamw_set_total(struct crisp_adamw *o, int total_steps)
+{
+    o->p.total_steps = total_steps;
+}
 float crisp_adamw_lr(const struct crisp_adamw *o) { return o->lr_now; }
 int crisp_adamw_steps(const struct crisp_adamw *o) { return o->step; }
 size_t crisp_adamw_state_size(const struct crisp_adamw *o) { return o->total * 2; }

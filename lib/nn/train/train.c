@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// Forward-training and backward passes. Activations are plain NCHW batches,
-// one buffer per layer output (no fusion: backward needs every input).
+// Forward-training and backward passes. Activations are NCHW batches, one
+// buffer per layer output (no fusion: backward needs every input), each in
+// one of two layouts: plain nchw or oneDNN's nChw16c (blk = 16), chosen once
+// so that every convolution gets a layout its fast kernels take while C code
+// (element-wise layers, BN, PReLU) runs on the same buffers: element-wise
+// layers see flat arrays, per-channel layers index through elem_off().
 // Convolutions run as oneDNN forward_training / backward_data /
 // backward_weights primitives hinted by the forward one; everything else is
 // plain C over OpenMP loops, checked against finite differences in
@@ -17,12 +21,24 @@
 #include "crisp/train.h"
 #include "crisp/util.h"
 
+/* Master weights stay plain oihw in the model; each convolution keeps its
+ * own copies in the layouts its primitives chose, refreshed by reorders. */
 struct conv_prims {
     dnnl_primitive_t fwd, bwd_data, bwd_w;
-    dnnl_memory_t src, w, b, dst, diff_dst, diff_src, diff_w, diff_b;
+    dnnl_primitive_t r_wf, r_wd, r_dw; /* oihw -> fwd weights, oihw -> bwd-data weights, diff -> oihw */
+    dnnl_memory_t src, w, wd, b, dst, diff_dst, diff_src, diff_w, diff_b;
+    dnnl_memory_t w_plain, dw_plain;
+    void *buf[3];
+    /* oneDNN 2.6 has fast kernels for nchw->nchw, nchw->nChw16c(fwd) and
+     * nChw16c->nChw16c; where the neighbours' layouts disagree the conv runs
+     * plain on private copies */
+    int src_copy, dst_copy;
+    float *src_buf, *dst_buf, *ddst_buf;
 };
 
 struct tlayer {
+    int blk;            /* 1: nchw, 16: nChw16c */
+    float *plain;       /* plain copy handed out by crisp_train_net_activation */
     int c, h, w;        /* output shape per sample */
     size_t n;           /* elements of the batch output */
     float *y, *dy;
@@ -33,7 +49,7 @@ struct tlayer {
 
 struct crisp_train_net {
     struct crisp_model *m;
-    int batch, w, h, c0, training;
+    int batch, w, h, c0, training, first_param;
     size_t n_in;
     float *x, *out, *scratch;
     struct tlayer *L;
@@ -55,51 +71,116 @@ static void md4(dnnl_memory_desc_t *md, int a, int b, int c, int d, dnnl_format_
     dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag);
 }
 
+/* nChw16c <-> nchw for one batch tensor */
+static void relayout(const float *src, float *dst, int batch, int C, size_t hw, int to_plain,
+                     int add)
+{
+    const int nb = C / 16;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < batch; b++)
+        for (int cb = 0; cb < nb; cb++)
+            for (size_t p = 0; p < hw; p++)
+                for (int k = 0; k < 16; k++) {
+                    size_t bo = (((size_t)b * nb + cb) * hw + p) * 16 + k;
+                    size_t po = ((size_t)b * C + cb * 16 + k) * hw + p;
+                    if (to_plain)
+                        dst[po] = src[bo];
+                    else if (add)
+                        dst[bo] += src[po];
+                    else
+                        dst[bo] = src[po];
+                }
+}
+
+static int make_mem(struct crisp_train_net *n, struct conv_prims *p, int slot,
+                    const dnnl_memory_desc_t *md, dnnl_memory_t *mem)
+{
+    p->buf[slot] = crisp_aalloc(dnnl_memory_desc_get_size(md));
+    if (!p->buf[slot])
+        return -ENOMEM;
+    return dnnl_memory_create(mem, md, n->eng, p->buf[slot]) ? CRISP_EDNNL : 0;
+}
+
+static int make_reorder(struct crisp_train_net *n, dnnl_memory_t from, dnnl_memory_t to,
+                        dnnl_primitive_t *out)
+{
+    const dnnl_memory_desc_t *a, *b;
+    dnnl_memory_get_memory_desc(from, &a);
+    dnnl_memory_get_memory_desc(to, &b);
+    dnnl_primitive_desc_t pd;
+    if (dnnl_reorder_primitive_desc_create(&pd, a, n->eng, b, n->eng, NULL))
+        return CRISP_EDNNL;
+    dnnl_status_t st = dnnl_primitive_create(out, pd);
+    dnnl_primitive_desc_destroy(pd);
+    return st ? CRISP_EDNNL : 0;
+}
+
 static int build_conv(struct crisp_train_net *n, int i, int need_bwd_data, char *err,
                       size_t errlen)
 {
     const struct crisp_layer *l = &n->m->layers[i];
     struct tlayer *t = &n->L[i];
     int ih = i ? n->L[i - 1].h : n->h, iw = i ? n->L[i - 1].w : n->w;
+    int iblk = i ? n->L[i - 1].blk : 1;
     struct conv_prims *p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
     t->conv = p;
-    dnnl_memory_desc_t src, wt, b, dst;
-    md4(&src, n->batch, l->cin, ih, iw, dnnl_nchw);
+    const int cl = iblk == 16 && t->blk == 16 ? 16 : 1;
+    const size_t in_n = (size_t)n->batch * l->cin * ih * iw;
+    p->src_copy = iblk != cl;
+    p->dst_copy = t->blk != cl;
+    if ((p->src_copy && !(p->src_buf = crisp_aalloc(in_n * sizeof(float)))) ||
+        (p->dst_copy && (!(p->dst_buf = crisp_aalloc(t->n * sizeof(float))) ||
+                         !(p->ddst_buf = crisp_aalloc(t->n * sizeof(float))))))
+        return -ENOMEM;
+    dnnl_memory_desc_t src, wt, wany, b, dst;
+    md4(&src, n->batch, l->cin, ih, iw, cl == 16 ? dnnl_nChw16c : dnnl_nchw);
     md4(&wt, l->cout, l->cin, l->k, l->k, dnnl_oihw);
+    md4(&wany, l->cout, l->cin, l->k, l->k, dnnl_format_tag_any);
     dnnl_dims_t bd = {l->cout};
     dnnl_memory_desc_init_by_tag(&b, 1, bd, dnnl_f32, dnnl_a);
-    md4(&dst, n->batch, l->cout, t->h, t->w, dnnl_nchw);
+    md4(&dst, n->batch, l->cout, t->h, t->w, cl == 16 ? dnnl_nChw16c : dnnl_nchw);
     int pad = (l->k - 1) / 2;
     dnnl_dims_t st = {l->stride, l->stride}, pd = {pad, pad};
     dnnl_convolution_desc_t fd, dd, wd;
     dnnl_primitive_desc_t fpd = NULL, dpd = NULL, wpd = NULL;
     int ret = CRISP_EDNNL;
     if (dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
-                                           &src, &wt, &b, &dst, st, pd, pd) ||
+                                           &src, &wany, &b, &dst, st, pd, pd) ||
         dnnl_primitive_desc_create(&fpd, &fd, NULL, n->eng, NULL) ||
         dnnl_primitive_create(&p->fwd, fpd))
         goto fail;
     if (need_bwd_data &&
-        (dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src, &wt, &dst, st,
-                                                  pd, pd) ||
+        (dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src, &wany, &dst,
+                                                  st, pd, pd) ||
          dnnl_primitive_desc_create(&dpd, &dd, NULL, n->eng, fpd) ||
          dnnl_primitive_create(&p->bwd_data, dpd)))
         goto fail;
-    if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &wt, &b,
+    if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &wany, &b,
                                                     &dst, st, pd, pd) ||
         dnnl_primitive_desc_create(&wpd, &wd, NULL, n->eng, fpd) ||
         dnnl_primitive_create(&p->bwd_w, wpd))
         goto fail;
-    if (dnnl_memory_create(&p->src, &src, n->eng, in_y(n, i)) ||
-        dnnl_memory_create(&p->w, &wt, n->eng, l->t[CRISP_ROLE_WEIGHT]) ||
+    const dnnl_memory_desc_t *wf = dnnl_primitive_desc_query_md(fpd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *dwm = dnnl_primitive_desc_query_md(wpd, dnnl_query_diff_weights_md, 0);
+    if (dnnl_memory_create(&p->src, &src, n->eng, p->src_copy ? p->src_buf : in_y(n, i)) ||
+        dnnl_memory_create(&p->w_plain, &wt, n->eng, l->t[CRISP_ROLE_WEIGHT]) ||
+        dnnl_memory_create(&p->dw_plain, &wt, n->eng, t->grad[CRISP_ROLE_WEIGHT]) ||
         dnnl_memory_create(&p->b, &b, n->eng, l->t[CRISP_ROLE_BIAS]) ||
-        dnnl_memory_create(&p->dst, &dst, n->eng, t->y) ||
-        dnnl_memory_create(&p->diff_dst, &dst, n->eng, t->dy) ||
+        dnnl_memory_create(&p->dst, &dst, n->eng, p->dst_copy ? p->dst_buf : t->y) ||
+        dnnl_memory_create(&p->diff_dst, &dst, n->eng, p->dst_copy ? p->ddst_buf : t->dy) ||
         dnnl_memory_create(&p->diff_src, &src, n->eng, n->scratch) ||
-        dnnl_memory_create(&p->diff_w, &wt, n->eng, t->grad[CRISP_ROLE_WEIGHT]) ||
         dnnl_memory_create(&p->diff_b, &b, n->eng, t->grad[CRISP_ROLE_BIAS]))
+        goto fail;
+    if (make_mem(n, p, 0, wf, &p->w) || make_reorder(n, p->w_plain, p->w, &p->r_wf))
+        goto fail;
+    if (dpd) {
+        const dnnl_memory_desc_t *wdm = dnnl_primitive_desc_query_md(dpd, dnnl_query_weights_md, 0);
+        if (make_mem(n, p, 1, wdm, &p->wd) || make_reorder(n, p->w_plain, p->wd, &p->r_wd))
+            goto fail;
+    }
+    if (make_mem(n, p, 2, dwm, &p->diff_w) || make_reorder(n, p->diff_w, p->dw_plain, &p->r_dw))
         goto fail;
     ret = 0;
 fail:
@@ -116,13 +197,18 @@ static void free_conv(struct conv_prims *p)
 {
     if (!p)
         return;
-    dnnl_primitive_destroy(p->fwd);
-    dnnl_primitive_destroy(p->bwd_data);
-    dnnl_primitive_destroy(p->bwd_w);
-    dnnl_memory_t *mems[] = {&p->src, &p->w, &p->b, &p->dst, &p->diff_dst, &p->diff_src,
-                             &p->diff_w, &p->diff_b};
+    dnnl_primitive_t prims[] = {p->fwd, p->bwd_data, p->bwd_w, p->r_wf, p->r_wd, p->r_dw};
+    for (size_t k = 0; k < sizeof(prims) / sizeof(prims[0]); k++)
+        dnnl_primitive_destroy(prims[k]);
+    dnnl_memory_t mems[] = {p->src, p->w, p->wd, p->b, p->dst, p->diff_dst, p->diff_src,
+                            p->diff_w, p->diff_b, p->w_plain, p->dw_plain};
     for (size_t k = 0; k < sizeof(mems) / sizeof(mems[0]); k++)
-        dnnl_memory_destroy(*mems[k]);
+        dnnl_memory_destroy(mems[k]);
+    for (int k = 0; k < 3; k++)
+        crisp_afree(p->buf[k]);
+    crisp_afree(p->src_buf);
+    crisp_afree(p->dst_buf);
+    crisp_afree(p->ddst_buf);
     free(p);
 }
 
@@ -137,6 +223,7 @@ void crisp_train_net_destroy(struct crisp_train_net **pn)
             free_conv(t->conv);
             crisp_afree(t->y);
             crisp_afree(t->dy);
+            crisp_afree(t->plain);
             for (int r = 0; r < CRISP_ROLE_COUNT; r++)
                 crisp_afree(t->grad[r]);
             free(t->bn_mean);
@@ -152,6 +239,67 @@ void crisp_train_net_destroy(struct crisp_train_net **pn)
         dnnl_engine_destroy(n->eng);
     free(n);
     *pn = NULL;
+}
+
+static int uf_find(int *par, int v)
+{
+    while (par[v] != v)
+        v = par[v] = par[par[v]];
+    return v;
+}
+
+/* Tensors joined by element-wise layers (and add's skip) share a layout; a
+ * class is nChw16c unless a member has channels not divisible by 16, is the
+ * model input or output, or meets s2d/d2s/concat (which want nchw).
+ * CRISP_TRAIN_PLAIN=1 forces nchw everywhere (tests compare both). */
+static int choose_layouts(struct crisp_train_net *n)
+{
+    const struct crisp_model *m = n->m;
+    const int nl = m->n_layers;
+    int *par = malloc(sizeof(int) * ((size_t)nl + 1));
+    char *plain = calloc((size_t)nl + 1, 1), *root_plain = calloc((size_t)nl + 1, 1);
+    if (!par || !plain || !root_plain) {
+        free(par);
+        free(plain);
+        free(root_plain);
+        return -ENOMEM;
+    }
+    for (int v = 0; v <= nl; v++)
+        par[v] = v;
+    plain[0] = plain[nl] = 1; /* value 0 is the model input, value i+1 layer i's output */
+    const char *force = getenv("CRISP_TRAIN_PLAIN");
+    for (int i = 0; i < nl; i++) {
+        const struct crisp_layer *l = &m->layers[i];
+        int v = i + 1;
+        switch (l->type) {
+        case CRISP_LAYER_ADD:
+            par[uf_find(par, l->skip + 1)] = uf_find(par, v);
+            /* fall through */
+        case CRISP_LAYER_RELU:
+        case CRISP_LAYER_LRELU:
+        case CRISP_LAYER_PRELU:
+        case CRISP_LAYER_BN:
+        case CRISP_LAYER_CLAMP: par[uf_find(par, i)] = uf_find(par, v); break;
+        case CRISP_LAYER_CONCAT: plain[l->skip + 1] = 1; /* fall through */
+        case CRISP_LAYER_S2D:
+        case CRISP_LAYER_D2S:
+            plain[v] = 1;
+            plain[i] = 1;
+            break;
+        case CRISP_LAYER_CONV: break;
+        }
+        if (n->L[i].c % 16 || (force && *force == '1'))
+            plain[v] = 1;
+    }
+    for (int v = 0; v <= nl; v++)
+        if (plain[v])
+            root_plain[uf_find(par, v)] = 1;
+    for (int i = 0; i < nl; i++)
+        n->L[i].blk = root_plain[uf_find(par, i + 1)] ? 1 : 16;
+    free(par);
+    free(plain);
+    free(root_plain);
+    return 0;
 }
 
 int crisp_train_net_create(struct crisp_train_net **out, struct crisp_model *m, int batch, int w,
@@ -208,15 +356,25 @@ int crisp_train_net_create(struct crisp_train_net **out, struct crisp_model *m, 
     }
     if (!(n->scratch = crisp_aalloc(max_n * sizeof(float))))
         goto fail;
+    if ((ret = choose_layouts(n)) < 0)
+        goto fail;
+    ret = -ENOMEM;
     if (dnnl_engine_create(&n->eng, dnnl_cpu, 0) ||
         dnnl_stream_create(&n->stream, n->eng, dnnl_stream_default_flags)) {
         crisp_seterr(err, errlen, "cannot create the oneDNN CPU engine");
         ret = CRISP_EDNNL;
         goto fail;
     }
+    /* a layer's input gradient is needed only if some earlier layer learns */
+    int first_param = nl;
+    for (int i = 0; i < nl && first_param == nl; i++)
+        for (int r = 0; r < CRISP_ROLE_COUNT; r++)
+            if (n->L[i].grad[r])
+                first_param = i;
+    n->first_param = first_param;
     for (int i = 0; i < nl; i++)
         if (m->layers[i].type == CRISP_LAYER_CONV &&
-            (ret = build_conv(n, i, i > 0, err, errlen)) < 0)
+            (ret = build_conv(n, i, i > first_param, err, errlen)) < 0)
             goto fail;
     free(shapes);
     *out = n;
@@ -231,19 +389,24 @@ void crisp_train_net_set_training(struct crisp_train_net *n, int training) { n->
 float *crisp_train_net_input(struct crisp_train_net *n) { return n->x; }
 const float *crisp_train_net_output(const struct crisp_train_net *n) { return n->out; }
 
-const float *crisp_train_net_activation(const struct crisp_train_net *n, int layer, int *c, int *h,
+const float *crisp_train_net_activation(struct crisp_train_net *n, int layer, int *c, int *h,
                                         int *w)
 {
     if (layer < 0 || layer >= n->m->n_layers)
         return NULL;
-    const struct tlayer *t = &n->L[layer];
+    struct tlayer *t = &n->L[layer];
     if (c)
         *c = t->c;
     if (h)
         *h = t->h;
     if (w)
         *w = t->w;
-    return t->y;
+    if (t->blk == 1)
+        return t->y;
+    if (!t->plain && !(t->plain = crisp_aalloc(t->n * sizeof(float))))
+        return NULL;
+    relayout(t->y, t->plain, n->batch, t->c, (size_t)t->h * t->w, 1, 0);
+    return t->plain;
 }
 
 float *crisp_train_net_grad(struct crisp_train_net *n, int layer, int role)
@@ -263,45 +426,64 @@ static int exec(struct crisp_train_net *n, dnnl_primitive_t p, int nargs, const 
 
 /* ---- per-layer forward ---- */
 
+/* Per-channel layers walk channel blocks: blk lanes share a spatial position
+ * (blk = 1 for nchw, 16 for nChw16c); channel c = cb * blk + lane. */
+static inline size_t blk_off(int b, int cb, size_t p, int nb, size_t hw, int blk)
+{
+    return (((size_t)b * nb + cb) * hw + p) * blk;
+}
+
 static void bn_forward(struct crisp_train_net *n, const struct crisp_layer *l, struct tlayer *t,
                        const float *x)
 {
-    const int C = t->c;
+    const int C = t->c, blk = t->blk, nb = C / blk;
     const size_t hw = (size_t)t->h * t->w, M = hw * (size_t)n->batch;
     float *g = l->t[CRISP_ROLE_GAMMA], *be = l->t[CRISP_ROLE_BETA];
     float *rm = l->t[CRISP_ROLE_MEAN], *rv = l->t[CRISP_ROLE_VAR];
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        double mean, var;
+    for (int cb = 0; cb < nb; cb++) {
+        double s[16] = {0}, s2[16] = {0};
         if (n->training) {
-            double s = 0, s2 = 0;
-            for (int b = 0; b < n->batch; b++) {
-                const float *p = x + ((size_t)b * C + c) * hw;
-                for (size_t j = 0; j < hw; j++) {
-                    s += p[j];
-                    s2 += (double)p[j] * p[j];
+            for (int b = 0; b < n->batch; b++)
+                for (size_t p = 0; p < hw; p++) {
+                    const float *v = x + blk_off(b, cb, p, nb, hw, blk);
+                    for (int k = 0; k < blk; k++) {
+                        s[k] += v[k];
+                        s2[k] += (double)v[k] * v[k];
+                    }
                 }
+        }
+        for (int k = 0; k < blk; k++) {
+            int c = cb * blk + k;
+            double mean, var;
+            if (n->training) {
+                mean = s[k] / (double)M;
+                var = s2[k] / (double)M - mean * mean;
+                if (var < 0)
+                    var = 0;
+                /* running statistics as PyTorch keeps them: momentum 0.1, unbiased variance */
+                rm[c] = (float)(0.9 * rm[c] + 0.1 * mean);
+                rv[c] = (float)(0.9 * rv[c] +
+                                0.1 * (M > 1 ? var * (double)M / (double)(M - 1) : var));
+            } else {
+                mean = rm[c];
+                var = rv[c];
             }
-            mean = s / (double)M;
-            var = s2 / (double)M - mean * mean;
-            if (var < 0)
-                var = 0;
-            /* running statistics as PyTorch keeps them: momentum 0.1, unbiased variance */
-            rm[c] = (float)(0.9 * rm[c] + 0.1 * mean);
-            rv[c] = (float)(0.9 * rv[c] + 0.1 * (M > 1 ? var * (double)M / (double)(M - 1) : var));
-        } else {
-            mean = rm[c];
-            var = rv[c];
+            t->bn_mean[c] = (float)mean;
+            t->bn_istd[c] = (float)(1.0 / sqrt(var + l->eps));
         }
-        double istd = 1.0 / sqrt(var + l->eps);
-        t->bn_mean[c] = (float)mean;
-        t->bn_istd[c] = (float)istd;
-        for (int b = 0; b < n->batch; b++) {
-            const float *p = x + ((size_t)b * C + c) * hw;
-            float *q = t->y + ((size_t)b * C + c) * hw;
-            for (size_t j = 0; j < hw; j++)
-                q[j] = (float)((p[j] - mean) * istd * g[c] + be[c]);
+        float sc[16], sh[16];
+        for (int k = 0; k < blk; k++) {
+            int c = cb * blk + k;
+            sc[k] = t->bn_istd[c] * g[c];
+            sh[k] = be[c] - t->bn_mean[c] * sc[k];
         }
+        for (int b = 0; b < n->batch; b++)
+            for (size_t p = 0; p < hw; p++) {
+                size_t o = blk_off(b, cb, p, nb, hw, blk);
+                for (int k = 0; k < blk; k++)
+                    t->y[o + k] = x[o + k] * sc[k] + sh[k];
+            }
     }
 }
 
@@ -339,12 +521,20 @@ int crisp_train_net_forward(struct crisp_train_net *n)
         float *y = t->y;
         switch (l->type) {
         case CRISP_LAYER_CONV: {
+            dnnl_exec_arg_t r[] = {{DNNL_ARG_FROM, t->conv->w_plain}, {DNNL_ARG_TO, t->conv->w}};
+            if (exec(n, t->conv->r_wf, 2, r))
+                return CRISP_EDNNL;
+            if (t->conv->src_copy)
+                relayout(x, t->conv->src_buf, n->batch, l->cin, (size_t)n->L[i - 1].h * n->L[i - 1].w,
+                         1, 0);
             dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC, t->conv->src},
                                    {DNNL_ARG_WEIGHTS, t->conv->w},
                                    {DNNL_ARG_BIAS, t->conv->b},
                                    {DNNL_ARG_DST, t->conv->dst}};
             if (exec(n, t->conv->fwd, 4, a))
                 return CRISP_EDNNL;
+            if (t->conv->dst_copy)
+                relayout(t->conv->dst_buf, t->y, n->batch, t->c, (size_t)t->h * t->w, 0, 0);
             break;
         }
         case CRISP_LAYER_RELU:
@@ -369,11 +559,17 @@ int crisp_train_net_forward(struct crisp_train_net *n)
         case CRISP_LAYER_PRELU: {
             const size_t hw = (size_t)t->h * t->w;
             const float *s = l->t[CRISP_ROLE_SLOPE];
-#pragma omp parallel for schedule(static)
-            for (size_t j = 0; j < N; j++) {
-                float a = s[(j / hw) % (size_t)t->c];
-                y[j] = x[j] > 0.0f ? x[j] : a * x[j];
-            }
+            const int blk = t->blk, nb = t->c / blk;
+#pragma omp parallel for collapse(2) schedule(static)
+            for (int b = 0; b < n->batch; b++)
+                for (int cb = 0; cb < nb; cb++)
+                    for (size_t p = 0; p < hw; p++) {
+                        size_t o = blk_off(b, cb, p, nb, hw, blk);
+                        for (int k = 0; k < blk; k++) {
+                            float v = x[o + k], a = s[cb * blk + k];
+                            y[o + k] = v > 0.0f ? v : a * v;
+                        }
+                    }
             break;
         }
         case CRISP_LAYER_BN: bn_forward(n, l, t, x); break;
@@ -425,39 +621,45 @@ static void add_into(float *dst, const float *src, size_t N)
 static void bn_backward(struct crisp_train_net *n, const struct crisp_layer *l, struct tlayer *t,
                         const float *x, float *dx)
 {
-    const int C = t->c;
+    const int C = t->c, blk = t->blk, nb = C / blk;
     const size_t hw = (size_t)t->h * t->w, M = hw * (size_t)n->batch;
     const float *g = l->t[CRISP_ROLE_GAMMA];
     float *dg = t->grad[CRISP_ROLE_GAMMA], *db = t->grad[CRISP_ROLE_BETA];
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        const double mean = t->bn_mean[c], istd = t->bn_istd[c];
-        double sdy = 0, sdyx = 0;
-        for (int b = 0; b < n->batch; b++) {
-            const float *p = x + ((size_t)b * C + c) * hw, *d = t->dy + ((size_t)b * C + c) * hw;
-            for (size_t j = 0; j < hw; j++) {
-                sdy += d[j];
-                sdyx += d[j] * (p[j] - mean) * istd;
-            }
+    for (int cb = 0; cb < nb; cb++) {
+        double sdy[16] = {0}, sdyx[16] = {0}, mean[16], istd[16];
+        for (int k = 0; k < blk; k++) {
+            mean[k] = t->bn_mean[cb * blk + k];
+            istd[k] = t->bn_istd[cb * blk + k];
         }
-        dg[c] = (float)sdyx;
-        db[c] = (float)sdy;
+        for (int b = 0; b < n->batch; b++)
+            for (size_t p = 0; p < hw; p++) {
+                size_t o = blk_off(b, cb, p, nb, hw, blk);
+                for (int k = 0; k < blk; k++) {
+                    sdy[k] += t->dy[o + k];
+                    sdyx[k] += t->dy[o + k] * (x[o + k] - mean[k]) * istd[k];
+                }
+            }
+        for (int k = 0; k < blk; k++) {
+            dg[cb * blk + k] = (float)sdyx[k];
+            db[cb * blk + k] = (float)sdy[k];
+        }
         if (!dx)
             continue;
-        for (int b = 0; b < n->batch; b++) {
-            const float *p = x + ((size_t)b * C + c) * hw, *d = t->dy + ((size_t)b * C + c) * hw;
-            float *q = dx + ((size_t)b * C + c) * hw;
-            for (size_t j = 0; j < hw; j++) {
-                double v;
-                if (n->training) {
-                    double xh = (p[j] - mean) * istd;
-                    v = g[c] * istd / (double)M * ((double)M * d[j] - sdy - xh * sdyx);
-                } else {
-                    v = g[c] * istd * d[j]; /* statistics are constants in eval mode */
+        for (int b = 0; b < n->batch; b++)
+            for (size_t p = 0; p < hw; p++) {
+                size_t o = blk_off(b, cb, p, nb, hw, blk);
+                for (int k = 0; k < blk; k++) {
+                    double gi = g[cb * blk + k] * istd[k], v;
+                    if (n->training) {
+                        double xh = (x[o + k] - mean[k]) * istd[k];
+                        v = gi / (double)M * ((double)M * t->dy[o + k] - sdy[k] - xh * sdyx[k]);
+                    } else {
+                        v = gi * t->dy[o + k]; /* statistics are constants in eval mode */
+                    }
+                    dx[o + k] += (float)v;
                 }
-                q[j] += (float)v;
             }
-        }
     }
 }
 
@@ -472,30 +674,42 @@ int crisp_train_net_backward(struct crisp_train_net *n, const float *dout,
     for (int e = 0; e < n_extra; e++) {
         if (extra[e].layer < 0 || extra[e].layer >= nl)
             return CRISP_EUSAGE;
-        add_into(n->L[extra[e].layer].dy, extra[e].grad, n->L[extra[e].layer].n);
+        struct tlayer *t = &n->L[extra[e].layer];
+        if (t->blk == 1)
+            add_into(t->dy, extra[e].grad, t->n);
+        else
+            relayout(extra[e].grad, t->dy, n->batch, t->c, (size_t)t->h * t->w, 0, 1);
     }
     for (int i = nl - 1; i >= 0; i--) {
         const struct crisp_layer *l = &m->layers[i];
         struct tlayer *t = &n->L[i];
         const float *x = in_y(n, i), *dy = t->dy;
-        float *dx = in_dy(n, i);
+        float *dx = i > n->first_param ? in_dy(n, i) : NULL;
         const size_t N = t->n;
         switch (l->type) {
         case CRISP_LAYER_CONV: {
             struct conv_prims *p = t->conv;
+            if (p->dst_copy)
+                relayout(t->dy, p->ddst_buf, n->batch, t->c, (size_t)t->h * t->w, 1, 0);
             dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, p->src},
                                     {DNNL_ARG_DIFF_DST, p->diff_dst},
                                     {DNNL_ARG_DIFF_WEIGHTS, p->diff_w},
                                     {DNNL_ARG_DIFF_BIAS, p->diff_b}};
-            if (exec(n, p->bwd_w, 4, wa))
+            dnnl_exec_arg_t ra[] = {{DNNL_ARG_FROM, p->diff_w}, {DNNL_ARG_TO, p->dw_plain}};
+            if (exec(n, p->bwd_w, 4, wa) || exec(n, p->r_dw, 2, ra))
                 return CRISP_EDNNL;
             if (dx) {
+                dnnl_exec_arg_t rd[] = {{DNNL_ARG_FROM, p->w_plain}, {DNNL_ARG_TO, p->wd}};
                 dnnl_exec_arg_t da[] = {{DNNL_ARG_DIFF_DST, p->diff_dst},
-                                        {DNNL_ARG_WEIGHTS, p->w},
+                                        {DNNL_ARG_WEIGHTS, p->wd},
                                         {DNNL_ARG_DIFF_SRC, p->diff_src}};
-                if (exec(n, p->bwd_data, 3, da))
+                if (exec(n, p->r_wd, 2, rd) || exec(n, p->bwd_data, 3, da))
                     return CRISP_EDNNL;
-                add_into(dx, n->scratch, n->L[i - 1].n);
+                if (p->src_copy)
+                    relayout(n->scratch, dx, n->batch, l->cin,
+                             (size_t)n->L[i - 1].h * n->L[i - 1].w, 0, 1);
+                else
+                    add_into(dx, n->scratch, n->L[i - 1].n);
             }
             break;
         }
@@ -526,20 +740,23 @@ int crisp_train_net_backward(struct crisp_train_net *n, const float *dout,
             const size_t hw = (size_t)t->h * t->w;
             const float *s = l->t[CRISP_ROLE_SLOPE];
             float *ds = t->grad[CRISP_ROLE_SLOPE];
+            const int blk = t->blk, nb = t->c / blk;
 #pragma omp parallel for schedule(static)
-            for (int c = 0; c < t->c; c++) {
-                double acc = 0;
-                for (int b = 0; b < n->batch; b++) {
-                    size_t o = ((size_t)b * t->c + c) * hw;
-                    for (size_t j = 0; j < hw; j++) {
-                        float v = x[o + j];
-                        if (v <= 0.0f)
-                            acc += (double)dy[o + j] * v;
-                        if (dx)
-                            dx[o + j] += v > 0.0f ? dy[o + j] : s[c] * dy[o + j];
+            for (int cb = 0; cb < nb; cb++) {
+                double acc[16] = {0};
+                for (int b = 0; b < n->batch; b++)
+                    for (size_t p = 0; p < hw; p++) {
+                        size_t o = blk_off(b, cb, p, nb, hw, blk);
+                        for (int k = 0; k < blk; k++) {
+                            float v = x[o + k];
+                            if (v <= 0.0f)
+                                acc[k] += (double)dy[o + k] * v;
+                            if (dx)
+                                dx[o + k] += v > 0.0f ? dy[o + k] : s[cb * blk + k] * dy[o + k];
+                        }
                     }
-                }
-                ds[c] = (float)acc;
+                for (int k = 0; k < blk; k++)
+                    ds[cb * blk + k] = (float)acc[k];
             }
             break;
         }

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "data.h"
+
+static int has_image_ext(const char *n)
+{
+    const char *d = strrchr(n, '.');
+    return d && (!strcasecmp(d, ".png") || !strcasecmp(d, ".jpg") || !strcasecmp(d, ".jpeg"));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static uint64_t hash_name(const char *s, uint64_t seed)
+{
+    uint64_t h = 1469598103934665603ull ^ seed;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static int load_one(const char *dir, const char *name, int max_side, struct crisp_image **out,
+                    char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    struct crisp_image *img;
+    int ret = crisp_image_read(&img, path, err, errlen);
+    if (ret < 0)
+        return ret;
+    int side = img->w > img->h ? img->w : img->h;
+    if (max_side > 0 && side > max_side) {
+        /* area averaging removes the JPEG noise of large photos */
+        double f = (double)max_side / side;
+        int w = (int)(img->w * f + 0.5), h = (int)(img->h * f + 0.5);
+        struct crisp_image *s;
+        ret = crisp_resize(&s, img, w < 1 ? 1 : w, h < 1 ? 1 : h, CRISP_SCALE_AREA);
+        crisp_image_destroy(&img);
+        if (ret < 0) {
+            snprintf(err, errlen, "%s: cannot downscale", path);
+            return ret;
+        }
+        img = s;
+    }
+    *out = img;
+    return 0;
+}
+
+static char *stem_png(const char *name)
+{
+    char *s = malloc(strlen(name) + 8);
+    if (!s)
+        return NULL;
+    strcpy(s, name);
+    char *d = strrchr(s, '.');
+    if (d)
+        *d = 0;
+    strcat(s, ".png");
+    return s;
+}
+
+int dataset_load(struct dataset **out, const struct dataset_params *p, char *err, size_t errlen)
+{
+    *out = NULL;
+    DIR *dir = opendir(p->dir);
+    if (!dir) {
+        snprintf(err, errlen, "%s: %s", p->dir, strerror(errno));
+        return -errno;
+    }
+    char **names = NULL;
+    int n = 0, cap = 0, ret = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.' || !has_image_ext(e->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, sizeof(char *) * (size_t)cap);
+            if (!nn) {
+                ret = -ENOMEM;
+                break;
+            }
+            names = nn;
+        }
+        if (!(names[n++] = strdup(e->d_name))) {
+            ret = -ENOMEM;
+            break;
+        }
+    }
+    closedir(dir);
+    struct dataset *d = calloc(1, sizeof(*d));
+    if (ret < 0 || !d) {
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        free(d);
+        return -ENOMEM;
+    }
+    qsort(names, (size_t)n, sizeof(char *), cmp_str);
+    if (p->max_images > 0 && n > p->max_images) {
+        for (int i = p->max_images; i < n; i++)
+            free(names[i]);
+        n = p->max_images;
+    }
+    int every = p->val_every > 0 ? p->val_every : 20;
+    if (n < 2) {
+        snprintf(err, errlen, "%s: need at least 2 PNG/JPEG images, found %d", p->dir, n);
+        ret = CRISP_EUSAGE;
+        goto fail;
+    }
+    d->train = calloc((size_t)n, sizeof(*d->train));
+    d->val = calloc((size_t)n, sizeof(*d->val));
+    d->train_names = calloc((size_t)n, sizeof(char *));
+    d->val_names = calloc((size_t)n, sizeof(char *));
+    if (p->teacher_dir) {
+        d->train_degraded = calloc((size_t)n, sizeof(*d->train_degraded));
+        d->train_teacher = calloc((size_t)n, sizeof(*d->train_teacher));
+    }
+    if (!d->train || !d->val || !d->train_names || !d->val_names ||
+        (p->teacher_dir && (!d->train_degraded || !d->train_teacher))) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        /* hold out every k-th image, starting in the middle of the first block */
+        int is_val = (i % every) == every / 2 || (n < every && i == n - 1);
+        struct crisp_image *img;
+        if ((ret = load_one(p->dir, names[i], p->max_side, &img, err, errlen)) < 0)
+            goto fail;
+        if (is_val) {
+            d->val[d->n_val] = img;
+            d->val_names[d->n_val++] = names[i];
+        } else {
+            int k = d->n_train;
+            d->train[k] = img;
+            d->train_names[d->n_train++] = names[i];
+            if (p->teacher_dir) {
+                char *tn = stem_png(names[i]);
+                if (!tn) {
+                    ret = -ENOMEM;
+                    goto fail;
+                }
+                ret = load_one(p->teacher_dir, tn, 0, &d->train_teacher[k], err, errlen);
+                free(tn);
+                if (ret < 0)
+                    goto fail;
+                if (d->train_teacher[k]->w != img->w || d->train_teacher[k]->h != img->h) {
+                    snprintf(err, errlen,
+                             "%s: teacher output for %s is %dx%d, the prepared image is %dx%d "
+                             "(make inputs with crisp-train export-degraded)",
+                             p->teacher_dir, names[i], d->train_teacher[k]->w,
+                             d->train_teacher[k]->h, img->w, img->h);
+                    ret = CRISP_EFORMAT;
+                    goto fail;
+                }
+                if ((ret = degrade_fixed(&d->train_degraded[k], img, names[i], p->seed)) < 0) {
+                    snprintf(err, errlen, "%s: cannot degrade", names[i]);
+                    goto fail;
+                }
+            }
+        }
+        names[i] = NULL;
+    }
+    free(names);
+    *out = d;
+    return 0;
+fail:
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    dataset_free(&d);
+    return ret;
+}
+
+void dataset_free(struct dataset **pd)
+{
+    if (!pd || !*pd)
+        return;
+    struct dataset *d = *pd;
+    for (int i = 0; i < d->n_train; i++) {
+        crisp_image_destroy(&d->train[i]);
+        free(d->train_names[i]);
+        if (d->train_degraded)
+            crisp_image_destroy(&d->train_degraded[i]);
+        if (d->train_teacher)
+            crisp_image_destroy(&d->train_teacher[i]);
+    }
+    for (int i = 0; i < d->n_val; i++) {
+        crisp_image_destroy(&d->val[i]);
+        free(d->val_names[i]);
+    }
+    free(d->train);
+    free(d->val);
+    free(d->train_names);
+    free(d->val_names);
+    free(d->train_degraded);
+    free(d->train_teacher);
+    free(d);
+    *pd = NULL;
+}
+
+static double urange(struct crisp_rng *r, double lo, double hi)
+{
+    return lo + (hi - lo) * crisp_rng_uniform(r);
+}
+
+static void replace(struct crisp_image **img, struct crisp_image *n)
+{
+    crisp_image_destroy(img);
+    *img = n;
+}
+
+int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struct crisp_rng *r,
+                   char *desc)
+{
+    *out = NULL;
+    struct crisp_image *img, *t;
+    int ret = crisp_image_clone(&img, gt);
+    if (ret < 0)
+        return ret;
+    char buf[160] = "";
+    size_t used = 0;
+#define NOTE(...) used += (size_t)snprintf(buf + used, used < sizeof(buf) ? sizeof(buf) - used : 0, __VA_ARGS__)
+    /* camera: mild sensor noise, optical blur */
+    if (crisp_rng_uniform(r) < 0.25) {
+        double s = urange(r, 0.5, 3.0);
+        if ((ret = crisp_add_noise(&t, img, (float)s, crisp_rng_u64(r))) < 0)
+            goto fail;
+        replace(&img, t);
+        NOTE("noise %.1f ", s);
+    }
+    if (crisp_rng_uniform(r) < 0.5) {
+        double s = urange(r, 0.2, 1.5);
+        if ((ret = crisp_blur(&t, img, (float)s)) < 0)
+            goto fail;
+        replace(&img, t);
+        NOTE("blur %.2f ", s);
+    }
+    /* sender: downscale, compress; receiver: upscale */
+    int dw = img->w, dh = img->h;
+    if (crisp_rng_uniform(r) < 0.9) {
+        double f = urange(r, 1.5, 3.0);
+        dw = ((int)(img->w / f) + 1) & ~1;
+        dh = ((int)(img->h / f) + 1) & ~1;
+        dw = dw < 16 ? 16 : dw;
+        dh = dh < 16 ? 16 : dh;
+        enum crisp_scaler sc = crisp_rng_uniform(r) < 0.5 ? CRISP_SCALE_BICUBIC : CRISP_SCALE_BILINEAR;
+        if ((ret = crisp_resize(&t, img, dw, dh, sc)) < 0)
+            goto fail;
+        replace(&img, t);
+        NOTE("down %.2f %s ", f, sc == CRISP_SCALE_BICUBIC ? "bicubic" : "bilinear");
+    }
+    double c = crisp_rng_uniform(r);
+    if (c < 0.6 && !(img->w & 1) && !(img->h & 1)) {
+        int crf = 23 + (int)(crisp_rng_u64(r) % 16);
+        if ((ret = crisp_h264_roundtrip(&t, img, crf)) < 0)
+            goto fail;
+        replace(&img, t);
+        NOTE("h264 crf %d ", crf);
+    } else if (c < 0.85) {
+        int q = 30 + (int)(crisp_rng_u64(r) % 61);
+        if ((ret = crisp_jpeg_roundtrip(&t, img, q)) < 0)
+            goto fail;
+        replace(&img, t);
+        NOTE("jpeg q%d ", q);
+    }
+    if (img->w != gt->w || img->h != gt->h) {
+        enum crisp_scaler sc = crisp_rng_uniform(r) < 0.5 ? CRISP_SCALE_BICUBIC : CRISP_SCALE_BILINEAR;
+        if ((ret = crisp_resize(&t, img, gt->w, gt->h, sc)) < 0)
+            goto fail;
+        replace(&img, t);
+        NOTE("up %s", sc == CRISP_SCALE_BICUBIC ? "bicubic" : "bilinear");
+    }
+#undef NOTE
+    if (desc)
+        snprintf(desc, 160, "%s", buf);
+    *out = img;
+    return 0;
+fail:
+    crisp_image_destroy(&img);
+    return ret;
+}
+
+int degrade_fixed(struct crisp_image **out, const struct crisp_image *gt, const char *name,
+                  uint64_t seed)
+{
+    struct crisp_rng r;
+    crisp_rng_seed(&r, hash_name(name, seed));
+    return degrade_random(out, gt, &r, NULL);
+}
+
+/* ---- sampler ---- */
+
+#define SLOTS 3
+
+struct sampler {
+    const struct dataset *d;
+    int batch, patch;
+    uint64_t seed;
+    struct batch slots[SLOTS];
+    int ready[SLOTS];
+    int64_t produce, consume;
+    int stop, error;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+};
+
+static int crop(struct crisp_image **out, const struct crisp_image *src, int x, int y, int s)
+{
+    int ret = crisp_image_create(out, s, s);
+    if (ret < 0)
+        return ret;
+    for (int j = 0; j < s; j++)
+        memcpy((*out)->rgb + (size_t)j * s * 3, src->rgb + ((size_t)(y + j) * src->w + x) * 3,
+               (size_t)s * 3);
+    return 0;
+}
+
+static void to_luma(const struct crisp_image *img, int off, int p, float *dst)
+{
+    /* Y of the centre p x p window, scaled to [0, 1] */
+    const int s = img->w;
+    float *y = malloc(sizeof(float) * (size_t)s * s);
+    if (!y)
+        return;
+    crisp_image_to_ycbcr(img, y, NULL, NULL);
+    for (int j = 0; j < p; j++)
+        for (int i = 0; i < p; i++)
+            dst[(size_t)j * p + i] = y[(size_t)(j + off) * s + i + off] / 255.0f;
+    free(y);
+}
+
+static int make_batch(struct sampler *s, int64_t index, struct batch *b)
+{
+    struct crisp_rng r;
+    crisp_rng_seed(&r, s->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(index + 1)));
+    const int P = s->patch, M = 8, S = P + 2 * M;
+    const size_t pp = (size_t)P * P;
+    const struct dataset *d = s->d;
+    b->index = index;
+    for (int k = 0; k < s->batch; k++) {
+        int idx, tries = 0;
+        do {
+            idx = (int)(crisp_rng_u64(&r) % (uint64_t)d->n_train);
+        } while ((d->train[idx]->w < S || d->train[idx]->h < S) && ++tries < 100);
+        const struct crisp_image *gt = d->train[idx];
+        if (gt->w < S || gt->h < S)
+            return CRISP_EFORMAT;
+        int x = (int)(crisp_rng_u64(&r) % (uint64_t)(gt->w - S + 1));
+        int y = (int)(crisp_rng_u64(&r) % (uint64_t)(gt->h - S + 1));
+        int orient = 1 + (int)(crisp_rng_u64(&r) % 8); /* flips and 90-degree rotations */
+        struct crisp_image *c = NULL, *co = NULL, *dg = NULL, *tc = NULL, *tco = NULL;
+        int ret = crop(&c, gt, x, y, S);
+        if (!ret)
+            ret = crisp_image_orient(&co, c, orient);
+        if (!ret) {
+            if (d->train_degraded) {
+                struct crisp_image *dc = NULL;
+                ret = crop(&dc, d->train_degraded[idx], x, y, S);
+                if (!ret)
+                    ret = crisp_image_orient(&dg, dc, orient);
+                crisp_image_destroy(&dc);
+                if (!ret)
+                    ret = crop(&tc, d->train_teacher[idx], x, y, S);
+                if (!ret)
+                    ret = crisp_image_orient(&tco, tc, orient);
+            } else {
+                ret = degrade_random(&dg, co, &r, NULL);
+            }
+        }
+        if (!ret) {
+            to_luma(co, M, P, b->y + pp * (size_t)k);
+            to_luma(dg, M, P, b->x + pp * (size_t)k);
+            if (tco && b->t)
+                to_luma(tco, M, P, b->t + pp * (size_t)k);
+        }
+        crisp_image_destroy(&c);
+        crisp_image_destroy(&co);
+        crisp_image_destroy(&dg);
+        crisp_image_destroy(&tc);
+        crisp_image_destroy(&tco);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static void *worker(void *arg)
+{
+    struct sampler *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        int slot = (int)(s->produce % SLOTS);
+        if (s->ready[slot] || s->produce >= s->consume + SLOTS) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        int64_t index = s->produce;
+        pthread_mutex_unlock(&s->mu);
+        int ret = make_batch(s, index, &s->slots[slot]);
+        pthread_mutex_lock(&s->mu);
+        if (ret < 0) {
+            s->error = ret;
+            pthread_cond_broadcast(&s->cv);
+            break;
+        }
+        s->ready[slot] = 1;
+        s->produce++;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
+                   uint64_t seed, int64_t first_index)
+{
+    *out = NULL;
+    struct sampler *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->d = d;
+    s->batch = batch;
+    s->patch = patch;
+    s->seed = seed;
+    s->produce = s->consume = first_index;
+    size_t n = (size_t)batch * patch * patch;
+    for (int i = 0; i < SLOTS; i++) {
+        s->slots[i].x = crisp_aalloc(n * sizeof(float));
+        s->slots[i].y = crisp_aalloc(n * sizeof(float));
+        s->slots[i].t = d->train_teacher ? crisp_aalloc(n * sizeof(float)) : NULL;
+        if (!s->slots[i].x || !s->slots[i].y || (d->train_teacher && !s->slots[i].t)) {
+            sampler_destroy(&s);
+            return -ENOMEM;
+        }
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (pthread_create(&s->thread, NULL, worker, s)) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+        for (int i = 0; i < SLOTS; i++) {
+            crisp_afree(s->slots[i].x);
+            crisp_afree(s->slots[i].y);
+            crisp_afree(s->slots[i].t);
+        }
+        free(s);
+        return -EAGAIN;
+    }
+    *out = s;
+    return 0;
+}
+
+const struct batch *sampler_next(struct sampler *s)
+{
+    pthread_mutex_lock(&s->mu);
+    /* release the slot handed out last time */
+    if (s->consume > 0 && s->ready[(s->consume - 1) % SLOTS] == 2) {
+        s->ready[(s->consume - 1) % SLOTS] = 0;
+        pthread_cond_broadcast(&s->cv);
+    }
+    int slot = (int)(s->consume % SLOTS);
+    while (s->ready[slot] != 1 && !s->error)
+        pthread_cond_wait(&s->cv, &s->mu);
+    const struct batch *b = NULL;
+    if (!s->error) {
+        s->ready[slot] = 2;
+        s->consume++;
+        b = &s->slots[slot];
+    }
+    pthread_mutex_unlock(&s->mu);
+    return b;
+}
+
+void sampler_destroy(struct sampler **ps)
+{
+    if (!ps || !*ps)
+        return;
+    struct sampler *s = *ps;
+    if (s->thread) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+    }
+    for (int i = 0; i < SLOTS; i++) {
+        crisp_afree(s->slots[i].x);
+        crisp_afree(s->slots[i].y);
+        crisp_afree(s->slots[i].t);
+    }
+    free(s);
+    *ps = NULL;
+}

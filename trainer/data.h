@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Training data: image folders, the random video-call degradation pipeline,
+// and a prefetching patch sampler that runs ahead of the optimizer.
+#ifndef CRISP_TRAINER_DATA_H
+#define CRISP_TRAINER_DATA_H
+
+#include <stdint.h>
+
+#include "crisp/media.h"
+#include "crisp/util.h"
+
+struct dataset {
+    int n_train, n_val;
+    struct crisp_image **train, **val;
+    char **train_names, **val_names;
+    /* teacher-dir mode: fixed degraded inputs and the external teacher's outputs */
+    struct crisp_image **train_degraded, **train_teacher;
+};
+
+struct dataset_params {
+    const char *dir;
+    int max_side;      /* area-downscale larger images so the long side is at most this */
+    int val_every;     /* every val_every-th image (sorted by name) is held out; 0 = 20 */
+    int max_images;    /* 0 = all (a smoke run uses a few) */
+    const char *teacher_dir; /* NULL, or outputs of an external teacher */
+    uint64_t seed;
+};
+
+int dataset_load(struct dataset **out, const struct dataset_params *p, char *err, size_t errlen);
+void dataset_free(struct dataset **d);
+
+/* One random degradation of a weak video call (see docs/training.md). `desc`
+ * (if not NULL, 160 bytes) describes the draw. */
+int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struct crisp_rng *r,
+                   char *desc);
+/* The degradation fixed for one named image (seeded by its name). */
+int degrade_fixed(struct crisp_image **out, const struct crisp_image *gt, const char *name,
+                  uint64_t seed);
+
+/* A batch of luma patches, values in [0, 1]: degraded input x, ground truth
+ * y, and in teacher-dir mode the teacher's output t. batch x 1 x P x P. */
+struct batch {
+    float *x, *y, *t;
+    int64_t index;
+};
+
+struct sampler;
+/* Starts a worker thread preparing batches 0, 1, 2, ... (batch k depends
+ * only on seed and k, so a resumed run sees the same data). */
+int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
+                   uint64_t seed, int64_t first_index);
+/* Blocks until batch `next` is ready; valid until the next call. */
+const struct batch *sampler_next(struct sampler *s);
+void sampler_destroy(struct sampler **s);
+
+#endif
