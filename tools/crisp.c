@@ -12,6 +12,7 @@
 #include "crisp/log.h"
 #include "crisp/media.h"
 #include "crisp/model.h"
+#include "eval.h"
 #include "sharpen.h"
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
@@ -42,6 +43,8 @@ static const char USAGE[] =
     "                 architecture, parameters and MACs per 1280x720 frame\n"
     "  make-unsharp [--amount A] [--sigma S] OUT\n"
     "                 write the classic unsharp mask as a model file\n"
+    "  eval --data DIR --protocol P --model M [--model M2 ...] [--json FILE] [--crop N]\n"
+    "                 mean PSNR-Y/SSIM-Y over a folder: degraded, unsharp, each model\n"
     "\n"
     "options common to all commands: -v (verbose), -h (help)\n";
 
@@ -298,12 +301,59 @@ static int cmd_make_unsharp(int argc, char **argv)
     return 0;
 }
 
+static int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"protocol", required_argument, 0, 'p'},
+                                         {"model", required_argument, 0, 'm'},
+                                         {"json", required_argument, 0, 'j'},
+                                         {"crop", required_argument, 0, 'c'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"per-image", no_argument, 0, 'v'},
+                                         {0, 0, 0, 0}};
+    struct eval_params p = {.crop = 2};
+    int c, ret;
+    while ((c = getopt_long(argc, argv, "d:p:m:j:c:t:v", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': p.data = optarg; break;
+        case 'p': p.protocol = optarg; break;
+        case 'm':
+            if (p.n_models == 16)
+                return fail(EXIT_USAGE, "eval: at most 16 models");
+            p.models[p.n_models++] = optarg;
+            break;
+        case 'j': p.json = optarg; break;
+        case 'c':
+            if ((ret = parse_int(optarg, "--crop", 0, 1000, &p.crop)))
+                return ret;
+            break;
+        case 't':
+            if ((ret = parse_int(optarg, "--threads", 0, 256, &p.threads)))
+                return ret;
+            break;
+        case 'v': p.verbose = 1; break;
+        default: return fail(EXIT_USAGE, "eval: unknown option (see crisp -h)");
+        }
+    }
+    if (!p.data || !p.protocol)
+        return fail(EXIT_USAGE, "eval: --data and --protocol are required");
+    if (strcmp(p.protocol, "x2") && strcmp(p.protocol, "vc") && strcmp(p.protocol, "blur"))
+        return fail(EXIT_USAGE, "eval: unknown protocol \"%s\" (known: %s)", p.protocol,
+                    crisp_degrade_protocols());
+    if (optind < argc)
+        return fail(EXIT_USAGE, "eval: unexpected argument \"%s\"", argv[optind]);
+    char err[512] = "";
+    if (eval_run(&p, err, sizeof(err)))
+        return fail(EXIT_INPUT, "%s", err);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     crisp_media_set_verbose(0);
     crisp_log_set_level(CRISP_LOG_WARN);
     if (argc < 2)
-        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, make-unsharp; "
+        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, eval, make-unsharp; "
                                 "see crisp -h)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
@@ -333,5 +383,7 @@ int main(int argc, char **argv)
         return cmd_info(argc, argv);
     if (!strcmp(cmd, "make-unsharp"))
         return cmd_make_unsharp(argc, argv);
+    if (!strcmp(cmd, "eval"))
+        return cmd_eval(argc, argv);
     return fail(EXIT_USAGE, "unknown command \"%s\" (see crisp -h)", cmd);
 }

@@ -189,7 +189,7 @@ void preset_init(struct crisp_model *m, uint64_t seed)
             size_t n = crisp_layer_tensor_size(l, l->cin, CRISP_ROLE_WEIGHT);
             double sd = sqrt(2.0 / (l->cin * l->k * l->k));
             if (i == last_conv && m->output == CRISP_OUTPUT_RESIDUAL)
-                sd *= 0.1;
+                sd = 0; /* residual models start as the identity */
             for (size_t j = 0; j < n; j++)
                 l->t[CRISP_ROLE_WEIGHT][j] = (float)(sd * crisp_rng_normal(&r));
             memset(l->t[CRISP_ROLE_BIAS], 0, sizeof(float) * (size_t)l->cout);

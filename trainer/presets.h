@@ -8,8 +8,8 @@
 
 /* Builds preset `name` with zero weights (init with preset_init). */
 int preset_build(const char *name, struct crisp_model **out, char *err, size_t errlen);
-/* He-style initialization, seeded; the last conv starts small so residual
- * models start near the identity. */
+/* He-style initialization, seeded; residual models' last conv starts at
+ * zero so they start as the identity. */
 void preset_init(struct crisp_model *m, uint64_t seed);
 /* Prints the preset table (name, params, GMAC per 1280x720) to stdout. */
 void preset_list(void);

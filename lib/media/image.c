@@ -235,9 +235,14 @@ static int png_complete(const uint8_t *b, size_t n)
 
 static int jpeg_complete(const uint8_t *b, size_t n)
 {
-    while (n > 2 && (b[n - 1] == 0 || b[n - 1] == '\n' || b[n - 1] == '\r'))
-        n--; /* some writers pad after EOI */
-    return n >= 4 && b[n - 2] == 0xFF && b[n - 1] == 0xD9;
+    /* the end-of-image marker, allowing padding some writers leave after it;
+     * 0xFF in entropy-coded data is always byte-stuffed, so FF D9 near the
+     * end cannot come from an image cut short */
+    size_t from = n > 4096 ? n - 4096 : 2;
+    for (size_t i = n; i-- > from + 1;)
+        if (b[i - 1] == 0xFF && b[i] == 0xD9)
+            return 1;
+    return 0;
 }
 
 int crisp_image_decode(struct crisp_image **out, const uint8_t *buf, size_t len, char *err,
