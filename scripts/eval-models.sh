@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Runs `crisp eval` on every benchmark set for protocols x2 and vc with every
+# trained model, writes the JSON results to models/results/ and prints the
+# markdown tables for models/README.md to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BENCH=${BENCH:-../shared/data/bench}
+RUNS=${RUNS:-models}
+C=build/tools/crisp
+mkdir -p models/results
+MODELS=()
+for m in crisp-teacher crisp-rt crisp-rt-alone tiny3 dncnn-lite studentcnn4 resunet-small dncnn17; do
+    [ -f "$RUNS/$m.crisp" ] && MODELS+=(--model "$RUNS/$m.crisp")
+done
+for proto in x2 vc; do
+    echo
+    echo "### Protocol \`$proto\` (PSNR-Y dB / SSIM-Y, border crop 2)"
+    echo
+    header="| model |"
+    sep="|---|"
+    for set in Kodak24 Set5 Set14 BSD68; do
+        header="$header $set |"
+        sep="$sep---|"
+    done
+    echo "$header"
+    echo "$sep"
+    declare -A cells=()
+    rows=()
+    for set in Kodak24 Set5 Set14 BSD68; do
+        json=models/results/$set-$proto.json
+        $C eval --data "$BENCH/$set" --protocol "$proto" "${MODELS[@]}" --json "$json" >&2
+        # one "name psnr ssim" line per row, in the JSON's order
+        while read -r name psnr ssim; do
+            [ -n "${cells[$name]+x}" ] || rows+=("$name")
+            cells[$name]="${cells[$name]:-} $(printf '%.3f / %.4f' "$psnr" "$ssim") |"
+        done < <(sed -e 's/.*"results": {//' -e 's/}}$//' "$json" | tr '}' '\n' |
+                 sed -n -E 's/^[ ,]*"([^"]+)": \{"psnr_y": ([0-9.]+), "ssim_y": ([0-9.]+).*/\1 \2 \3/p')
+    done
+    for r in "${rows[@]}"; do
+        echo "| $r |${cells[$r]}"
+    done
+    unset cells
+done

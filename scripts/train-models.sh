@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Trains every shipped model in sequence (the maintainers' job, never CI):
+# the teacher, crisp-rt distilled from it, crisp-rt on ground truth alone
+# with the same budget (the distillation ablation), and each preset of the
+# reference reports with its own budget. Resumable: rerun it after an
+# interruption and each run continues from its checkpoint; finished models
+# are skipped. Budgets in minutes come from the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/data/train}
+RUNS=${RUNS:-train-runs}
+T_MIN=${TEACHER_MINUTES:-45}
+S_MIN=${STUDENT_MINUTES:-15}
+P_MIN=${PRESET_MINUTES:-6}
+TRAIN=build/trainer/crisp-train
+mkdir -p "$RUNS" models/logs
+COMMON=(--data "$DATA" --batch 16 --patch 96 --progress 60 --threads "${THREADS:-2}" --seed 1)
+
+run() { # name minutes command args...
+    local name=$1 min=$2
+    shift 2
+    if [ -f "$RUNS/$name.crisp" ]; then
+        echo "== $name: done already"
+        return
+    fi
+    echo "== $name: $min min ($(date +%H:%M))"
+    "$TRAIN" "$@" "${COMMON[@]}" --minutes "$min" --out "$RUNS/$name.crisp" \
+        --log "models/logs/$name.csv" --checkpoint "$RUNS/$name.ckpt" --resume \
+        >"$RUNS/$name.log" 2>&1
+    tail -1 "$RUNS/$name.log"
+}
+
+run crisp-teacher "$T_MIN" teacher --arch crisp-teacher --lr 5e-4
+# student layer 6 (third ReLU, 24 ch at half resolution) is matched to the
+# teacher's layer 14 (output of its third residual block, 64 ch, same size)
+run crisp-rt-distilled "$S_MIN" distill --arch crisp-rt --teacher "$RUNS/crisp-teacher.crisp" \
+    --lr 1e-3 --w-gt 1 --w-soft 1 --w-feat 0.01 --feat 6:14
+run crisp-rt-alone "$S_MIN" teacher --arch crisp-rt --lr 1e-3
+for p in tiny3 dncnn-lite studentcnn4 resunet-small dncnn17; do
+    run "$p" "$P_MIN" teacher --arch "$p" --lr 5e-4
+done
+echo "== all trained ($(date +%H:%M))"
