@@ -55,6 +55,31 @@ int main(int argc, char **argv)
     free(ycc);
     crisp_image_destroy(&back);
 
+    /* EXIF orientations: 6 (rotate 90 clockwise) then 8 (counter-clockwise) is
+     * the identity, 2 twice too, and 6 moves the top-left pixel to the top right */
+    {
+        struct crisp_image *r6 = NULL, *r68 = NULL, *m2 = NULL, *m22 = NULL;
+        CHECK(crisp_image_orient(&r6, ref, 6) == 0 && r6->w == ref->h && r6->h == ref->w,
+              "orientation 6 size");
+        CHECK(r6 && !memcmp(r6->rgb + (size_t)(r6->w - 1) * 3, ref->rgb, 3),
+              "orientation 6 puts the top-left pixel top right");
+        CHECK(r6 && crisp_image_orient(&r68, r6, 8) == 0 && same(r68, ref), "6 then 8 is not identity");
+        CHECK(crisp_image_orient(&m2, ref, 2) == 0 && crisp_image_orient(&m22, m2, 2) == 0 &&
+                  same(m22, ref) && !same(m2, ref),
+              "mirror twice is not identity");
+        for (int o = 1; o <= 8; o++) {
+            struct crisp_image *t = NULL;
+            CHECK(crisp_image_orient(&t, ref, o) == 0, "orientation %d", o);
+            crisp_image_destroy(&t);
+        }
+        struct crisp_image *bad = NULL;
+        CHECK(crisp_image_orient(&bad, ref, 9) == CRISP_EUSAGE && !bad, "orientation 9 accepted");
+        crisp_image_destroy(&r6);
+        crisp_image_destroy(&r68);
+        crisp_image_destroy(&m2);
+        crisp_image_destroy(&m22);
+    }
+
     /* PNG write/read is lossless; JPEG is close */
     const char *tmp_png = "test_media.tmp.png", *tmp_jpg = "test_media.tmp.jpg";
     struct crisp_image *rd = NULL;
