@@ -231,6 +231,32 @@ int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *im
     return ret;
 }
 
+int crisp_video_write_yuv(struct crisp_video_writer *w, const uint8_t *const planes[3],
+                          const int strides[3])
+{
+    if (w->error)
+        return w->error;
+    AVFrame *f = av_frame_alloc();
+    if (!f)
+        return -ENOMEM;
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = w->enc->width;
+    f->height = w->enc->height;
+    f->color_range = AVCOL_RANGE_MPEG;
+    f->colorspace = AVCOL_SPC_SMPTE170M;
+    for (int i = 0; i < 3; i++) {
+        f->data[i] = (uint8_t *)planes[i];
+        f->linesize[i] = strides[i];
+    }
+    f->pts = w->next_pts++;
+    int ret = avcodec_send_frame(w->enc, f); /* the encoder copies what it keeps */
+    av_frame_free(&f);
+    ret = ret < 0 ? crisp_media_averr(ret, "encode video") : drain(w);
+    if (ret < 0)
+        w->error = ret;
+    return ret;
+}
+
 int crisp_video_writer_close(struct crisp_video_writer **pw)
 {
     if (!pw || !*pw)

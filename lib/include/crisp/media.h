@@ -125,6 +125,9 @@ CRISP_API int crisp_video_writer_open(struct crisp_video_writer **out, const cha
                                       size_t errlen);
 /* Encodes one frame of the writer's size. */
 CRISP_API int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *img);
+/* Encodes one 8-bit 4:2:0 frame (BT.601 limited range) given as planes. */
+CRISP_API int crisp_video_write_yuv(struct crisp_video_writer *w, const uint8_t *const planes[3],
+                                    const int strides[3]);
 /* Flushes, writes the trailer and frees; returns the first error seen, if
  * any. Accepts NULL and clears the pointer. */
 CRISP_API int crisp_video_writer_close(struct crisp_video_writer **w);

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// crispd: capture -> sharpen -> sink, three threads joined by SPSC rings of
+// frame-pool indices (docs/architecture.md has the thread plan).
+//
+// Live sources (--realtime) never block: capture drops a frame when no pool
+// frame is free, inference and the sink take the newest frame and hand stale
+// ones back, counting each drop. Offline runs (a file read as fast as
+// possible) apply back-pressure instead, so every frame is processed.
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/md5.h>
+#include <libswscale/swscale.h>
+
+#include "crisp/engine.h"
+#include "crisp/frame.h"
+#include "crisp/log.h"
+#include "crisp/media.h"
+#include "crisp/model.h"
+#include "crisp/ring.h"
+
+#define POOL 8
+#define SAMPLES 65536
+
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "crispd: %s\n", line);
+    return code;
+}
+
+struct opts {
+    const char *input, *output, *model, *stats_json;
+    int w, h, bypass, realtime, threads, verbose;
+    long frames;
+    float strength;
+};
+
+/* ---- sinks: small vtables, like FFmpeg's muxers ---- */
+
+struct sink {
+    const char *name;
+    int (*open)(struct sink *s, const char *arg, int w, int h, double fps, char *err, size_t n);
+    int (*write)(struct sink *s, const struct crisp_frame *f);
+    int (*close)(struct sink *s);
+    FILE *fp;
+    struct crisp_video_writer *vw;
+    struct AVMD5 *md5;
+};
+
+static int null_open(struct sink *s, const char *a, int w, int h, double fps, char *e, size_t n)
+{
+    return 0;
+}
+static int null_write(struct sink *s, const struct crisp_frame *f) { return 0; }
+static int null_close(struct sink *s) { return 0; }
+
+static int hash_open(struct sink *s, const char *a, int w, int h, double fps, char *e, size_t n)
+{
+    s->fp = fopen(a, "w");
+    s->md5 = av_md5_alloc();
+    if (!s->fp || !s->md5) {
+        snprintf(e, n, "%s: %s", a, strerror(errno));
+        if (s->fp)
+            fclose(s->fp);
+        s->fp = NULL;
+        av_free(s->md5);
+        s->md5 = NULL;
+        return -errno;
+    }
+    return 0;
+}
+
+/* MD5 of the packed planes: the same digest ffmpeg's framemd5 muxer prints
+ * for rawvideo yuv420p, so tests can compare with the ffmpeg CLI */
+static int hash_write(struct sink *s, const struct crisp_frame *f)
+{
+    uint8_t d[16];
+    av_md5_init(s->md5);
+    for (int p = 0; p < 3; p++) {
+        int pw = p ? f->w / 2 : f->w, ph = p ? f->h / 2 : f->h;
+        for (int y = 0; y < ph; y++)
+            av_md5_update(s->md5, f->data[p] + (size_t)y * f->stride[p], pw);
+    }
+    av_md5_final(s->md5, d);
+    for (int i = 0; i < 16; i++)
+        fprintf(s->fp, "%02x", d[i]);
+    return fputc('\n', s->fp) == EOF ? -EIO : 0;
+}
+
+static int hash_close(struct sink *s)
+{
+    av_free(s->md5);
+    int r = s->fp && fclose(s->fp) != 0 ? -errno : 0;
+    s->fp = NULL;
+    return r;
+}
+
+static int file_open(struct sink *s, const char *a, int w, int h, double fps, char *e, size_t n)
+{
+    struct crisp_video_writer_params p = {.width = w, .height = h, .fps = fps, .crf = 20};
+    return crisp_video_writer_open(&s->vw, a, &p, e, n);
+}
+
+static int file_write(struct sink *s, const struct crisp_frame *f)
+{
+    const uint8_t *planes[3] = {f->data[0], f->data[1], f->data[2]};
+    return crisp_video_write_yuv(s->vw, planes, f->stride);
+}
+
+static int file_close(struct sink *s) { return crisp_video_writer_close(&s->vw); }
+
+static const struct sink SINKS[] = {
+    {"null", null_open, null_write, null_close, NULL, NULL, NULL},
+    {"hash", hash_open, hash_write, hash_close, NULL, NULL, NULL},
+    {"file", file_open, file_write, file_close, NULL, NULL, NULL},
+};
+
+/* ---- the pipeline ---- */
+
+struct pipeline {
+    struct opts o;
+    struct crisp_frame_pool pool;
+    struct crisp_ring cap2inf, inf2sink, inf2cap, sink2cap;
+    struct crisp_model *model;
+    struct crisp_engine *engine;
+    float *fin, *fout;
+    struct sink sink;
+    /* source */
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    struct SwsContext *sws;
+    int stream;
+    double fps;
+    /* state */
+    atomic_int stop, source_done, infer_done, failed;
+    atomic_long frames_in, frames_out, dropped_capture, dropped_infer, dropped_sink;
+    int64_t t_first_out, t_last_out;
+    float *lat_ms, *inf_ms; /* preallocated samples */
+    long n_lat, n_inf;
+    char err[512];
+};
+
+static volatile sig_atomic_t g_signal;
+static void on_signal(int sig) { g_signal = sig; }
+
+static int open_source(struct pipeline *p, char *err, size_t n)
+{
+    const char *url = p->o.input;
+    if (!strncmp(url, "file:", 5))
+        url += 5;
+    int ret = avformat_open_input(&p->fmt, url, NULL, NULL);
+    if (ret < 0)
+        goto fail;
+    if ((ret = avformat_find_stream_info(p->fmt, NULL)) < 0)
+        goto fail;
+    const AVCodec *codec = NULL;
+    if ((ret = av_find_best_stream(p->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)) < 0)
+        goto fail;
+    p->stream = ret;
+    if (!(p->dec = avcodec_alloc_context3(codec))) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    if ((ret = avcodec_parameters_to_context(p->dec, p->fmt->streams[p->stream]->codecpar)) < 0)
+        goto fail;
+    p->dec->thread_count = 1; /* leave the cores to inference */
+    if ((ret = avcodec_open2(p->dec, codec, NULL)) < 0)
+        goto fail;
+    AVRational r = p->fmt->streams[p->stream]->avg_frame_rate;
+    p->fps = r.num && r.den ? av_q2d(r) : 30.0;
+    return 0;
+fail:;
+    char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+    av_strerror(ret, buf, sizeof(buf));
+    snprintf(err, n, "input %s: %s", p->o.input, buf);
+    return ret == AVERROR(ENOENT) ? -ENOENT : CRISP_EAV;
+}
+
+/* scale/convert a decoded frame into pool frame f (BT.601 limited range) */
+static int convert(struct pipeline *p, const AVFrame *src, struct crisp_frame *f)
+{
+    p->sws = sws_getCachedContext(p->sws, src->width, src->height, (enum AVPixelFormat)src->format,
+                                  f->w, f->h, AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
+    if (!p->sws)
+        return CRISP_EFORMAT;
+    int dst_stride[4] = {f->stride[0], f->stride[1], f->stride[2], 0};
+    uint8_t *dst[4] = {f->data[0], f->data[1], f->data[2], NULL};
+    sws_scale(p->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dst,
+              dst_stride);
+    return 0;
+}
+
+static int get_free(struct pipeline *p, uint32_t *idx, int live)
+{
+    for (;;) {
+        if (crisp_ring_pop(&p->sink2cap, idx) == 0 || crisp_ring_pop(&p->inf2cap, idx) == 0)
+            return 0;
+        if (live || atomic_load(&p->stop))
+            return -EAGAIN;
+        /* offline: wait for the sink to hand a frame back */
+        crisp_ring_wait(&p->sink2cap, 20);
+    }
+}
+
+static void *capture_thread(void *arg)
+{
+    struct pipeline *p = arg;
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *fr = av_frame_alloc();
+    const int live = p->o.realtime;
+    int64_t t0 = 0, pts0 = AV_NOPTS_VALUE;
+    AVRational tb = p->fmt->streams[p->stream]->time_base;
+    uint64_t seq = 0;
+    int eof = 0;
+    while (!atomic_load(&p->stop) && pkt && fr) {
+        int ret = avcodec_receive_frame(p->dec, fr);
+        if (ret == AVERROR(EAGAIN) && !eof) {
+            ret = av_read_frame(p->fmt, pkt);
+            if (ret < 0) {
+                eof = 1;
+                avcodec_send_packet(p->dec, NULL);
+            } else {
+                if (pkt->stream_index == p->stream)
+                    avcodec_send_packet(p->dec, pkt); /* corrupt packets: the decoder skips */
+                av_packet_unref(pkt);
+            }
+            continue;
+        }
+        if (ret < 0)
+            break; /* end of stream (or a decoder that gave up) */
+        if (live) { /* pace at the stream's rate */
+            int64_t pts = fr->best_effort_timestamp;
+            if (pts != AV_NOPTS_VALUE) {
+                if (pts0 == AV_NOPTS_VALUE) {
+                    pts0 = pts;
+                    t0 = crisp_now_ns();
+                }
+                int64_t due = t0 + av_rescale_q(pts - pts0, tb, (AVRational){1, 1000000000});
+                int64_t now = crisp_now_ns();
+                if (due > now && due - now < 2000000000LL) {
+                    struct timespec ts = {(due - now) / 1000000000, (due - now) % 1000000000};
+                    nanosleep(&ts, NULL);
+                }
+            }
+        }
+        uint32_t idx;
+        if (get_free(p, &idx, live) < 0) {
+            atomic_fetch_add(&p->dropped_capture, 1);
+            av_frame_unref(fr);
+            continue;
+        }
+        struct crisp_frame *f = &p->pool.frames[idx];
+        if (convert(p, fr, f) < 0) {
+            snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s",
+                     p->o.input, av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?");
+            atomic_store(&p->failed, 1);
+            av_frame_unref(fr);
+            break;
+        }
+        f->capture_ns = crisp_now_ns();
+        f->pts = fr->best_effort_timestamp == AV_NOPTS_VALUE
+                     ? -1
+                     : av_rescale_q(fr->best_effort_timestamp, tb, (AVRational){1, 1000000});
+        f->seq = seq++;
+        av_frame_unref(fr);
+        atomic_fetch_add(&p->frames_in, 1);
+        while (crisp_ring_push(&p->cap2inf, idx) < 0) /* cannot happen: ring >= pool */
+            crisp_ring_wait(&p->sink2cap, 5);
+    }
+    av_frame_free(&fr);
+    av_packet_free(&pkt);
+    atomic_store(&p->source_done, 1);
+    return NULL;
+}
+
+static void sharpen_luma(struct pipeline *p, struct crisp_frame *f)
+{
+    const int w = f->w, h = f->h;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = f->data[0] + (size_t)y * f->stride[0];
+        float *d = p->fin + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            d[x] = row[x] * (1.0f / 255.0f);
+    }
+    if (crisp_engine_run(p->engine, p->fin, p->fout) < 0) {
+        atomic_store(&p->failed, 2); /* reported by the main thread */
+        return;
+    }
+    const float s = p->o.strength;
+    for (int y = 0; y < h; y++) {
+        uint8_t *row = f->data[0] + (size_t)y * f->stride[0];
+        const float *o = p->fout + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            float v = row[x] + s * (o[x] * 255.0f - row[x]) + 0.5f;
+            row[x] = (uint8_t)(v < 0.0f ? 0 : v >= 255.0f ? 255 : (int)v);
+        }
+    }
+}
+
+static void *infer_thread(void *arg)
+{
+    struct pipeline *p = arg;
+    const int live = p->o.realtime;
+    for (;;) {
+        uint32_t idx, newer;
+        if (crisp_ring_pop(&p->cap2inf, &idx) < 0) {
+            if (atomic_load(&p->stop) || (atomic_load(&p->source_done) && !crisp_ring_count(&p->cap2inf)))
+                break;
+            crisp_ring_wait(&p->cap2inf, 20);
+            continue;
+        }
+        /* latest frame wins on live sources */
+        while (live && crisp_ring_pop(&p->cap2inf, &newer) == 0) {
+            crisp_ring_push(&p->inf2cap, idx);
+            atomic_fetch_add(&p->dropped_infer, 1);
+            idx = newer;
+        }
+        struct crisp_frame *f = &p->pool.frames[idx];
+        if (!p->o.bypass) {
+            int64_t t = crisp_now_ns();
+            sharpen_luma(p, f);
+            if (p->n_inf < SAMPLES)
+                p->inf_ms[p->n_inf++] = (float)((crisp_now_ns() - t) / 1e6);
+        }
+        crisp_ring_push(&p->inf2sink, idx);
+    }
+    atomic_store(&p->infer_done, 1);
+    return NULL;
+}
+
+static void *sink_thread(void *arg)
+{
+    struct pipeline *p = arg;
+    const int live = p->o.realtime;
+    for (;;) {
+        uint32_t idx, newer;
+        if (crisp_ring_pop(&p->inf2sink, &idx) < 0) {
+            if (atomic_load(&p->stop) || (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink)))
+                break;
+            crisp_ring_wait(&p->inf2sink, 20);
+            continue;
+        }
+        while (live && crisp_ring_pop(&p->inf2sink, &newer) == 0) {
+            crisp_ring_push(&p->sink2cap, idx);
+            atomic_fetch_add(&p->dropped_sink, 1);
+            idx = newer;
+        }
+        struct crisp_frame *f = &p->pool.frames[idx];
+        long limit = p->o.frames;
+        if (limit <= 0 || atomic_load(&p->frames_out) < limit) {
+            if (p->sink.write(&p->sink, f) < 0) {
+                atomic_store(&p->failed, 3);
+                crisp_ring_push(&p->sink2cap, idx);
+                break;
+            }
+            int64_t now = crisp_now_ns();
+            if (!p->t_first_out)
+                p->t_first_out = now;
+            p->t_last_out = now;
+            if (p->n_lat < SAMPLES)
+                p->lat_ms[p->n_lat++] = (float)((now - f->capture_ns) / 1e6);
+            if (atomic_fetch_add(&p->frames_out, 1) + 1 == limit)
+                atomic_store(&p->stop, 1);
+        }
+        crisp_ring_push(&p->sink2cap, idx);
+    }
+    return NULL;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(float *v, long n, double q)
+{
+    if (n <= 0)
+        return 0;
+    long i = (long)ceil(q * n) - 1;
+    return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+static int write_stats(struct pipeline *p, const char *path)
+{
+    qsort(p->lat_ms, (size_t)p->n_lat, sizeof(float), cmp_float);
+    qsort(p->inf_ms, (size_t)p->n_inf, sizeof(float), cmp_float);
+    long out = atomic_load(&p->frames_out);
+    double secs = (p->t_last_out - p->t_first_out) / 1e9;
+    double fps = out > 1 && secs > 0 ? (out - 1) / secs : 0;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fprintf(f,
+            "{\"frames_in\": %ld, \"frames_out\": %ld, \"dropped_capture\": %ld, "
+            "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"fps_out\": %.3f, "
+            "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
+            "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}}\n",
+            atomic_load(&p->frames_in), out, atomic_load(&p->dropped_capture),
+            atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink), fps,
+            pct(p->lat_ms, p->n_lat, 0.5), pct(p->lat_ms, p->n_lat, 0.95),
+            pct(p->lat_ms, p->n_lat, 0.99), pct(p->inf_ms, p->n_inf, 0.5),
+            pct(p->inf_ms, p->n_inf, 0.99));
+    return fclose(f) ? -errno : 0;
+}
+
+static const char USAGE[] =
+    "usage: crispd --input URI --output URI [options]\n"
+    "  --input file:PATH | any FFmpeg URL     source (decoded with libavformat)\n"
+    "  --output null: | hash:FILE | file:PATH.mp4|.mkv\n"
+    "  --model FILE        luma model (default: the installed crisp-rt.crisp)\n"
+    "  --size WxH [1280x720]   --strength S [1.0]   --bypass   --realtime\n"
+    "  --frames N          stop after N output frames\n"
+    "  --stats-json FILE   write frame counts, drops, fps and latency percentiles on exit\n"
+    "  --threads N         oneDNN threads [all cores]   -v  verbose\n";
+
+int main(int argc, char **argv)
+{
+    struct opts o = {.w = 1280, .h = 720, .strength = 1.0f};
+    static const struct option lo[] = {
+        {"input", 1, 0, 'i'},  {"output", 1, 0, 'o'},   {"model", 1, 0, 'm'},
+        {"size", 1, 0, 's'},   {"strength", 1, 0, 'S'}, {"bypass", 0, 0, 'b'},
+        {"realtime", 0, 0, 'r'}, {"frames", 1, 0, 'n'}, {"stats-json", 1, 0, 'j'},
+        {"threads", 1, 0, 't'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    char *end;
+    while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'i': o.input = optarg; break;
+        case 'o': o.output = optarg; break;
+        case 'm': o.model = optarg; break;
+        case 's':
+            if (sscanf(optarg, "%dx%d", &o.w, &o.h) != 2 || o.w < 16 || o.h < 16 || o.w > 7680 ||
+                o.h > 4320 || (o.w & 1) || (o.h & 1))
+                return fail(EXIT_USAGE, "--size must be WxH, even, 16x16..7680x4320 (got \"%s\")",
+                            optarg);
+            break;
+        case 'S':
+            o.strength = strtof(optarg, &end);
+            if (*end || end == optarg || !(o.strength >= 0 && o.strength <= 1))
+                return fail(EXIT_USAGE, "--strength must be in 0..1 (got \"%s\")", optarg);
+            break;
+        case 'b': o.bypass = 1; break;
+        case 'r': o.realtime = 1; break;
+        case 'n':
+            o.frames = strtol(optarg, &end, 10);
+            if (*end || end == optarg || o.frames < 1)
+                return fail(EXIT_USAGE, "--frames must be a positive integer (got \"%s\")", optarg);
+            break;
+        case 'j': o.stats_json = optarg; break;
+        case 't':
+            o.threads = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o.threads < 0 || o.threads > 256)
+                return fail(EXIT_USAGE, "--threads must be 0..256 (got \"%s\")", optarg);
+            break;
+        case 'v': o.verbose = 1; break;
+        case 'h': fputs(USAGE, stdout); return 0;
+        default: return fail(EXIT_USAGE, "unknown option %s (see crispd --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return fail(EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    if (!o.input || !o.output)
+        return fail(EXIT_USAGE, "--input and --output are required (see crispd --help)");
+    crisp_media_set_verbose(o.verbose);
+    crisp_log_set_level(o.verbose ? CRISP_LOG_DEBUG : CRISP_LOG_WARN);
+
+    static struct pipeline P;
+    struct pipeline *p = &P;
+    p->o = o;
+    const char *colon = strchr(o.output, ':');
+    size_t scheme_len = colon ? (size_t)(colon - o.output) : 0;
+    const struct sink *proto = NULL;
+    for (size_t i = 0; i < sizeof(SINKS) / sizeof(SINKS[0]) && colon; i++)
+        if (strlen(SINKS[i].name) == scheme_len && !strncmp(o.output, SINKS[i].name, scheme_len))
+            proto = &SINKS[i];
+    if (!proto)
+        return fail(EXIT_USAGE, "unknown output \"%s\" (null:, hash:FILE, file:PATH)", o.output);
+    p->sink = *proto;
+    const char *sink_arg = colon + 1;
+    if (proto != &SINKS[0] && !*sink_arg)
+        return fail(EXIT_USAGE, "output %s needs a path", o.output);
+
+    int ret = EXIT_INPUT;
+    char err[512] = "";
+    int sink_open = 0;
+    pthread_t th[3];
+    int started = 0;
+    if (!o.bypass) {
+        /* default: the installed crisp-rt, else the one in the source tree */
+        const char *mp = o.model;
+        if (!mp)
+            mp = access(CRISP_INSTALLED_MODEL, R_OK) == 0 ? CRISP_INSTALLED_MODEL
+                                                           : CRISP_SOURCE_MODEL;
+        if (crisp_weights_load(&p->model, mp, err, sizeof(err)) < 0) {
+            fail(EXIT_INPUT, "%s", err);
+            goto done;
+        }
+        if (p->model->color != CRISP_COLOR_LUMA) {
+            fail(EXIT_INPUT, "model %s works on RGB; crispd sharpens luma and needs a luma model",
+                 mp);
+            goto done;
+        }
+        struct crisp_engine_params ep = {.width = o.w, .height = o.h, .threads = o.threads};
+        if (crisp_engine_create(&p->engine, p->model, &ep, err, sizeof(err)) < 0) {
+            fail(EXIT_INPUT, "model %s: %s", mp, err);
+            goto done;
+        }
+    }
+    if (crisp_frame_pool_init(&p->pool, POOL, o.w, o.h) < 0 ||
+        crisp_ring_init(&p->cap2inf, POOL) < 0 || crisp_ring_init(&p->inf2sink, POOL) < 0 ||
+        crisp_ring_init(&p->inf2cap, POOL) < 0 || crisp_ring_init(&p->sink2cap, POOL) < 0 ||
+        !(p->fin = malloc(sizeof(float) * (size_t)o.w * o.h)) ||
+        !(p->fout = malloc(sizeof(float) * (size_t)o.w * o.h)) ||
+        !(p->lat_ms = malloc(sizeof(float) * SAMPLES)) ||
+        !(p->inf_ms = malloc(sizeof(float) * SAMPLES))) {
+        fail(EXIT_INPUT, "out of memory for %dx%d frames", o.w, o.h);
+        goto done;
+    }
+    for (uint32_t i = 0; i < POOL; i++)
+        crisp_ring_push(&p->sink2cap, i);
+    if (p->engine) { /* warm-up: oneDNN generates its kernels on the first run */
+        memset(p->fin, 0, sizeof(float) * (size_t)o.w * o.h);
+        if (crisp_engine_run(p->engine, p->fin, p->fout) < 0) {
+            fail(EXIT_INPUT, "warm-up inference failed");
+            goto done;
+        }
+    }
+    if (open_source(p, err, sizeof(err)) < 0) {
+        fail(EXIT_INPUT, "%s", err);
+        goto done;
+    }
+    if (p->sink.open(&p->sink, sink_arg, o.w, o.h, p->fps, err, sizeof(err)) < 0) {
+        fail(EXIT_INPUT, "%s", err[0] ? err : "cannot open the output");
+        goto done;
+    }
+    sink_open = 1;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    void *(*fns[3])(void *) = {sink_thread, infer_thread, capture_thread};
+    for (int i = 0; i < 3; i++) {
+        if (pthread_create(&th[i], NULL, fns[i], p)) {
+            atomic_store(&p->stop, 1);
+            fail(EXIT_INPUT, "cannot start threads");
+            goto done;
+        }
+        started++;
+    }
+    int64_t last_report = crisp_now_ns();
+    long last_out = 0;
+    while (!atomic_load(&p->stop)) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+        if (g_signal || atomic_load(&p->failed))
+            atomic_store(&p->stop, 1);
+        if (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink))
+            break; /* source drained; the sink thread finishes the queue */
+        int64_t now = crisp_now_ns();
+        if (now - last_report > 5000000000LL) { /* housekeeping: real-time threads never log */
+            long out = atomic_load(&p->frames_out);
+            crisp_log(CRISP_LOG_INFO, "%.1f fps out, %ld in, drops capture %ld infer %ld sink %ld",
+                      (out - last_out) / ((now - last_report) / 1e9), atomic_load(&p->frames_in),
+                      atomic_load(&p->dropped_capture), atomic_load(&p->dropped_infer),
+                      atomic_load(&p->dropped_sink));
+            last_out = out;
+            last_report = now;
+        }
+    }
+    ret = EXIT_OK;
+done:
+    if (ret != EXIT_OK)
+        atomic_store(&p->stop, 1);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (sink_open && p->sink.close(&p->sink) < 0 && ret == EXIT_OK)
+        ret = fail(EXIT_INPUT, "output %s: write failed", o.output);
+    int f = atomic_load(&p->failed);
+    if (ret == EXIT_OK && f) {
+        ret = EXIT_INPUT;
+        if (f == 1)
+            fail(EXIT_INPUT, "%s", p->err);
+        else if (f == 2)
+            fail(EXIT_INPUT, "inference failed");
+        else
+            fail(EXIT_INPUT, "output %s: write failed", o.output);
+    }
+    if (ret == EXIT_OK && o.stats_json && write_stats(p, o.stats_json) < 0)
+        ret = fail(EXIT_INPUT, "%s: cannot write stats", o.stats_json);
+    if (g_signal)
+        crisp_log(CRISP_LOG_INFO, "stopped by signal %d", (int)g_signal);
+    sws_freeContext(p->sws);
+    avcodec_free_context(&p->dec);
+    avformat_close_input(&p->fmt);
+    crisp_engine_destroy(&p->engine);
+    crisp_model_destroy(&p->model);
+    crisp_ring_destroy(&p->cap2inf);
+    crisp_ring_destroy(&p->inf2sink);
+    crisp_ring_destroy(&p->inf2cap);
+    crisp_ring_destroy(&p->sink2cap);
+    crisp_frame_pool_destroy(&p->pool);
+    free(p->fin);
+    free(p->fout);
+    free(p->lat_ms);
+    free(p->inf_ms);
+    return ret;
+}

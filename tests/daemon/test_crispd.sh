@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# crispd end to end on a clip made here by the ffmpeg CLI: bypass output is
+# the decoded source bit for bit (ffmpeg's own framemd5), a model run at 720p
+# reports sane stats, the file sink writes every frame, SIGTERM stops it
+# promptly, and bad input gets a one-line error and a nonzero exit.
+set -u
+: "${CRISPD:?}" "${CRISP_SOURCE_ROOT:?}"
+command -v ffmpeg >/dev/null || { echo "SKIP: no ffmpeg CLI"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0 checks=0
+ok() { checks=$((checks + 1)); echo "ok: $*"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+MODEL=$CRISP_SOURCE_ROOT/models/crisp-rt.crisp
+[ -f "$MODEL" ] || MODEL=$CRISP_SOURCE_ROOT/models/unsharp-mask.crisp
+ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=30 -frames:v 45 -c:v libx264 \
+    -preset veryfast -pix_fmt yuv420p "$T/clip.mp4" || { echo "cannot make a clip"; exit 1; }
+
+"$CRISPD" --input "file:$T/clip.mp4" --output "hash:$T/h.txt" --bypass --stats-json "$T/b.json"
+ffmpeg -v error -i "$T/clip.mp4" -f framemd5 -pix_fmt yuv420p - | grep -v '^#' |
+    awk -F, '{ gsub(/ /, "", $6); print $6 }' >"$T/ref.txt"
+if [ "$(wc -l <"$T/ref.txt")" = 45 ] && cmp -s "$T/h.txt" "$T/ref.txt"; then
+    ok "bypass: 45 frames identical to ffmpeg's framemd5"
+else
+    bad "bypass hashes differ from the decoded source ($(wc -l <"$T/h.txt") lines)"
+fi
+
+"$CRISPD" --input "file:$T/clip.mp4" --output null: --model "$MODEL" --frames 30 \
+    --stats-json "$T/s.json"
+rc=$?
+if [ $rc = 0 ] && grep -q '"frames_out": 30,' "$T/s.json" &&
+    grep -Eq '"fps_out": [1-9]' "$T/s.json" && grep -q '"latency_ms": {"p50"' "$T/s.json" &&
+    grep -Eq '"infer_ms": \{"p50": [0-9.]*[1-9]' "$T/s.json"; then
+    ok "720p with $(basename "$MODEL"): $(cat "$T/s.json")"
+else
+    bad "model run rc=$rc: $(cat "$T/s.json" 2>/dev/null)"
+fi
+
+"$CRISPD" --input "file:$T/clip.mp4" --output "file:$T/out.mkv" --model "$MODEL"
+n=$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames,width,height -of csv=p=0 "$T/out.mkv")
+if [ "$n" = "1280,720,45" ]; then ok "file sink: $n"; else bad "file sink wrote '$n'"; fi
+
+# a different source size is scaled to --size
+"$CRISPD" --input "file:$T/clip.mp4" --output "hash:$T/h2.txt" --bypass --size 640x360
+if [ "$(wc -l <"$T/h2.txt")" = 45 ]; then ok "--size 640x360"; else bad "--size"; fi
+
+# SIGTERM stops a live run within a second, with stats
+ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=30 -frames:v 600 -c:v libx264 \
+    -preset ultrafast -pix_fmt yuv420p "$T/long.mp4"
+"$CRISPD" --input "file:$T/long.mp4" --output null: --bypass --realtime --stats-json "$T/l.json" &
+pid=$!
+sleep 1.5
+t0=$(date +%s%N)
+kill -TERM $pid
+wait $pid
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [ $rc = 0 ] && [ $ms -lt 1000 ] && grep -q frames_out "$T/l.json"; then
+    ok "SIGTERM: stopped in $ms ms: $(cat "$T/l.json")"
+else
+    bad "SIGTERM: rc=$rc after $ms ms"
+fi
+
+expect() { # code pattern args...
+    local code=$1 pat=$2
+    shift 2
+    "$CRISPD" "$@" >/dev/null 2>"$T/err"
+    local rc=$?
+    if [ $rc = "$code" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -Eq -- "$pat" "$T/err"; then
+        ok "exit $rc: $(cat "$T/err")"
+    else
+        bad "exit $rc (want $code) for $*: $(cat "$T/err")"
+    fi
+}
+expect 1 'nope.mp4: No such file' --input "file:$T/nope.mp4" --output null: --model "$MODEL"
+expect 2 'unknown output "v4l3:x"' --input "file:$T/clip.mp4" --output v4l3:x
+expect 1 'magic at offset 0' --input "file:$T/clip.mp4" --output null: --model "$T/clip.mp4"
+expect 1 'cannot create .*nodir/x.mp4' --input "file:$T/clip.mp4" --output "file:$T/nodir/x.mp4" --bypass
+expect 1 'input foo://bar' --input foo://bar --output null: --bypass
+expect 2 'required' --output null:
+expect 2 'strength' --input "file:$T/clip.mp4" --output null: --strength 3
+echo garbage >"$T/garbage.mp4"
+expect 1 'garbage.mp4' --input "file:$T/garbage.mp4" --output null: --bypass
+
+echo "$checks checks, $fails failed"
+[ "$fails" = 0 ]
