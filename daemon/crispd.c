@@ -51,9 +51,11 @@ static int fail(int code, const char *fmt, ...)
 
 struct opts {
     const char *input, *output, *model, *stats_json;
-    int w, h, bypass, realtime, threads, verbose;
+    int w, h, bypass, realtime, threads, verbose, reorder;
     long frames;
     float strength;
+    double fps, no_signal_s;
+    int live_source; /* rtp://, sdp: — reopened with backoff when they stall */
 };
 
 /* ---- sinks: small vtables, like FFmpeg's muxers ---- */
@@ -155,6 +157,9 @@ struct pipeline {
     /* state */
     atomic_int stop, source_done, infer_done, failed;
     atomic_long frames_in, frames_out, dropped_capture, dropped_infer, dropped_sink;
+    atomic_long frames_repeated, frames_no_signal, source_reopens, source_stalls;
+    _Atomic int64_t deadline_ns; /* blocking FFmpeg calls give up after it (0: never) */
+    struct crisp_frame_pool no_signal;
     int64_t t_first_out, t_last_out;
     float *lat_ms, *inf_ms; /* preallocated samples */
     long n_lat, n_inf;
@@ -164,12 +169,48 @@ struct pipeline {
 static volatile sig_atomic_t g_signal;
 static void on_signal(int sig) { g_signal = sig; }
 
+static int interrupt_cb(void *opaque)
+{
+    struct pipeline *p = opaque;
+    int64_t d = atomic_load(&p->deadline_ns);
+    return atomic_load(&p->stop) || (d && crisp_now_ns() > d);
+}
+
+static void close_source(struct pipeline *p)
+{
+    avcodec_free_context(&p->dec);
+    avformat_close_input(&p->fmt);
+}
+
+/* Opens the input with low-latency settings for network sources. Returns 0,
+ * -ENOENT, -EAGAIN (timed out: worth retrying) or CRISP_EAV. */
 static int open_source(struct pipeline *p, char *err, size_t n)
 {
     const char *url = p->o.input;
+    AVDictionary *opt = NULL;
     if (!strncmp(url, "file:", 5))
         url += 5;
-    int ret = avformat_open_input(&p->fmt, url, NULL, NULL);
+    if (!strncmp(url, "sdp:", 4)) {
+        url += 4;
+        if (access(url, R_OK) < 0) {
+            snprintf(err, n, "input %s: %s", p->o.input, strerror(errno));
+            return -errno;
+        }
+        av_dict_set(&opt, "protocol_whitelist", "file,udp,rtp", 0);
+    }
+    if (p->o.live_source) {
+        /* no input buffering, small probe, codec parameters from the SDP */
+        av_dict_set(&opt, "fflags", "nobuffer", 0);
+        av_dict_set(&opt, "probesize", "32768", 0);
+        av_dict_set(&opt, "analyzeduration", "0", 0);
+        av_dict_set_int(&opt, "reorder_queue_size", p->o.reorder, 0);
+        atomic_store(&p->deadline_ns, crisp_now_ns() + 2000000000LL);
+    }
+    int ret = AVERROR(ENOMEM);
+    if (!(p->fmt = avformat_alloc_context()))
+        goto fail;
+    p->fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, p};
+    ret = avformat_open_input(&p->fmt, url, NULL, &opt);
     if (ret < 0)
         goto fail;
     if ((ret = avformat_find_stream_info(p->fmt, NULL)) < 0)
@@ -184,17 +225,25 @@ static int open_source(struct pipeline *p, char *err, size_t n)
     }
     if ((ret = avcodec_parameters_to_context(p->dec, p->fmt->streams[p->stream]->codecpar)) < 0)
         goto fail;
-    p->dec->thread_count = 1; /* leave the cores to inference */
+    p->dec->thread_count = 1; /* leave the cores to inference; no frame-threading delay */
+    p->dec->flags |= AV_CODEC_FLAG_LOW_DELAY;
     if ((ret = avcodec_open2(p->dec, codec, NULL)) < 0)
         goto fail;
     AVRational r = p->fmt->streams[p->stream]->avg_frame_rate;
-    p->fps = r.num && r.den ? av_q2d(r) : 30.0;
+    if (!p->fps)
+        p->fps = r.num && r.den ? av_q2d(r) : 30.0;
+    atomic_store(&p->deadline_ns, 0);
+    av_dict_free(&opt);
     return 0;
 fail:;
     char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
     av_strerror(ret, buf, sizeof(buf));
-    snprintf(err, n, "input %s: %s", p->o.input, buf);
-    return ret == AVERROR(ENOENT) ? -ENOENT : CRISP_EAV;
+    int timed_out = ret == AVERROR_EXIT && !atomic_load(&p->stop);
+    snprintf(err, n, "input %s: %s", p->o.input, timed_out ? "no data (timed out)" : buf);
+    atomic_store(&p->deadline_ns, 0);
+    av_dict_free(&opt);
+    close_source(p);
+    return ret == AVERROR(ENOENT) ? -ENOENT : timed_out ? -EAGAIN : CRISP_EAV;
 }
 
 /* scale/convert a decoded frame into pool frame f (BT.601 limited range) */
@@ -223,70 +272,102 @@ static int get_free(struct pipeline *p, uint32_t *idx, int live)
     }
 }
 
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static void *capture_thread(void *arg)
 {
     struct pipeline *p = arg;
     AVPacket *pkt = av_packet_alloc();
     AVFrame *fr = av_frame_alloc();
     const int live = p->o.realtime;
-    int64_t t0 = 0, pts0 = AV_NOPTS_VALUE;
-    AVRational tb = p->fmt->streams[p->stream]->time_base;
     uint64_t seq = 0;
-    int eof = 0;
+    int backoff_ms = 100;
     while (!atomic_load(&p->stop) && pkt && fr) {
-        int ret = avcodec_receive_frame(p->dec, fr);
-        if (ret == AVERROR(EAGAIN) && !eof) {
-            ret = av_read_frame(p->fmt, pkt);
-            if (ret < 0) {
-                eof = 1;
-                avcodec_send_packet(p->dec, NULL);
-            } else {
-                if (pkt->stream_index == p->stream)
-                    avcodec_send_packet(p->dec, pkt); /* corrupt packets: the decoder skips */
-                av_packet_unref(pkt);
+        if (!p->fmt) { /* a live source that stalled or vanished: reopen with backoff */
+            char err[256];
+            if (open_source(p, err, sizeof(err)) < 0) {
+                for (int t = 0; t < backoff_ms && !atomic_load(&p->stop); t += 20)
+                    sleep_ms(20);
+                backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
+                continue;
             }
-            continue;
+            atomic_fetch_add(&p->source_reopens, 1);
         }
-        if (ret < 0)
-            break; /* end of stream (or a decoder that gave up) */
-        if (live) { /* pace at the stream's rate */
-            int64_t pts = fr->best_effort_timestamp;
-            if (pts != AV_NOPTS_VALUE) {
-                if (pts0 == AV_NOPTS_VALUE) {
-                    pts0 = pts;
-                    t0 = crisp_now_ns();
+        AVRational tb = p->fmt->streams[p->stream]->time_base;
+        int64_t t0 = 0, pts0 = AV_NOPTS_VALUE;
+        int eof = 0, lost = 0;
+        while (!atomic_load(&p->stop)) {
+            int ret = avcodec_receive_frame(p->dec, fr);
+            if (ret == AVERROR(EAGAIN) && !eof) {
+                if (p->o.live_source) /* a stalled sender must not block us forever */
+                    atomic_store(&p->deadline_ns, crisp_now_ns() + 1000000000LL);
+                ret = av_read_frame(p->fmt, pkt);
+                atomic_store(&p->deadline_ns, 0);
+                if (ret == AVERROR_EXIT && p->o.live_source && !atomic_load(&p->stop)) {
+                    /* a stall, not an error: the socket stays bound, so a
+                     * sender that comes back is picked up at its next keyframe */
+                    atomic_fetch_add(&p->source_stalls, 1);
+                    continue;
                 }
-                int64_t due = t0 + av_rescale_q(pts - pts0, tb, (AVRational){1, 1000000000});
-                int64_t now = crisp_now_ns();
-                if (due > now && due - now < 2000000000LL) {
-                    struct timespec ts = {(due - now) / 1000000000, (due - now) % 1000000000};
-                    nanosleep(&ts, NULL);
+                if (ret < 0) {
+                    eof = 1;
+                    lost = p->o.live_source;
+                    avcodec_send_packet(p->dec, NULL);
+                } else {
+                    if (pkt->stream_index == p->stream)
+                        avcodec_send_packet(p->dec, pkt); /* corrupt data: the decoder skips it */
+                    av_packet_unref(pkt);
+                }
+                continue;
+            }
+            if (ret < 0)
+                break; /* end of stream, or the source is gone */
+            backoff_ms = 100;
+            if (live && !p->o.live_source) { /* pace a file at the stream's rate */
+                int64_t pts = fr->best_effort_timestamp;
+                if (pts != AV_NOPTS_VALUE) {
+                    if (pts0 == AV_NOPTS_VALUE) {
+                        pts0 = pts;
+                        t0 = crisp_now_ns();
+                    }
+                    int64_t due = t0 + av_rescale_q(pts - pts0, tb, (AVRational){1, 1000000000});
+                    int64_t now = crisp_now_ns();
+                    if (due > now && due - now < 2000000000LL) {
+                        struct timespec ts = {(due - now) / 1000000000, (due - now) % 1000000000};
+                        nanosleep(&ts, NULL);
+                    }
                 }
             }
-        }
-        uint32_t idx;
-        if (get_free(p, &idx, live) < 0) {
-            atomic_fetch_add(&p->dropped_capture, 1);
+            uint32_t idx;
+            if (get_free(p, &idx, live) < 0) {
+                atomic_fetch_add(&p->dropped_capture, 1);
+                av_frame_unref(fr);
+                continue;
+            }
+            struct crisp_frame *f = &p->pool.frames[idx];
+            if (convert(p, fr, f) < 0) {
+                snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s",
+                         p->o.input, av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?");
+                atomic_store(&p->failed, 1);
+                av_frame_unref(fr);
+                break;
+            }
+            f->capture_ns = crisp_now_ns();
+            f->pts = fr->best_effort_timestamp == AV_NOPTS_VALUE
+                         ? -1
+                         : av_rescale_q(fr->best_effort_timestamp, tb, (AVRational){1, 1000000});
+            f->seq = seq++;
             av_frame_unref(fr);
-            continue;
+            atomic_fetch_add(&p->frames_in, 1);
+            crisp_ring_push(&p->cap2inf, idx); /* cannot fail: the ring holds the whole pool */
         }
-        struct crisp_frame *f = &p->pool.frames[idx];
-        if (convert(p, fr, f) < 0) {
-            snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s",
-                     p->o.input, av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?");
-            atomic_store(&p->failed, 1);
-            av_frame_unref(fr);
+        if (!lost || atomic_load(&p->failed))
             break;
-        }
-        f->capture_ns = crisp_now_ns();
-        f->pts = fr->best_effort_timestamp == AV_NOPTS_VALUE
-                     ? -1
-                     : av_rescale_q(fr->best_effort_timestamp, tb, (AVRational){1, 1000000});
-        f->seq = seq++;
-        av_frame_unref(fr);
-        atomic_fetch_add(&p->frames_in, 1);
-        while (crisp_ring_push(&p->cap2inf, idx) < 0) /* cannot happen: ring >= pool */
-            crisp_ring_wait(&p->sink2cap, 5);
+        close_source(p); /* the sink keeps publishing meanwhile */
     }
     av_frame_free(&fr);
     av_packet_free(&pkt);
@@ -349,16 +430,66 @@ static void *infer_thread(void *arg)
     return NULL;
 }
 
+static int emit(struct pipeline *p, const struct crisp_frame *f, int fresh)
+{
+    long limit = p->o.frames;
+    if (limit > 0 && atomic_load(&p->frames_out) >= limit)
+        return 0;
+    if (p->sink.write(&p->sink, f) < 0) {
+        atomic_store(&p->failed, 3);
+        return -1;
+    }
+    int64_t now = crisp_now_ns();
+    if (!p->t_first_out)
+        p->t_first_out = now;
+    p->t_last_out = now;
+    if (fresh && p->n_lat < SAMPLES)
+        p->lat_ms[p->n_lat++] = (float)((now - f->capture_ns) / 1e6);
+    if (atomic_fetch_add(&p->frames_out, 1) + 1 == limit)
+        atomic_store(&p->stop, 1);
+    return 0;
+}
+
+/* Offline: every frame in order. Live: the newest frame as soon as it comes;
+ * with nothing new for one frame interval the last frame again, and after
+ * --no-signal seconds a "no signal" frame, so consumers keep the device. */
 static void *sink_thread(void *arg)
 {
     struct pipeline *p = arg;
     const int live = p->o.realtime;
+    const int64_t interval = (int64_t)(1e9 / (p->fps > 0 ? p->fps : 30.0));
+    const int64_t no_signal = (int64_t)(p->o.no_signal_s * 1e9);
+    int64_t last_write = crisp_now_ns(), last_fresh = last_write;
+    int64_t hold = -1; /* live: the frame kept for repeats */
+    int repeating = 0; /* a late frame is not a stall: wait 1.5 intervals before repeating */
     for (;;) {
         uint32_t idx, newer;
         if (crisp_ring_pop(&p->inf2sink, &idx) < 0) {
-            if (atomic_load(&p->stop) || (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink)))
+            if (atomic_load(&p->stop) ||
+                (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink)))
                 break;
-            crisp_ring_wait(&p->inf2sink, 20);
+            if (!live) {
+                crisp_ring_wait(&p->inf2sink, 20);
+                continue;
+            }
+            int64_t now = crisp_now_ns();
+            int64_t wait = last_write + (repeating ? interval : interval * 3 / 2) - now;
+            if (wait > 0) {
+                crisp_ring_wait(&p->inf2sink, (int)(wait / 1000000) + 1);
+                continue;
+            }
+            const struct crisp_frame *f = NULL;
+            if (now - last_fresh >= no_signal) {
+                f = &p->no_signal.frames[0];
+                atomic_fetch_add(&p->frames_no_signal, 1);
+            } else if (hold >= 0) {
+                f = &p->pool.frames[hold];
+                atomic_fetch_add(&p->frames_repeated, 1);
+            }
+            if (f && emit(p, f, 0) < 0)
+                break;
+            last_write = now;
+            repeating = 1;
             continue;
         }
         while (live && crisp_ring_pop(&p->inf2sink, &newer) == 0) {
@@ -366,25 +497,21 @@ static void *sink_thread(void *arg)
             atomic_fetch_add(&p->dropped_sink, 1);
             idx = newer;
         }
-        struct crisp_frame *f = &p->pool.frames[idx];
-        long limit = p->o.frames;
-        if (limit <= 0 || atomic_load(&p->frames_out) < limit) {
-            if (p->sink.write(&p->sink, f) < 0) {
-                atomic_store(&p->failed, 3);
-                crisp_ring_push(&p->sink2cap, idx);
-                break;
-            }
-            int64_t now = crisp_now_ns();
-            if (!p->t_first_out)
-                p->t_first_out = now;
-            p->t_last_out = now;
-            if (p->n_lat < SAMPLES)
-                p->lat_ms[p->n_lat++] = (float)((now - f->capture_ns) / 1e6);
-            if (atomic_fetch_add(&p->frames_out, 1) + 1 == limit)
-                atomic_store(&p->stop, 1);
+        int r = emit(p, &p->pool.frames[idx], 1);
+        last_write = last_fresh = crisp_now_ns();
+        repeating = 0;
+        if (live) {
+            if (hold >= 0)
+                crisp_ring_push(&p->sink2cap, (uint32_t)hold);
+            hold = idx;
+        } else {
+            crisp_ring_push(&p->sink2cap, idx);
         }
-        crisp_ring_push(&p->sink2cap, idx);
+        if (r < 0)
+            break;
     }
+    if (hold >= 0)
+        crisp_ring_push(&p->sink2cap, (uint32_t)hold);
     return NULL;
 }
 
@@ -414,11 +541,15 @@ static int write_stats(struct pipeline *p, const char *path)
         return -errno;
     fprintf(f,
             "{\"frames_in\": %ld, \"frames_out\": %ld, \"dropped_capture\": %ld, "
-            "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"fps_out\": %.3f, "
+            "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"frames_repeated\": %ld, "
+            "\"frames_no_signal\": %ld, \"source_reopens\": %ld, \"source_stalls\": %ld, "
+            "\"fps_out\": %.3f, "
             "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
             "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}}\n",
             atomic_load(&p->frames_in), out, atomic_load(&p->dropped_capture),
-            atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink), fps,
+            atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
+            atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
+            atomic_load(&p->source_reopens), atomic_load(&p->source_stalls), fps,
             pct(p->lat_ms, p->n_lat, 0.5), pct(p->lat_ms, p->n_lat, 0.95),
             pct(p->lat_ms, p->n_lat, 0.99), pct(p->inf_ms, p->n_inf, 0.5),
             pct(p->inf_ms, p->n_inf, 0.99));
@@ -427,22 +558,27 @@ static int write_stats(struct pipeline *p, const char *path)
 
 static const char USAGE[] =
     "usage: crispd --input URI --output URI [options]\n"
-    "  --input file:PATH | any FFmpeg URL     source (decoded with libavformat)\n"
+    "  --input file:PATH | sdp:FILE | rtp://ADDR:PORT | any FFmpeg URL\n"
+    "                      network sources are live and reopened with backoff when they stall\n"
     "  --output null: | hash:FILE | file:PATH.mp4|.mkv\n"
     "  --model FILE        luma model (default: the installed crisp-rt.crisp)\n"
     "  --size WxH [1280x720]   --strength S [1.0]   --bypass   --realtime\n"
     "  --frames N          stop after N output frames\n"
     "  --stats-json FILE   write frame counts, drops, fps and latency percentiles on exit\n"
-    "  --threads N         oneDNN threads [all cores]   -v  verbose\n";
+    "  --threads N         oneDNN threads [all cores]   -v  verbose\n"
+    "  --fps F             output rate of live sources [30]\n"
+    "  --no-signal S       live: seconds without frames before a no-signal frame [2]\n"
+    "  --reorder N         RTP reorder queue in packets [0: lowest latency]\n";
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.w = 1280, .h = 720, .strength = 1.0f};
+    struct opts o = {.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0};
     static const struct option lo[] = {
         {"input", 1, 0, 'i'},  {"output", 1, 0, 'o'},   {"model", 1, 0, 'm'},
         {"size", 1, 0, 's'},   {"strength", 1, 0, 'S'}, {"bypass", 0, 0, 'b'},
         {"realtime", 0, 0, 'r'}, {"frames", 1, 0, 'n'}, {"stats-json", 1, 0, 'j'},
-        {"threads", 1, 0, 't'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+        {"threads", 1, 0, 't'}, {"help", 0, 0, 'h'},    {"fps", 1, 0, 'F'},
+        {"no-signal", 1, 0, 'N'}, {"reorder", 1, 0, 'R'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
     char *end;
@@ -475,6 +611,22 @@ int main(int argc, char **argv)
             if (*end || end == optarg || o.threads < 0 || o.threads > 256)
                 return fail(EXIT_USAGE, "--threads must be 0..256 (got \"%s\")", optarg);
             break;
+        case 'F':
+            o.fps = strtod(optarg, &end);
+            if (*end || end == optarg || !(o.fps >= 1 && o.fps <= 240))
+                return fail(EXIT_USAGE, "--fps must be in 1..240 (got \"%s\")", optarg);
+            break;
+        case 'N':
+            o.no_signal_s = strtod(optarg, &end);
+            if (*end || end == optarg || !(o.no_signal_s >= 0.1 && o.no_signal_s <= 3600))
+                return fail(EXIT_USAGE, "--no-signal must be 0.1..3600 seconds (got \"%s\")",
+                            optarg);
+            break;
+        case 'R':
+            o.reorder = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o.reorder < 0 || o.reorder > 10000)
+                return fail(EXIT_USAGE, "--reorder must be 0..10000 packets (got \"%s\")", optarg);
+            break;
         case 'v': o.verbose = 1; break;
         case 'h': fputs(USAGE, stdout); return 0;
         default: return fail(EXIT_USAGE, "unknown option %s (see crispd --help)", argv[optind - 1]);
@@ -484,6 +636,13 @@ int main(int argc, char **argv)
         return fail(EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
     if (!o.input || !o.output)
         return fail(EXIT_USAGE, "--input and --output are required (see crispd --help)");
+    if (!strncmp(o.input, "rtp://", 6) || !strncmp(o.input, "sdp:", 4) ||
+        !strncmp(o.input, "udp://", 6)) {
+        o.live_source = 1;
+        o.realtime = 1; /* a network source is live: latest frame wins */
+    }
+    if (!strncmp(o.input, "v4l2:", 5))
+        return fail(EXIT_INPUT, "input %s: V4L2 capture is not implemented yet (issue 4)", o.input);
     crisp_media_set_verbose(o.verbose);
     crisp_log_set_level(o.verbose ? CRISP_LOG_DEBUG : CRISP_LOG_WARN);
 
@@ -548,10 +707,28 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    if (open_source(p, err, sizeof(err)) < 0) {
+    if (crisp_frame_pool_init(&p->no_signal, 1, o.w, o.h) < 0) {
+        fail(EXIT_INPUT, "out of memory");
+        goto done;
+    }
+    { /* "no signal": dark grey with lighter diagonal bands */
+        struct crisp_frame *f = &p->no_signal.frames[0];
+        for (int y = 0; y < o.h; y++)
+            for (int x = 0; x < o.w; x++)
+                f->data[0][(size_t)y * f->stride[0] + x] = ((x + y) / 64) % 2 ? 60 : 40;
+        for (int pl = 1; pl < 3; pl++)
+            memset(f->data[pl], 128, (size_t)f->stride[pl] * (o.h / 2));
+    }
+    p->fps = o.fps;
+    int sret = open_source(p, err, sizeof(err));
+    if (sret < 0 && !(o.live_source && sret == -EAGAIN)) {
         fail(EXIT_INPUT, "%s", err);
         goto done;
     }
+    if (sret < 0)
+        crisp_log(CRISP_LOG_WARN, "%s; publishing \"no signal\" until it comes", err);
+    if (!p->fps)
+        p->fps = 30.0;
     if (p->sink.open(&p->sink, sink_arg, o.w, o.h, p->fps, err, sizeof(err)) < 0) {
         fail(EXIT_INPUT, "%s", err[0] ? err : "cannot open the output");
         goto done;
@@ -611,8 +788,7 @@ done:
     if (g_signal)
         crisp_log(CRISP_LOG_INFO, "stopped by signal %d", (int)g_signal);
     sws_freeContext(p->sws);
-    avcodec_free_context(&p->dec);
-    avformat_close_input(&p->fmt);
+    close_source(p);
     crisp_engine_destroy(&p->engine);
     crisp_model_destroy(&p->model);
     crisp_ring_destroy(&p->cap2inf);
@@ -620,6 +796,7 @@ done:
     crisp_ring_destroy(&p->inf2cap);
     crisp_ring_destroy(&p->sink2cap);
     crisp_frame_pool_destroy(&p->pool);
+    crisp_frame_pool_destroy(&p->no_signal);
     free(p->fin);
     free(p->fout);
     free(p->lat_ms);
