@@ -25,14 +25,17 @@
 #include <libavutil/md5.h>
 #include <libswscale/swscale.h>
 
+#include "crisp/config.h"
 #include "crisp/engine.h"
 #include "crisp/frame.h"
 #include "crisp/log.h"
 #include "crisp/media.h"
 #include "crisp/model.h"
 #include "crisp/ring.h"
+#include "crisp/util.h"
 
 #define POOL 8
+#define DEFAULT_CONFIG "/etc/crisp/crispd.conf"
 #define SAMPLES 65536
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
@@ -146,7 +149,7 @@ struct pipeline {
     struct crisp_ring cap2inf, inf2sink, inf2cap, sink2cap;
     struct crisp_model *model;
     struct crisp_engine *engine;
-    float *fin, *fout;
+    float *fin, *fout, *fin_hup, *fout_hup; /* the _hup pair warms up reloaded models */
     struct sink sink;
     /* source */
     AVFormatContext *fmt;
@@ -159,6 +162,11 @@ struct pipeline {
     atomic_long frames_in, frames_out, dropped_capture, dropped_infer, dropped_sink;
     atomic_long frames_repeated, frames_no_signal, source_reopens, source_stalls;
     _Atomic int64_t deadline_ns; /* blocking FFmpeg calls give up after it (0: never) */
+    /* SIGHUP: the main thread builds a new engine and hands it over here; the
+     * inference thread swaps it in between frames and hands the old one back
+     * for the main thread to free (nothing is allocated or freed in the loop) */
+    _Atomic(struct crisp_engine *) pending_engine, retired_engine;
+    const char *model_path;
     struct crisp_frame_pool no_signal;
     int64_t t_first_out, t_last_out;
     float *lat_ms, *inf_ms; /* preallocated samples */
@@ -166,8 +174,9 @@ struct pipeline {
     char err[512];
 };
 
-static volatile sig_atomic_t g_signal;
+static volatile sig_atomic_t g_signal, g_hup;
 static void on_signal(int sig) { g_signal = sig; }
+static void on_hup(int sig) { g_hup = 1; }
 
 static int interrupt_cb(void *opaque)
 {
@@ -417,6 +426,11 @@ static void *infer_thread(void *arg)
             atomic_fetch_add(&p->dropped_infer, 1);
             idx = newer;
         }
+        struct crisp_engine *ne = atomic_exchange(&p->pending_engine, NULL);
+        if (ne) {
+            atomic_store(&p->retired_engine, p->engine);
+            p->engine = ne;
+        }
         struct crisp_frame *f = &p->pool.frames[idx];
         if (!p->o.bypass) {
             int64_t t = crisp_now_ns();
@@ -568,65 +582,150 @@ static const char USAGE[] =
     "  --threads N         oneDNN threads [all cores]   -v  verbose\n"
     "  --fps F             output rate of live sources [30]\n"
     "  --no-signal S       live: seconds without frames before a no-signal frame [2]\n"
-    "  --reorder N         RTP reorder queue in packets [0: lowest latency]\n";
+    "  --reorder N         RTP reorder queue in packets [0: lowest latency]\n"
+    "  --config FILE       INI file of the same keys (default " DEFAULT_CONFIG " when present);\n"
+    "                      command-line options win\n";
+
+/* One option, from the command line or the config file; -1 with err set. */
+static int set_opt(struct opts *o, const char *key, const char *v, char *err, size_t n)
+{
+    char *end = NULL;
+    int is_bool = !strcmp(key, "bypass") || !strcmp(key, "realtime") || !strcmp(key, "verbose");
+    int b = 1;
+    if (is_bool && v) {
+        if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+            b = 1;
+        else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+            b = 0;
+        else {
+            snprintf(err, n, "\"%s\" is not a boolean (true/false)", v);
+            return -1;
+        }
+    }
+#define BAD(...)                                                                                   \
+    do {                                                                                           \
+        snprintf(err, n, __VA_ARGS__);                                                             \
+        return -1;                                                                                 \
+    } while (0)
+    if (!strcmp(key, "input"))
+        o->input = v;
+    else if (!strcmp(key, "output"))
+        o->output = v;
+    else if (!strcmp(key, "model"))
+        o->model = v;
+    else if (!strcmp(key, "stats-json"))
+        o->stats_json = v;
+    else if (!strcmp(key, "bypass"))
+        o->bypass = b;
+    else if (!strcmp(key, "realtime"))
+        o->realtime = b;
+    else if (!strcmp(key, "verbose"))
+        o->verbose = b;
+    else if (!strcmp(key, "size")) {
+        int w, h;
+        if (sscanf(v, "%dx%d", &w, &h) != 2 || w < 16 || h < 16 || w > 7680 || h > 4320 ||
+            (w & 1) || (h & 1))
+            BAD("must be WxH, even, 16x16..7680x4320 (got \"%s\")", v);
+        o->w = w;
+        o->h = h;
+    } else if (!strcmp(key, "strength")) {
+        float x = strtof(v, &end);
+        if (*end || end == v || !(x >= 0 && x <= 1))
+            BAD("must be in 0..1 (got \"%s\")", v);
+        o->strength = x;
+    } else if (!strcmp(key, "frames")) {
+        long x = strtol(v, &end, 10);
+        if (*end || end == v || x < 1)
+            BAD("must be a positive integer (got \"%s\")", v);
+        o->frames = x;
+    } else if (!strcmp(key, "threads")) {
+        long x = strtol(v, &end, 10);
+        if (*end || end == v || x < 0 || x > 256)
+            BAD("must be 0..256 (got \"%s\")", v);
+        o->threads = (int)x;
+    } else if (!strcmp(key, "fps")) {
+        double x = strtod(v, &end);
+        if (*end || end == v || !(x >= 1 && x <= 240))
+            BAD("must be in 1..240 (got \"%s\")", v);
+        o->fps = x;
+    } else if (!strcmp(key, "no-signal")) {
+        double x = strtod(v, &end);
+        if (*end || end == v || !(x >= 0.1 && x <= 3600))
+            BAD("must be 0.1..3600 seconds (got \"%s\")", v);
+        o->no_signal_s = x;
+    } else if (!strcmp(key, "reorder")) {
+        long x = strtol(v, &end, 10);
+        if (*end || end == v || x < 0 || x > 10000)
+            BAD("must be 0..10000 packets (got \"%s\")", v);
+        o->reorder = (int)x;
+    } else {
+        BAD("unknown key");
+    }
+#undef BAD
+    return 0;
+}
+
+static int config_cb(void *ctx, const char *section, const char *key, const char *value,
+                     char *err, size_t n)
+{
+    if (*section && strcmp(section, "crispd")) {
+        snprintf(err, n, "in unknown section [%s]", section);
+        return -1;
+    }
+    char *v = strdup(value); /* lives as long as the process: options point into it */
+    if (!v) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    if (set_opt(ctx, key, v, err, n) < 0) {
+        free(v);
+        return -1;
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
     struct opts o = {.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0};
     static const struct option lo[] = {
-        {"input", 1, 0, 'i'},  {"output", 1, 0, 'o'},   {"model", 1, 0, 'm'},
-        {"size", 1, 0, 's'},   {"strength", 1, 0, 'S'}, {"bypass", 0, 0, 'b'},
-        {"realtime", 0, 0, 'r'}, {"frames", 1, 0, 'n'}, {"stats-json", 1, 0, 'j'},
-        {"threads", 1, 0, 't'}, {"help", 0, 0, 'h'},    {"fps", 1, 0, 'F'},
-        {"no-signal", 1, 0, 'N'}, {"reorder", 1, 0, 'R'}, {0, 0, 0, 0}};
-    int c;
+        {"input", 1, 0, 0},     {"output", 1, 0, 0},    {"model", 1, 0, 0},
+        {"size", 1, 0, 0},      {"strength", 1, 0, 0},  {"bypass", 0, 0, 0},
+        {"realtime", 0, 0, 0},  {"frames", 1, 0, 0},    {"stats-json", 1, 0, 0},
+        {"threads", 1, 0, 0},   {"fps", 1, 0, 0},       {"no-signal", 1, 0, 0},
+        {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
+        {"verbose", 0, 0, 'v'}, {0, 0, 0, 0}};
+    /* the config file first (--config, else the default when present), then
+     * the command line, which wins */
+    const char *config = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            config = argv[i] + 9;
+    }
+    if (!config && access(DEFAULT_CONFIG, F_OK) == 0)
+        config = DEFAULT_CONFIG;
+    char err[512] = "";
+    if (config) {
+        uint8_t *buf;
+        size_t len;
+        int r = crisp_file_read(config, &buf, &len);
+        if (r < 0)
+            return fail(EXIT_INPUT, "config %s: %s", config, crisp_strerror(r));
+        r = crisp_config_parse((const char *)buf, len, config, config_cb, &o, err, sizeof(err));
+        free(buf);
+        if (r < 0)
+            return fail(EXIT_USAGE, "%s", err);
+    }
+    int c, li;
     opterr = 0;
-    char *end;
-    while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vhc:", lo, &li)) != -1) {
         switch (c) {
-        case 'i': o.input = optarg; break;
-        case 'o': o.output = optarg; break;
-        case 'm': o.model = optarg; break;
-        case 's':
-            if (sscanf(optarg, "%dx%d", &o.w, &o.h) != 2 || o.w < 16 || o.h < 16 || o.w > 7680 ||
-                o.h > 4320 || (o.w & 1) || (o.h & 1))
-                return fail(EXIT_USAGE, "--size must be WxH, even, 16x16..7680x4320 (got \"%s\")",
-                            optarg);
+        case 0:
+            if (set_opt(&o, lo[li].name, optarg, err, sizeof(err)) < 0)
+                return fail(EXIT_USAGE, "--%s %s", lo[li].name, err);
             break;
-        case 'S':
-            o.strength = strtof(optarg, &end);
-            if (*end || end == optarg || !(o.strength >= 0 && o.strength <= 1))
-                return fail(EXIT_USAGE, "--strength must be in 0..1 (got \"%s\")", optarg);
-            break;
-        case 'b': o.bypass = 1; break;
-        case 'r': o.realtime = 1; break;
-        case 'n':
-            o.frames = strtol(optarg, &end, 10);
-            if (*end || end == optarg || o.frames < 1)
-                return fail(EXIT_USAGE, "--frames must be a positive integer (got \"%s\")", optarg);
-            break;
-        case 'j': o.stats_json = optarg; break;
-        case 't':
-            o.threads = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || o.threads < 0 || o.threads > 256)
-                return fail(EXIT_USAGE, "--threads must be 0..256 (got \"%s\")", optarg);
-            break;
-        case 'F':
-            o.fps = strtod(optarg, &end);
-            if (*end || end == optarg || !(o.fps >= 1 && o.fps <= 240))
-                return fail(EXIT_USAGE, "--fps must be in 1..240 (got \"%s\")", optarg);
-            break;
-        case 'N':
-            o.no_signal_s = strtod(optarg, &end);
-            if (*end || end == optarg || !(o.no_signal_s >= 0.1 && o.no_signal_s <= 3600))
-                return fail(EXIT_USAGE, "--no-signal must be 0.1..3600 seconds (got \"%s\")",
-                            optarg);
-            break;
-        case 'R':
-            o.reorder = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || o.reorder < 0 || o.reorder > 10000)
-                return fail(EXIT_USAGE, "--reorder must be 0..10000 packets (got \"%s\")", optarg);
-            break;
+        case 'c': break; /* read above */
         case 'v': o.verbose = 1; break;
         case 'h': fputs(USAGE, stdout); return 0;
         default: return fail(EXIT_USAGE, "unknown option %s (see crispd --help)", argv[optind - 1]);
@@ -663,7 +762,6 @@ int main(int argc, char **argv)
         return fail(EXIT_USAGE, "output %s needs a path", o.output);
 
     int ret = EXIT_INPUT;
-    char err[512] = "";
     int sink_open = 0;
     pthread_t th[3];
     int started = 0;
@@ -673,6 +771,7 @@ int main(int argc, char **argv)
         if (!mp)
             mp = access(CRISP_INSTALLED_MODEL, R_OK) == 0 ? CRISP_INSTALLED_MODEL
                                                            : CRISP_SOURCE_MODEL;
+        p->model_path = mp;
         if (crisp_weights_load(&p->model, mp, err, sizeof(err)) < 0) {
             fail(EXIT_INPUT, "%s", err);
             goto done;
@@ -693,6 +792,8 @@ int main(int argc, char **argv)
         crisp_ring_init(&p->inf2cap, POOL) < 0 || crisp_ring_init(&p->sink2cap, POOL) < 0 ||
         !(p->fin = malloc(sizeof(float) * (size_t)o.w * o.h)) ||
         !(p->fout = malloc(sizeof(float) * (size_t)o.w * o.h)) ||
+        !(p->fin_hup = calloc((size_t)o.w * o.h, sizeof(float))) ||
+        !(p->fout_hup = malloc(sizeof(float) * (size_t)o.w * o.h)) ||
         !(p->lat_ms = malloc(sizeof(float) * SAMPLES)) ||
         !(p->inf_ms = malloc(sizeof(float) * SAMPLES))) {
         fail(EXIT_INPUT, "out of memory for %dx%d frames", o.w, o.h);
@@ -736,6 +837,7 @@ int main(int argc, char **argv)
     sink_open = 1;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_hup);
     void *(*fns[3])(void *) = {sink_thread, infer_thread, capture_thread};
     for (int i = 0; i < 3; i++) {
         if (pthread_create(&th[i], NULL, fns[i], p)) {
@@ -752,6 +854,36 @@ int main(int argc, char **argv)
         nanosleep(&ts, NULL);
         if (g_signal || atomic_load(&p->failed))
             atomic_store(&p->stop, 1);
+        struct crisp_engine *old = atomic_exchange(&p->retired_engine, NULL);
+        crisp_engine_destroy(&old);
+        if (g_hup) {
+            g_hup = 0;
+            if (p->o.bypass || atomic_load(&p->pending_engine)) {
+                crisp_log(CRISP_LOG_WARN, "SIGHUP: nothing to reload");
+            } else {
+                /* a new model: loaded, checked and warmed up before it replaces the old one */
+                struct crisp_model *nm = NULL;
+                struct crisp_engine *ne = NULL;
+                struct crisp_engine_params ep = {.width = o.w, .height = o.h, .threads = o.threads};
+                if (crisp_weights_load(&nm, p->model_path, err, sizeof(err)) < 0)
+                    crisp_log(CRISP_LOG_ERROR, "SIGHUP: %s; keeping the current model", err);
+                else if (nm->color != CRISP_COLOR_LUMA)
+                    crisp_log(CRISP_LOG_ERROR, "SIGHUP: %s is not a luma model; keeping the current one",
+                              p->model_path);
+                else if (crisp_engine_create(&ne, nm, &ep, err, sizeof(err)) < 0)
+                    crisp_log(CRISP_LOG_ERROR, "SIGHUP: %s: %s; keeping the current model",
+                              p->model_path, err);
+                else if (crisp_engine_run(ne, p->fin_hup, p->fout_hup) < 0)
+                    crisp_log(CRISP_LOG_ERROR, "SIGHUP: warm-up failed; keeping the current model");
+                else {
+                    atomic_store(&p->pending_engine, ne);
+                    ne = NULL;
+                    crisp_log(CRISP_LOG_WARN, "SIGHUP: reloaded %s", p->model_path);
+                }
+                crisp_engine_destroy(&ne);
+                crisp_model_destroy(&nm);
+            }
+        }
         if (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink))
             break; /* source drained; the sink thread finishes the queue */
         int64_t now = crisp_now_ns();
@@ -790,6 +922,10 @@ done:
     sws_freeContext(p->sws);
     close_source(p);
     crisp_engine_destroy(&p->engine);
+    struct crisp_engine *pe = atomic_exchange(&p->pending_engine, NULL),
+                        *re = atomic_exchange(&p->retired_engine, NULL);
+    crisp_engine_destroy(&pe);
+    crisp_engine_destroy(&re);
     crisp_model_destroy(&p->model);
     crisp_ring_destroy(&p->cap2inf);
     crisp_ring_destroy(&p->inf2sink);
@@ -799,6 +935,8 @@ done:
     crisp_frame_pool_destroy(&p->no_signal);
     free(p->fin);
     free(p->fout);
+    free(p->fin_hup);
+    free(p->fout_hup);
     free(p->lat_ms);
     free(p->inf_ms);
     return ret;

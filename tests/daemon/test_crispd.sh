@@ -62,6 +62,43 @@ else
     bad "SIGTERM: rc=$rc after $ms ms"
 fi
 
+# SIGHUP reloads the model without closing the sink; a broken file keeps the old one
+cp "$MODEL" "$T/m.crisp"
+"$CRISPD" --input "file:$T/long.mp4" --output "file:$T/hup.mkv" --model "$T/m.crisp" --realtime \
+    --stats-json "$T/hup.json" 2>"$T/hup.err" &
+pid=$!
+sleep 1.5
+head -c 100 "$MODEL" >"$T/m.crisp"
+kill -HUP $pid
+sleep 0.7
+cp "$MODEL" "$T/m.crisp"
+kill -HUP $pid
+sleep 0.7
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc = 0 ] && grep -q "keeping the current model" "$T/hup.err" && grep -q "reloaded" "$T/hup.err" &&
+    [ "$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 "$T/hup.mkv")" -gt 20 ]; then
+    ok "SIGHUP: bad file refused, good file reloaded, one continuous output"
+else
+    bad "SIGHUP: rc=$rc $(cat "$T/hup.err")"
+fi
+
+# config file: keys mirror the long options, the command line wins, errors name file:line
+cat >"$T/c.conf" <<CONF
+# crispd test configuration
+[crispd]
+input = file:$T/clip.mp4
+output = "hash:$T/c1.txt"
+bypass = true
+size = 640x360
+CONF
+"$CRISPD" --config "$T/c.conf" && [ "$(wc -l <"$T/c1.txt")" = 45 ] && ok "config file run" || bad "config file run"
+"$CRISPD" --config "$T/c.conf" --output "hash:$T/c2.txt" && [ -f "$T/c2.txt" ] && ok "command line wins over config" || bad "CLI override"
+printf 'input = x\nbogus-key = 1\n' >"$T/bad1.conf"
+printf 'strength = 7\n' >"$T/bad2.conf"
+printf 'input x\n' >"$T/bad3.conf"
+
 expect() { # code pattern args...
     local code=$1 pat=$2
     shift 2
@@ -80,6 +117,10 @@ expect 1 'cannot create .*nodir/x.mp4' --input "file:$T/clip.mp4" --output "file
 expect 1 'input foo://bar' --input foo://bar --output null: --bypass
 expect 2 'required' --output null:
 expect 2 'strength' --input "file:$T/clip.mp4" --output null: --strength 3
+expect 2 'bad1.conf:2: bogus-key: unknown key' --config "$T/bad1.conf"
+expect 2 'bad2.conf:1: strength: must be in 0..1' --config "$T/bad2.conf"
+expect 2 'bad3.conf:1: expected "key = value"' --config "$T/bad3.conf"
+expect 1 'config .*nope.conf: No such file' --config "$T/nope.conf"
 echo garbage >"$T/garbage.mp4"
 expect 1 'garbage.mp4' --input "file:$T/garbage.mp4" --output null: --bypass
 
