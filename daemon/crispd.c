@@ -40,17 +40,7 @@
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "crispd: %s\n", line);
-    return code;
-}
+#define fail crisp_fail
 
 struct opts {
     const char *input, *output, *model, *stats_json;
@@ -686,6 +676,7 @@ static int config_cb(void *ctx, const char *section, const char *key, const char
 
 int main(int argc, char **argv)
 {
+    crisp_set_progname("crispd");
     struct opts o = {.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0};
     static const struct option lo[] = {
         {"input", 1, 0, 0},     {"output", 1, 0, 0},    {"model", 1, 0, 0},

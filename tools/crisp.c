@@ -17,17 +17,7 @@
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "crisp: %s\n", line);
-    return code;
-}
+#define fail crisp_fail
 
 static const char USAGE[] =
     "usage: crisp COMMAND [options]\n"
@@ -350,6 +340,7 @@ static int cmd_eval(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    crisp_set_progname("crisp");
     crisp_media_set_verbose(0);
     crisp_log_set_level(CRISP_LOG_WARN);
     if (argc < 2)

@@ -33,3 +33,18 @@ void crisp_log(enum crisp_log_level level, const char *fmt, ...)
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;
 }
+
+static const char *g_prog = "crisp";
+
+void crisp_set_progname(const char *name) { g_prog = name; }
+
+int crisp_fail(int code, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", g_prog, line);
+    return code;
+}

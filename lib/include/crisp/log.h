@@ -22,4 +22,10 @@ CRISP_API void crisp_log_set_prefix(int on);
 CRISP_API void crisp_log(enum crisp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Program name used by crisp_fail (default "crisp"). Call once from main. */
+CRISP_API void crisp_set_progname(const char *name);
+/* Prints "PROGNAME: message" as one line on stderr and returns `code`: the
+ * command-line tools' way to report a failure and pick their exit status. */
+CRISP_API int crisp_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif
