@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common.h"
+#include "../layers.h"
 #include "crisp/engine.h"
 #include "crisp/model.h"
 #include "crisp/util.h"
@@ -78,16 +79,7 @@ static double compare(const struct crisp_model *m, int w, int h, const char *nam
     return worst;
 }
 
-#define CONV(ci, co, kk, s) {.type = CRISP_LAYER_CONV, .cout = (co), .k = (kk), .stride = (s)}
-#define RELU {.type = CRISP_LAYER_RELU}
-#define LRELU(a) {.type = CRISP_LAYER_LRELU, .alpha = (a)}
-#define PRELU {.type = CRISP_LAYER_PRELU}
-#define BN {.type = CRISP_LAYER_BN, .eps = 1e-5f}
-#define S2D(f) {.type = CRISP_LAYER_S2D, .factor = (f)}
-#define D2S(f) {.type = CRISP_LAYER_D2S, .factor = (f)}
-#define ADD(s) {.type = CRISP_LAYER_ADD, .skip = (s)}
-#define CAT(s) {.type = CRISP_LAYER_CONCAT, .skip = (s)}
-#define CLAMP(a, b) {.type = CRISP_LAYER_CLAMP, .lo = (a), .hi = (b)}
+#define CONV(ci, co, kk, s) LCONV(co, kk, s) /* ci documents the input channels */
 
 struct golden {
     const char *name;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common.h"
+#include "../layers.h"
 #include "crisp/engine.h"
 #include "crisp/media.h"
 #include "crisp/model.h"
@@ -17,16 +18,7 @@
 static struct crisp_rng g_rng;
 static float uni(float lo, float hi) { return lo + (hi - lo) * (float)crisp_rng_uniform(&g_rng); }
 
-#define CONV(co, kk, s) {.type = CRISP_LAYER_CONV, .cout = (co), .k = (kk), .stride = (s)}
-#define RELU {.type = CRISP_LAYER_RELU}
-#define LRELU(a) {.type = CRISP_LAYER_LRELU, .alpha = (a)}
-#define PRELU {.type = CRISP_LAYER_PRELU}
-#define BN {.type = CRISP_LAYER_BN, .eps = 1e-5f}
-#define S2D(f) {.type = CRISP_LAYER_S2D, .factor = (f)}
-#define D2S(f) {.type = CRISP_LAYER_D2S, .factor = (f)}
-#define ADD(s) {.type = CRISP_LAYER_ADD, .skip = (s)}
-#define CAT(s) {.type = CRISP_LAYER_CONCAT, .skip = (s)}
-#define CLAMP(a, b) {.type = CRISP_LAYER_CLAMP, .lo = (a), .hi = (b)}
+#define CONV(co, kk, s) LCONV(co, kk, s)
 
 struct net_def {
     const char *name;
