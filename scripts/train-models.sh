@@ -1,19 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Trains every shipped model in sequence (the maintainers' job, never CI):
-# the teacher, crisp-rt distilled from it, crisp-rt on ground truth alone
-# with the same budget (the distillation ablation), and each preset of the
-# reference reports with its own budget. Resumable: rerun it after an
+# the teacher (45 min on the "call" degradation mix, then 20 min fine-tuning
+# on the "mixed" one), crisp-rt distilled from it, crisp-rt on ground truth
+# alone with the same budget (the distillation ablation), and each preset of
+# the reference reports with its own budget. Resumable: rerun it after an
 # interruption and each run continues from its checkpoint; finished models
 # are skipped. Budgets in minutes come from the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/train}
 RUNS=${RUNS:-train-runs}
-T_MIN=${TEACHER_MINUTES:-45}
-S_MIN=${STUDENT_MINUTES:-15}
-P_MIN=${PRESET_MINUTES:-6}
-TRAIN=build/trainer/crisp-train
+T1_MIN=${TEACHER_MINUTES:-45}
+T2_MIN=${TEACHER_FT_MINUTES:-20}
+S_MIN=${STUDENT_MINUTES:-13}
+P_MIN=${PRESET_MINUTES:-3}
+TRAIN=${TRAIN:-build/trainer/crisp-train}
 mkdir -p "$RUNS" models/logs
 COMMON=(--data "$DATA" --batch 16 --patch 96 --progress 60 --threads "${THREADS:-2}" --seed 1)
 
@@ -31,7 +33,8 @@ run() { # name minutes command args...
     tail -1 "$RUNS/$name.log"
 }
 
-run crisp-teacher "$T_MIN" teacher --arch crisp-teacher --lr 5e-4
+run crisp-teacher-v1 "$T1_MIN" teacher --arch crisp-teacher --lr 5e-4 --profile call
+run crisp-teacher "$T2_MIN" teacher --init "$RUNS/crisp-teacher-v1.crisp" --lr 2e-4 --warmup 50
 # student layer 6 (third ReLU, 24 ch at half resolution) is matched to the
 # teacher's layer 14 (output of its third residual block, 64 ch, same size)
 run crisp-rt-distilled "$S_MIN" distill --arch crisp-rt --teacher "$RUNS/crisp-teacher.crisp" \

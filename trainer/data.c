@@ -208,6 +208,26 @@ void dataset_free(struct dataset **pd)
     *pd = NULL;
 }
 
+struct degrade_profile {
+    const char *name;
+    double noise, blur, h264, jpeg; /* probabilities; jpeg only when not h264 */
+};
+static const struct degrade_profile PROFILES[] = {
+    {"mixed", 0.15, 0.3, 0.35, 0.15},
+    {"call", 0.25, 0.5, 0.6, 0.25},
+};
+static const struct degrade_profile *g_profile = &PROFILES[0];
+
+int degrade_set_profile(const char *name)
+{
+    for (size_t i = 0; i < sizeof(PROFILES) / sizeof(PROFILES[0]); i++)
+        if (!strcmp(name, PROFILES[i].name)) {
+            g_profile = &PROFILES[i];
+            return 0;
+        }
+    return -1;
+}
+
 static double urange(struct crisp_rng *r, double lo, double hi)
 {
     return lo + (hi - lo) * crisp_rng_uniform(r);
@@ -231,14 +251,14 @@ int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struc
     size_t used = 0;
 #define NOTE(...) used += (size_t)snprintf(buf + used, used < sizeof(buf) ? sizeof(buf) - used : 0, __VA_ARGS__)
     /* camera: mild sensor noise, optical blur */
-    if (crisp_rng_uniform(r) < 0.25) {
+    if (crisp_rng_uniform(r) < g_profile->noise) {
         double s = urange(r, 0.5, 3.0);
         if ((ret = crisp_add_noise(&t, img, (float)s, crisp_rng_u64(r))) < 0)
             goto fail;
         replace(&img, t);
         NOTE("noise %.1f ", s);
     }
-    if (crisp_rng_uniform(r) < 0.5) {
+    if (crisp_rng_uniform(r) < g_profile->blur) {
         double s = urange(r, 0.2, 1.5);
         if ((ret = crisp_blur(&t, img, (float)s)) < 0)
             goto fail;
@@ -260,13 +280,13 @@ int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struc
         NOTE("down %.2f %s ", f, sc == CRISP_SCALE_BICUBIC ? "bicubic" : "bilinear");
     }
     double c = crisp_rng_uniform(r);
-    if (c < 0.6 && !(img->w & 1) && !(img->h & 1)) {
+    if (c < g_profile->h264 && !(img->w & 1) && !(img->h & 1)) {
         int crf = 23 + (int)(crisp_rng_u64(r) % 16);
         if ((ret = crisp_h264_roundtrip(&t, img, crf)) < 0)
             goto fail;
         replace(&img, t);
         NOTE("h264 crf %d ", crf);
-    } else if (c < 0.85) {
+    } else if (c < g_profile->h264 + g_profile->jpeg) {
         int q = 30 + (int)(crisp_rng_u64(r) % 61);
         if ((ret = crisp_jpeg_roundtrip(&t, img, q)) < 0)
             goto fail;
@@ -309,7 +329,7 @@ struct sampler {
     struct batch slots[SLOTS];
     int ready[SLOTS];
     int64_t produce, consume;
-    int stop, error;
+    int stop, error, inited;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
@@ -446,15 +466,10 @@ int sampler_create(struct sampler **out, const struct dataset *d, int batch, int
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    s->inited = 1;
     if (pthread_create(&s->thread, NULL, worker, s)) {
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->cv);
-        for (int i = 0; i < SLOTS; i++) {
-            crisp_afree(s->slots[i].x);
-            crisp_afree(s->slots[i].y);
-            crisp_afree(s->slots[i].t);
-        }
-        free(s);
+        s->thread = 0; /* sampler_destroy then skips the join */
+        sampler_destroy(&s);
         return -EAGAIN;
     }
     *out = s;
@@ -493,6 +508,8 @@ void sampler_destroy(struct sampler **ps)
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
+    }
+    if (s->inited) {
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
     }

@@ -24,17 +24,7 @@
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "crisp-train: %s\n", line);
-    return code;
-}
+#define fail crisp_fail
 
 static double now_s(void)
 {
@@ -783,10 +773,12 @@ static const char USAGE[] =
     "  --init FILE      start from a model file instead of a fresh preset\n"
     "  --max-side N [1024]  area-downscale larger training images\n"
     "  --val-every K [20]   hold out every K-th image for validation   --val-crop N [256]\n"
-    "  --max-images N   use only the first N images (smoke runs)   --progress S [30] seconds\n";
+    "  --max-images N   use only the first N images (smoke runs)   --progress S [30] seconds\n"
+    "  --profile mixed|call [mixed]  degradation stage probabilities (docs/training.md)\n";
 
 int main(int argc, char **argv)
 {
+    crisp_set_progname("crisp-train");
     crisp_media_set_verbose(0);
     if (argc < 2)
         return fail(EXIT_USAGE, "missing command (teacher, distill, export-degraded, presets, "
@@ -808,7 +800,7 @@ int main(int argc, char **argv)
     enum { O_DATA = 256, O_ARCH, O_OUT, O_TEACHER, O_TDIR, O_MIN, O_STEPS, O_BATCH, O_PATCH,
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
-           O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS };
+           O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -821,7 +813,8 @@ int main(int argc, char **argv)
         {"checkpoint-minutes", 1, 0, O_CKPTMIN}, {"resume", 0, 0, O_RESUME},
         {"log", 1, 0, O_LOG}, {"init", 1, 0, O_INIT}, {"max-side", 1, 0, O_MAXSIDE},
         {"val-every", 1, 0, O_VALEVERY}, {"val-crop", 1, 0, O_VALCROP},
-        {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS}, {0, 0, 0, 0}};
+        {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS},
+        {"profile", 1, 0, O_PROFILE}, {0, 0, 0, 0}};
     argc--;
     argv++;
     opterr = 0;
@@ -879,6 +872,10 @@ int main(int argc, char **argv)
         case O_VALCROP: NUM(o.val_crop, int, 32, 4096); break;
         case O_MAXIMG: NUM(o.max_images, int, 0, 1e7); break;
         case O_PROGRESS: NUM(o.progress_s, double, 0, 1e6); break;
+        case O_PROFILE:
+            if (degrade_set_profile(optarg) < 0)
+                return fail(EXIT_USAGE, "--profile must be mixed or call (got \"%s\")", optarg);
+            break;
         default: return fail(EXIT_USAGE, "%s: unknown option (see crisp-train -h)", cmd);
         }
     }
