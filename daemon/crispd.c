@@ -43,7 +43,7 @@ enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 #define fail crisp_fail
 
 struct opts {
-    const char *input, *output, *model, *stats_json;
+    const char *input, *output, *model, *stats_json, *sdp_out;
     int w, h, bypass, realtime, threads, verbose, reorder;
     long frames;
     float strength;
@@ -117,6 +117,27 @@ static int file_open(struct sink *s, const char *a, int w, int h, double fps, ch
     return crisp_video_writer_open(&s->vw, a, &p, e, n);
 }
 
+static const char *g_sdp_out; /* --sdp-out, for the RTP sink */
+
+static int rtp_open(struct sink *s, const char *a, int w, int h, double fps, char *e, size_t n)
+{
+    char url[1024];
+    snprintf(url, sizeof(url), "rtp:%s", a); /* the sink's argument is //ADDR:PORT */
+    struct crisp_video_writer_params p = {.width = w, .height = h, .fps = fps, .crf = 23,
+                                          .format = "rtp", .live = 1};
+    int ret = crisp_video_writer_open(&s->vw, url, &p, e, n);
+    if (ret < 0 || !g_sdp_out)
+        return ret;
+    char sdp[4096];
+    if ((ret = crisp_video_writer_sdp(s->vw, sdp, sizeof(sdp))) < 0 ||
+        (ret = crisp_file_write(g_sdp_out, sdp, strlen(sdp))) < 0) {
+        snprintf(e, n, "--sdp-out %s: %s", g_sdp_out, crisp_strerror(ret));
+        crisp_video_writer_close(&s->vw);
+        return ret;
+    }
+    return 0;
+}
+
 static int file_write(struct sink *s, const struct crisp_frame *f)
 {
     const uint8_t *planes[3] = {f->data[0], f->data[1], f->data[2]};
@@ -129,6 +150,7 @@ static const struct sink SINKS[] = {
     {"null", null_open, null_write, null_close, NULL, NULL, NULL},
     {"hash", hash_open, hash_write, hash_close, NULL, NULL, NULL},
     {"file", file_open, file_write, file_close, NULL, NULL, NULL},
+    {"rtp", rtp_open, file_write, file_close, NULL, NULL, NULL},
 };
 
 /* ---- the pipeline ---- */
@@ -564,7 +586,7 @@ static const char USAGE[] =
     "usage: crispd --input URI --output URI [options]\n"
     "  --input file:PATH | sdp:FILE | rtp://ADDR:PORT | any FFmpeg URL\n"
     "                      network sources are live and reopened with backoff when they stall\n"
-    "  --output null: | hash:FILE | file:PATH.mp4|.mkv\n"
+    "  --output null: | hash:FILE | file:PATH.mp4|.mkv | rtp://ADDR:PORT (H.264, --sdp-out FILE)\n"
     "  --model FILE        luma model (default: the installed crisp-rt.crisp)\n"
     "  --size WxH [1280x720]   --strength S [1.0]   --bypass   --realtime\n"
     "  --frames N          stop after N output frames\n"
@@ -605,6 +627,8 @@ static int set_opt(struct opts *o, const char *key, const char *v, char *err, si
         o->model = v;
     else if (!strcmp(key, "stats-json"))
         o->stats_json = v;
+    else if (!strcmp(key, "sdp-out"))
+        o->sdp_out = v;
     else if (!strcmp(key, "bypass"))
         o->bypass = b;
     else if (!strcmp(key, "realtime"))
@@ -684,6 +708,7 @@ int main(int argc, char **argv)
         {"realtime", 0, 0, 0},  {"frames", 1, 0, 0},    {"stats-json", 1, 0, 0},
         {"threads", 1, 0, 0},   {"fps", 1, 0, 0},       {"no-signal", 1, 0, 0},
         {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
+        {"sdp-out", 1, 0, 0},
         {"verbose", 0, 0, 'v'}, {0, 0, 0, 0}};
     /* the config file first (--config, else the default when present), then
      * the command line, which wins */
@@ -746,7 +771,9 @@ int main(int argc, char **argv)
         if (strlen(SINKS[i].name) == scheme_len && !strncmp(o.output, SINKS[i].name, scheme_len))
             proto = &SINKS[i];
     if (!proto)
-        return fail(EXIT_USAGE, "unknown output \"%s\" (null:, hash:FILE, file:PATH)", o.output);
+        return fail(EXIT_USAGE, "unknown output \"%s\" (null:, hash:FILE, file:PATH, rtp://ADDR:PORT)",
+                    o.output);
+    g_sdp_out = o.sdp_out;
     p->sink = *proto;
     const char *sink_arg = colon + 1;
     if (proto != &SINKS[0] && !*sink_arg)

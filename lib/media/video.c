@@ -160,7 +160,7 @@ int crisp_video_writer_open(struct crisp_video_writer **out, const char *path,
     if (!w)
         return -ENOMEM;
     const char *what = "cannot choose a container for";
-    int ret = avformat_alloc_output_context2(&w->fmt, NULL, NULL, path);
+    int ret = avformat_alloc_output_context2(&w->fmt, NULL, p->format, path);
     if (ret < 0)
         goto fail;
     what = "no libx264 encoder for";
@@ -185,6 +185,11 @@ int crisp_video_writer_open(struct crisp_video_writer **out, const char *path,
     char crf[16];
     snprintf(crf, sizeof(crf), "%d", p->crf > 0 ? p->crf : 20);
     av_opt_set(w->enc->priv_data, "preset", p->preset ? p->preset : "veryfast", 0);
+    if (p->live) {
+        /* no lookahead or frame threading delay; receivers can join within a second */
+        av_opt_set(w->enc->priv_data, "tune", "zerolatency", 0);
+        w->enc->gop_size = (int)(fps + 0.5);
+    }
     av_opt_set(w->enc->priv_data, "crf", crf, 0);
     what = "cannot open the H.264 encoder for";
     if ((ret = avcodec_open2(w->enc, codec, NULL)) < 0)
@@ -210,6 +215,13 @@ fail:
     }
     crisp_video_writer_close(&w);
     return ret == AVERROR(ENOENT) ? -ENOENT : ret == AVERROR(EACCES) ? -EACCES : CRISP_EAV;
+}
+
+int crisp_video_writer_sdp(struct crisp_video_writer *w, char *buf, size_t len)
+{
+    AVFormatContext *ctx[1] = {w->fmt};
+    int ret = av_sdp_create(ctx, 1, buf, (int)len);
+    return ret < 0 ? crisp_media_averr(ret, "sdp") : 0;
 }
 
 int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *img)

@@ -116,6 +116,8 @@ struct crisp_video_writer_params {
     double fps;          /* 0 = 30 */
     int crf;             /* libx264 CRF, 0 = 20 */
     const char *preset;  /* libx264 preset, NULL = "veryfast" */
+    const char *format;  /* container or protocol ("rtp"); NULL = from the path's extension */
+    int live;            /* tune zerolatency, a keyframe every second: for RTP */
 };
 struct crisp_video_writer;
 /* Opens an H.264 (libx264, yuv420p BT.601) writer; the container follows the
@@ -123,6 +125,8 @@ struct crisp_video_writer;
 CRISP_API int crisp_video_writer_open(struct crisp_video_writer **out, const char *path,
                                       const struct crisp_video_writer_params *p, char *err,
                                       size_t errlen);
+/* The SDP describing an RTP writer's stream (NUL-terminated in buf). */
+CRISP_API int crisp_video_writer_sdp(struct crisp_video_writer *w, char *buf, size_t len);
 /* Encodes one frame of the writer's size. */
 CRISP_API int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *img);
 /* Encodes one 8-bit 4:2:0 frame (BT.601 limited range) given as planes. */
