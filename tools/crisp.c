@@ -31,7 +31,7 @@ static const char USAGE[] =
     "                 degrade an image by an evaluation protocol (x2, vc, blur)\n"
     "  info [--json] M\n"
     "                 architecture, parameters and MACs per 1280x720 frame\n"
-    "  make-unsharp [--amount A] [--sigma S] OUT\n"
+    "  make-unsharp [--amount A] [--sigma S] [--rgb] OUT\n"
     "                 write the classic unsharp mask as a model file\n"
     "  eval --data DIR --protocol P --model M [--model M2 ...] [--json FILE] [--crop N]\n"
     "                 mean PSNR-Y/SSIM-Y over a folder: degraded, unsharp, each model\n"
@@ -265,11 +265,14 @@ static int cmd_make_unsharp(int argc, char **argv)
 {
     static const struct option opts[] = {{"amount", required_argument, 0, 'a'},
                                          {"sigma", required_argument, 0, 's'},
+                                         {"rgb", no_argument, 0, 'r'},
                                          {0, 0, 0, 0}};
     float amount = 0.8f, sigma = 1.0f;
-    int c, ret;
-    while ((c = getopt_long(argc, argv, "a:s:", opts, NULL)) != -1) {
-        if (c == 'a') {
+    int c, ret, rgb = 0;
+    while ((c = getopt_long(argc, argv, "a:s:r", opts, NULL)) != -1) {
+        if (c == 'r') {
+            rgb = 1;
+        } else if (c == 'a') {
             if ((ret = parse_float(optarg, "--amount", 0.0f, 10.0f, &amount)))
                 return ret;
         } else if (c == 's') {
@@ -282,7 +285,7 @@ static int cmd_make_unsharp(int argc, char **argv)
     if (argc - optind != 1)
         return fail(EXIT_USAGE, "make-unsharp: expected OUT");
     struct crisp_model *m;
-    if ((ret = crisp_model_unsharp(&m, amount, sigma)) < 0)
+    if ((ret = (rgb ? crisp_model_unsharp_rgb : crisp_model_unsharp)(&m, amount, sigma)) < 0)
         return fail(EXIT_USAGE, "make-unsharp: %s", crisp_strerror(ret));
     ret = crisp_weights_save(m, argv[optind]);
     crisp_model_destroy(&m);

@@ -445,19 +445,21 @@ void crisp_model_destroy(struct crisp_model **pm)
     *pm = NULL;
 }
 
-int crisp_model_unsharp(struct crisp_model **out, float amount, float sigma)
+static int make_unsharp(struct crisp_model **out, float amount, float sigma, int channels)
 {
     *out = NULL;
     if (!(sigma > 0.1f) || !(sigma <= 5.0f / 3.0f) || !(amount >= 0.0f) || !(amount <= 10.0f))
         return CRISP_EUSAGE;
     int radius = (int)ceilf(3.0f * sigma);
     int k = 2 * radius + 1;
-    struct crisp_layer l = {.type = CRISP_LAYER_CONV, .cout = 1, .k = k, .stride = 1};
+    struct crisp_layer l = {.type = CRISP_LAYER_CONV, .cout = channels, .k = k, .stride = 1};
     char name[32];
-    snprintf(name, sizeof(name), "unsharp-mask a%.2f s%.2f", (double)amount, (double)sigma);
+    snprintf(name, sizeof(name), "unsharp-mask%s a%.2f s%.2f", channels == 3 ? "-rgb" : "",
+             (double)amount, (double)sigma);
     struct crisp_model *m;
-    int ret = crisp_model_create(&m, name, CRISP_COLOR_LUMA, CRISP_OUTPUT_DIRECT, 1.0f, &l, 1,
-                                 NULL, 0);
+    int ret = crisp_model_create(&m, name,
+                                 channels == 3 ? CRISP_COLOR_RGB : CRISP_COLOR_LUMA,
+                                 CRISP_OUTPUT_DIRECT, 1.0f, &l, 1, NULL, 0);
     if (ret < 0)
         return ret;
     /* separable Gaussian, normalized in double so the kernel sums to 1 */
@@ -467,15 +469,27 @@ int crisp_model_unsharp(struct crisp_model **out, float amount, float sigma)
         g[i] = exp(-0.5 * x * x / ((double)sigma * sigma));
         sum += g[i];
     }
-    float *w = m->layers[0].t[CRISP_ROLE_WEIGHT];
-    for (int y = 0; y < k; y++)
-        for (int x = 0; x < k; x++) {
-            double gauss = g[y] * g[x] / (sum * sum);
-            double id = (x == radius && y == radius) ? 1.0 : 0.0;
-            w[y * k + x] = (float)(id + amount * (id - gauss));
-        }
-    m->layers[0].t[CRISP_ROLE_BIAS][0] = 0.0f;
+    float *w = m->layers[0].t[CRISP_ROLE_WEIGHT]; /* zeroed: no cross-channel terms */
+    for (int c = 0; c < channels; c++) {
+        float *wc = w + ((size_t)c * channels + c) * k * k;
+        for (int y = 0; y < k; y++)
+            for (int x = 0; x < k; x++) {
+                double gauss = g[y] * g[x] / (sum * sum);
+                double id = (x == radius && y == radius) ? 1.0 : 0.0;
+                wc[y * k + x] = (float)(id + amount * (id - gauss));
+            }
+    }
     m->border = radius; /* replicate edges instead of the conv's zero padding */
     *out = m;
     return 0;
+}
+
+int crisp_model_unsharp(struct crisp_model **out, float amount, float sigma)
+{
+    return make_unsharp(out, amount, sigma, 1);
+}
+
+int crisp_model_unsharp_rgb(struct crisp_model **out, float amount, float sigma)
+{
+    return make_unsharp(out, amount, sigma, 3);
 }

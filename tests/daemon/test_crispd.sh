@@ -5,7 +5,7 @@
 # reports sane stats, the file sink writes every frame, SIGTERM stops it
 # promptly, and bad input gets a one-line error and a nonzero exit.
 set -u
-: "${CRISPD:?}" "${CRISP_SOURCE_ROOT:?}"
+: "${CRISPD:?}" "${CRISP:?}" "${CRISP_SOURCE_ROOT:?}"
 command -v ffmpeg >/dev/null || { echo "SKIP: no ffmpeg CLI"; exit 77; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -113,6 +113,8 @@ expect() { # code pattern args...
 expect 1 'nope.mp4: No such file' --input "file:$T/nope.mp4" --output null: --model "$MODEL"
 expect 2 'unknown output "v4l3:x"' --input "file:$T/clip.mp4" --output v4l3:x
 expect 1 'magic at offset 0' --input "file:$T/clip.mp4" --output null: --model "$T/clip.mp4"
+"$CRISP" make-unsharp --rgb "$T/rgb.crisp"
+expect 1 'works on RGB; crispd sharpens luma' --input "file:$T/clip.mp4" --output null: --model "$T/rgb.crisp"
 expect 1 'cannot create .*nodir/x.mp4' --input "file:$T/clip.mp4" --output "file:$T/nodir/x.mp4" --bypass
 expect 1 'input foo://bar' --input foo://bar --output null: --bypass
 expect 2 'required' --output null:

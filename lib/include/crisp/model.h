@@ -161,5 +161,8 @@ CRISP_API int crisp_ref_run(const struct crisp_model *m, const float *in, int w,
 /* The classic unsharp mask as a one-layer luma model:
  * out = in + amount * (in - gaussian_sigma(in)), kernel size 2*ceil(3 sigma)+1 (<= 11). */
 CRISP_API int crisp_model_unsharp(struct crisp_model **out, float amount, float sigma);
+/* The same filter applied to R, G and B separately: an RGB model (3->3 conv
+ * whose cross-channel weights are zero). */
+CRISP_API int crisp_model_unsharp_rgb(struct crisp_model **out, float amount, float sigma);
 
 #endif
