@@ -33,6 +33,7 @@
 #include "crisp/model.h"
 #include "crisp/ring.h"
 #include "crisp/util.h"
+#include "notify.h"
 
 #define POOL 8
 #define DEFAULT_CONFIG "/etc/crisp/crispd.conf"
@@ -865,8 +866,14 @@ int main(int argc, char **argv)
         }
         started++;
     }
-    int64_t last_report = crisp_now_ns();
-    long last_out = 0;
+    /* systemd: ready once the network is built, warmed up and the threads run;
+     * the watchdog is fed only while fresh frames flow, so a stalled pipeline
+     * lets it fire */
+    notify_init();
+    notify_send("READY=1\nSTATUS=running");
+    const int64_t wd = notify_watchdog_ns();
+    int64_t last_report = crisp_now_ns(), last_wd = last_report;
+    long last_out = 0, last_fresh = 0;
     while (!atomic_load(&p->stop)) {
         struct timespec ts = {0, 50000000};
         nanosleep(&ts, NULL);
@@ -905,12 +912,26 @@ int main(int argc, char **argv)
         if (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink))
             break; /* source drained; the sink thread finishes the queue */
         int64_t now = crisp_now_ns();
+        long fresh = atomic_load(&p->frames_out) - atomic_load(&p->frames_repeated) -
+                     atomic_load(&p->frames_no_signal);
+        if (wd && now - last_wd >= wd / 2) {
+            if (fresh > last_fresh)
+                notify_send("WATCHDOG=1");
+            last_fresh = fresh;
+            last_wd = now;
+        }
         if (now - last_report > 5000000000LL) { /* housekeeping: real-time threads never log */
             long out = atomic_load(&p->frames_out);
-            crisp_log(CRISP_LOG_INFO, "%.1f fps out, %ld in, drops capture %ld infer %ld sink %ld",
-                      (out - last_out) / ((now - last_report) / 1e9), atomic_load(&p->frames_in),
-                      atomic_load(&p->dropped_capture), atomic_load(&p->dropped_infer),
-                      atomic_load(&p->dropped_sink));
+            char status[256];
+            double fps = (out - last_out) / ((now - last_report) / 1e9);
+            snprintf(status, sizeof(status),
+                     "STATUS=%.1f fps out, %ld in, drops capture %ld infer %ld sink %ld, "
+                     "repeated %ld, no-signal %ld",
+                     fps, atomic_load(&p->frames_in), atomic_load(&p->dropped_capture),
+                     atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
+                     atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal));
+            notify_send(status);
+            crisp_log(CRISP_LOG_INFO, "%s", status + 7);
             last_out = out;
             last_report = now;
         }
@@ -919,6 +940,8 @@ int main(int argc, char **argv)
 done:
     if (ret != EXIT_OK)
         atomic_store(&p->stop, 1);
+    if (started)
+        notify_send("STOPPING=1");
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     if (sink_open && p->sink.close(&p->sink) < 0 && ret == EXIT_OK)
