@@ -5,12 +5,7 @@
 # sink keeps publishing (repeats, then "no signal"), garbage datagrams do not
 # hurt, and a new sender's picture comes back by itself.
 set -u
-: "${CRISPD:?}"
-command -v ffmpeg >/dev/null || { echo "SKIP: no ffmpeg CLI"; exit 77; }
-T=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/net-common.sh"
 PORT=$((20000 + (RANDOM % 20000) * 2))
 cat >"$T/in.sdp" <<SDP
 v=0

@@ -4,12 +4,7 @@
 # ffmpeg receiver opens, and the receiver decodes crispd's H.264 at the
 # expected size.
 set -u
-: "${CRISPD:?}"
-command -v ffmpeg >/dev/null || { echo "SKIP: no ffmpeg CLI"; exit 77; }
-T=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/net-common.sh"
 PORT=$((20001 + (RANDOM % 20000) * 2))
 ffmpeg -v error -y -f lavfi -i testsrc2=size=640x360:rate=30 -frames:v 180 -c:v libx264 \
     -preset ultrafast -pix_fmt yuv420p "$T/clip.mp4"
