@@ -224,6 +224,18 @@ int crisp_video_writer_sdp(struct crisp_video_writer *w, char *buf, size_t len)
     return ret < 0 ? crisp_media_averr(ret, "sdp") : 0;
 }
 
+/* Stamps, encodes and frees `f`; the first error sticks to the writer. */
+static int send_frame(struct crisp_video_writer *w, AVFrame *f)
+{
+    f->pts = w->next_pts++;
+    int ret = avcodec_send_frame(w->enc, f); /* the encoder copies what it keeps */
+    av_frame_free(&f);
+    ret = ret < 0 ? crisp_media_averr(ret, "encode video") : drain(w);
+    if (ret < 0)
+        w->error = ret;
+    return ret;
+}
+
 int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *img)
 {
     if (w->error)
@@ -232,15 +244,7 @@ int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *im
         return CRISP_EFORMAT;
     AVFrame *f;
     int ret = crisp_media_rgb_to_frame(img, AV_PIX_FMT_YUV420P, &f);
-    if (ret < 0)
-        return ret;
-    f->pts = w->next_pts++;
-    ret = avcodec_send_frame(w->enc, f);
-    av_frame_free(&f);
-    ret = ret < 0 ? crisp_media_averr(ret, "encode video") : drain(w);
-    if (ret < 0)
-        w->error = ret;
-    return ret;
+    return ret < 0 ? ret : send_frame(w, f);
 }
 
 int crisp_video_write_yuv(struct crisp_video_writer *w, const uint8_t *const planes[3],
@@ -260,13 +264,7 @@ int crisp_video_write_yuv(struct crisp_video_writer *w, const uint8_t *const pla
         f->data[i] = (uint8_t *)planes[i];
         f->linesize[i] = strides[i];
     }
-    f->pts = w->next_pts++;
-    int ret = avcodec_send_frame(w->enc, f); /* the encoder copies what it keeps */
-    av_frame_free(&f);
-    ret = ret < 0 ? crisp_media_averr(ret, "encode video") : drain(w);
-    if (ret < 0)
-        w->error = ret;
-    return ret;
+    return send_frame(w, f);
 }
 
 int crisp_video_writer_close(struct crisp_video_writer **pw)
