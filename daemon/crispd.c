@@ -34,6 +34,7 @@
 #include "crisp/ring.h"
 #include "crisp/util.h"
 #include "notify.h"
+#include "sink.h"
 
 #define POOL 8
 #define DEFAULT_CONFIG "/etc/crisp/crispd.conf"
@@ -44,7 +45,7 @@ enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 #define fail crisp_fail
 
 struct opts {
-    const char *input, *output, *model, *stats_json, *sdp_out;
+    const char *input, *output, *model, *stats_json, *sdp_out, *pixfmt;
     int w, h, bypass, realtime, threads, verbose, reorder;
     long frames;
     float strength;
@@ -52,26 +53,16 @@ struct opts {
     int live_source; /* rtp://, sdp: — reopened with backoff when they stall */
 };
 
-/* ---- sinks: small vtables, like FFmpeg's muxers ---- */
+/* ---- sinks (sink.h) ---- */
 
-struct sink {
-    const char *name;
-    int (*open)(struct sink *s, const char *arg, int w, int h, double fps, char *err, size_t n);
-    int (*write)(struct sink *s, const struct crisp_frame *f);
-    int (*close)(struct sink *s);
-    FILE *fp;
-    struct crisp_video_writer *vw;
-    struct AVMD5 *md5;
-};
-
-static int null_open(struct sink *s, const char *a, int w, int h, double fps, char *e, size_t n)
+static int null_open(struct sink *s, const char *a, const struct sink_params *sp, char *e, size_t n)
 {
     return 0;
 }
 static int null_write(struct sink *s, const struct crisp_frame *f) { return 0; }
 static int null_close(struct sink *s) { return 0; }
 
-static int hash_open(struct sink *s, const char *a, int w, int h, double fps, char *e, size_t n)
+static int hash_open(struct sink *s, const char *a, const struct sink_params *sp, char *e, size_t n)
 {
     s->fp = fopen(a, "w");
     s->md5 = av_md5_alloc();
@@ -112,19 +103,18 @@ static int hash_close(struct sink *s)
     return r;
 }
 
-static int file_open(struct sink *s, const char *a, int w, int h, double fps, char *e, size_t n)
+static int file_open(struct sink *s, const char *a, const struct sink_params *sp, char *e, size_t n)
 {
-    struct crisp_video_writer_params p = {.width = w, .height = h, .fps = fps, .crf = 20};
+    struct crisp_video_writer_params p = {.width = sp->w, .height = sp->h, .fps = sp->fps, .crf = 20};
     return crisp_video_writer_open(&s->vw, a, &p, e, n);
 }
 
-static const char *g_sdp_out; /* --sdp-out, for the RTP sink */
-
-static int rtp_open(struct sink *s, const char *a, int w, int h, double fps, char *e, size_t n)
+static int rtp_open(struct sink *s, const char *a, const struct sink_params *sp, char *e, size_t n)
 {
+    const char *g_sdp_out = sp->sdp_out;
     char url[1024];
     snprintf(url, sizeof(url), "rtp:%s", a); /* the sink's argument is //ADDR:PORT */
-    struct crisp_video_writer_params p = {.width = w, .height = h, .fps = fps, .crf = 23,
+    struct crisp_video_writer_params p = {.width = sp->w, .height = sp->h, .fps = sp->fps, .crf = 23,
                                           .format = "rtp", .live = 1};
     int ret = crisp_video_writer_open(&s->vw, url, &p, e, n);
     if (ret < 0 || !g_sdp_out)
@@ -148,11 +138,13 @@ static int file_write(struct sink *s, const struct crisp_frame *f)
 static int file_close(struct sink *s) { return crisp_video_writer_close(&s->vw); }
 
 static const struct sink SINKS[] = {
-    {"null", null_open, null_write, null_close, NULL, NULL, NULL},
-    {"hash", hash_open, hash_write, hash_close, NULL, NULL, NULL},
-    {"file", file_open, file_write, file_close, NULL, NULL, NULL},
-    {"rtp", rtp_open, file_write, file_close, NULL, NULL, NULL},
+    {.name = "null", .open = null_open, .write = null_write, .close = null_close},
+    {.name = "hash", .open = hash_open, .write = hash_write, .close = hash_close},
+    {.name = "file", .open = file_open, .write = file_write, .close = file_close},
+    {.name = "rtp", .open = rtp_open, .write = file_write, .close = file_close},
 };
+
+static const struct sink *const CAMERA_SINKS[] = {&crispd_sink_pipewire};
 
 /* ---- the pipeline ---- */
 
@@ -588,6 +580,9 @@ static const char USAGE[] =
     "  --input file:PATH | sdp:FILE | rtp://ADDR:PORT | any FFmpeg URL\n"
     "                      network sources are live and reopened with backoff when they stall\n"
     "  --output null: | hash:FILE | file:PATH.mp4|.mkv | rtp://ADDR:PORT (H.264, --sdp-out FILE)\n"
+    "           | pipewire[:NAME]  a PipeWire camera node (Video/Source, role Camera) [crisp]\n"
+    "           | v4l2loopback:/dev/videoN  a virtual webcam (--pixfmt yuyv|i420 [yuyv])\n"
+    "                      cameras run live: the last frame repeats while the source stalls\n"
     "  --model FILE        luma model (default: the installed crisp-rt.crisp)\n"
     "  --size WxH [1280x720]   --strength S [1.0]   --bypass   --realtime\n"
     "  --frames N          stop after N output frames\n"
@@ -630,6 +625,8 @@ static int set_opt(struct opts *o, const char *key, const char *v, char *err, si
         o->stats_json = v;
     else if (!strcmp(key, "sdp-out"))
         o->sdp_out = v;
+    else if (!strcmp(key, "pixfmt"))
+        o->pixfmt = v;
     else if (!strcmp(key, "bypass"))
         o->bypass = b;
     else if (!strcmp(key, "realtime"))
@@ -709,7 +706,7 @@ int main(int argc, char **argv)
         {"realtime", 0, 0, 0},  {"frames", 1, 0, 0},    {"stats-json", 1, 0, 0},
         {"threads", 1, 0, 0},   {"fps", 1, 0, 0},       {"no-signal", 1, 0, 0},
         {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
-        {"sdp-out", 1, 0, 0},
+        {"sdp-out", 1, 0, 0},   {"pixfmt", 1, 0, 0},
         {"verbose", 0, 0, 'v'}, {0, 0, 0, 0}};
     /* the config file first (--config, else the default when present), then
      * the command line, which wins */
@@ -766,19 +763,28 @@ int main(int argc, char **argv)
     struct pipeline *p = &P;
     p->o = o;
     const char *colon = strchr(o.output, ':');
-    size_t scheme_len = colon ? (size_t)(colon - o.output) : 0;
+    size_t scheme_len = colon ? (size_t)(colon - o.output) : strlen(o.output);
     const struct sink *proto = NULL;
     for (size_t i = 0; i < sizeof(SINKS) / sizeof(SINKS[0]) && colon; i++)
         if (strlen(SINKS[i].name) == scheme_len && !strncmp(o.output, SINKS[i].name, scheme_len))
             proto = &SINKS[i];
+    for (size_t i = 0; i < sizeof(CAMERA_SINKS) / sizeof(CAMERA_SINKS[0]); i++)
+        if (strlen(CAMERA_SINKS[i]->name) == scheme_len &&
+            !strncmp(o.output, CAMERA_SINKS[i]->name, scheme_len))
+            proto = CAMERA_SINKS[i];
     if (!proto)
-        return fail(EXIT_USAGE, "unknown output \"%s\" (null:, hash:FILE, file:PATH, rtp://ADDR:PORT)",
+        return fail(EXIT_USAGE,
+                    "unknown output \"%s\" (null:, hash:FILE, file:PATH, rtp://ADDR:PORT, "
+                    "pipewire[:NAME], v4l2loopback:/dev/videoN)",
                     o.output);
-    g_sdp_out = o.sdp_out;
     p->sink = *proto;
-    const char *sink_arg = colon + 1;
-    if (proto != &SINKS[0] && !*sink_arg)
+    const char *sink_arg = colon ? colon + 1 : "";
+    if (proto != &SINKS[0] && strcmp(proto->name, "pipewire") && !*sink_arg)
         return fail(EXIT_USAGE, "output %s needs a path", o.output);
+    if (o.pixfmt && strcmp(o.pixfmt, "yuyv") && strcmp(o.pixfmt, "i420"))
+        return fail(EXIT_USAGE, "--pixfmt must be yuyv or i420 (got \"%s\")", o.pixfmt);
+    if (proto->live) /* a camera publishes at the output rate: the pipeline runs live */
+        p->o.realtime = o.realtime = 1;
 
     int ret = EXIT_INPUT;
     int sink_open = 0;
@@ -849,7 +855,9 @@ int main(int argc, char **argv)
         crisp_log(CRISP_LOG_WARN, "%s; publishing \"no signal\" until it comes", err);
     if (!p->fps)
         p->fps = 30.0;
-    if (p->sink.open(&p->sink, sink_arg, o.w, o.h, p->fps, err, sizeof(err)) < 0) {
+    struct sink_params sp = {.w = o.w, .h = o.h, .fps = p->fps, .pixfmt = o.pixfmt,
+                             .sdp_out = o.sdp_out};
+    if (p->sink.open(&p->sink, sink_arg, &sp, err, sizeof(err)) < 0) {
         fail(EXIT_INPUT, "%s", err[0] ? err : "cannot open the output");
         goto done;
     }
