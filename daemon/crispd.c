@@ -575,6 +575,24 @@ static int write_stats(struct pipeline *p, const char *path)
     return fclose(f) ? -errno : 0;
 }
 
+/* The installed crisp-rt next to this binary (BINDIR/../share/crisp/models),
+ * so an installed tree works wherever it was copied (meson install --destdir) */
+static int default_model(char *buf, size_t n)
+{
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        return -1;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = 0;
+    if (snprintf(buf, n, "%s/../share/crisp/models/crisp-rt.crisp", exe) >= (int)n)
+        return -1;
+    return access(buf, R_OK);
+}
+
 static const char USAGE[] =
     "usage: crispd --input URI --output URI [options]\n"
     "  --input file:PATH | sdp:FILE | rtp://ADDR:PORT | any FFmpeg URL\n"
@@ -793,6 +811,9 @@ int main(int argc, char **argv)
     if (!o.bypass) {
         /* default: the installed crisp-rt, else the one in the source tree */
         const char *mp = o.model;
+        static char rel[4096];
+        if (!mp && default_model(rel, sizeof(rel)) == 0)
+            mp = rel;
         if (!mp)
             mp = access(CRISP_INSTALLED_MODEL, R_OK) == 0 ? CRISP_INSTALLED_MODEL
                                                            : CRISP_SOURCE_MODEL;

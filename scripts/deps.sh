@@ -3,7 +3,8 @@
 # Installs the Debian 12 packages crisp needs, if any is missing. Root or sudo.
 set -euo pipefail
 PKGS=(gcc pkgconf meson ninja-build libdnnl-dev libavcodec-dev libavformat-dev libavutil-dev
-      libswscale-dev valgrind ffmpeg libpipewire-0.3-dev pipewire pipewire-bin python3)
+      libswscale-dev valgrind ffmpeg libpipewire-0.3-dev pipewire pipewire-bin python3
+      systemd strace)
 missing=()
 for p in "${PKGS[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

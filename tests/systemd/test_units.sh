@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Deployment: `meson install --destdir` into a temporary root; crispd runs
+# from the installed tree with its installed default model and the example
+# config; every unit passes `systemd-analyze verify`; each system unit
+# scores no worse than 2.0 in `systemd-analyze security --offline`; and every
+# system call crispd makes under load (720p, the real model, a model reload,
+# an RTP sink) is allowed by the units' SystemCallFilter=, as systemd expands
+# its groups.
+set -u
+: "${CRISPD:?}" "${MESON_BUILD:?}"
+command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze not installed"; exit 77; }
+command -v ffmpeg >/dev/null || { echo "SKIP: no ffmpeg CLI"; exit 77; }
+T=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+fails=0 checks=0
+ok() { checks=$((checks + 1)); echo "ok: $*"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+
+D=$T/root
+mkdir -m 700 "$T/xdg"
+if meson install -C "$MESON_BUILD" --destdir "$D" --no-rebuild --quiet >"$T/install.log" 2>&1; then
+    ok "meson install --destdir"
+else
+    cat "$T/install.log"
+    bad "meson install failed"
+    exit 1
+fi
+BIN=$(find "$D" -path '*/bin/crispd' | head -1)
+UNITS=$(find "$D" -path '*/lib/systemd/system/*.service' | sort)
+USER_UNIT=$(find "$D" -path '*/lib/systemd/user/crispd.service' | head -1)
+PREFIX=${BIN%/bin/crispd}
+PREFIX=${PREFIX#"$D"}
+for f in bin/crisp bin/crispd share/crisp/models/crisp-rt.crisp lib/systemd/system/crispd.service \
+    lib/systemd/system/crispd@.service lib/systemd/user/crispd.service \
+    lib/modprobe.d/crisp-v4l2loopback.conf lib/modules-load.d/crisp-v4l2loopback.conf \
+    share/doc/crisp/operations.md share/doc/crisp/desktop.md; do
+    [ -e "$D$PREFIX/$f" ] || bad "not installed: $PREFIX/$f"
+done
+CONF=$(find "$D" -name crispd.conf.example | head -1)
+[ -n "$CONF" ] || bad "example config not installed"
+grep -q "exclusive_caps=1" "$D$PREFIX/lib/modprobe.d/crisp-v4l2loopback.conf" &&
+    ok "modprobe.d snippet sets exclusive_caps=1" || bad "modprobe.d snippet"
+
+# crispd from the installed tree: its own default model, the example config
+ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=30 -frames:v 90 -c:v libx264 \
+    -preset ultrafast -pix_fmt yuv420p "$T/clip.mp4"
+if "$BIN" --config "$CONF" --input "file:$T/clip.mp4" --output null: --frames 20 -v \
+    --stats-json "$T/s.json" >"$T/run.log" 2>&1 && grep -q '"frames_out": 20' "$T/s.json"; then
+    ok "installed crispd runs the example config (input/output overridden) with its default model"
+else
+    bad "installed crispd: $(tail -3 "$T/run.log")"
+fi
+if strace -f -e trace=openat -o "$T/open.log" "$BIN" --input "file:$T/clip.mp4" --output null: \
+    --frames 2 >/dev/null 2>&1 && grep -q "$D$PREFIX/bin/../share/crisp/models/crisp-rt.crisp" "$T/open.log"; then
+    ok "the default model is the installed one, found next to the binary"
+else
+    bad "the installed crispd did not open its installed model"
+fi
+
+# systemd-analyze verify: ExecStart points into the temporary root
+for u in $UNITS $USER_UNIT; do
+    name=$(basename "$u")
+    scope=
+    [ "$u" = "$USER_UNIT" ] && { scope=--user; name=user-$name; }
+    mkdir -p "$T/units"
+    sed "s|$PREFIX/bin/|$D$PREFIX/bin/|g" "$u" >"$T/units/${name#user-}"
+    if out=$(XDG_RUNTIME_DIR=$T/xdg systemd-analyze $scope verify "$T/units/${name#user-}" 2>&1) && [ -z "$out" ]; then
+        ok "systemd-analyze $scope verify $name"
+    else
+        bad "systemd-analyze verify $name: $out"
+    fi
+    if [ -z "$scope" ]; then
+        score=$(systemd-analyze security --offline=true "$T/units/$name" 2>&1 |
+            sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+        if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+            ok "systemd-analyze security $name: $score (at most 2.0)"
+        else
+            bad "systemd-analyze security $name: '$score'"
+        fi
+    fi
+    rm -f "$T/units/${name#user-}"
+done
+
+# the syscall filter, against what crispd really calls under load
+command -v strace >/dev/null || { echo "$checks checks, $fails failed (no strace: filter not checked)"; [ $fails = 0 ]; exit; }
+expand() { # @group or syscall -> syscalls
+    case $1 in
+    @*) systemd-analyze syscall-filter "$1" 2>/dev/null | tail -n +2 | grep -v '^ *#' |
+        while read -r x; do [ -n "$x" ] && expand "$x"; done ;;
+    *) echo "$1" ;;
+    esac
+}
+UNIT=$(echo "$UNITS" | grep '/crispd.service$')
+allow=() deny=()
+while IFS= read -r line; do
+    v=${line#SystemCallFilter=}
+    if [ "${v:0:1}" = "~" ]; then deny+=(${v:1}); else allow+=($v); fi
+done < <(grep '^SystemCallFilter=' "$UNIT")
+for g in "${allow[@]}"; do expand "$g"; done | sort -u >"$T/allow.txt"
+for g in "${deny[@]}"; do expand "$g"; done | sort -u >"$T/deny.txt"
+comm -23 "$T/allow.txt" "$T/deny.txt" >"$T/permitted.txt"
+[ "$(wc -l <"$T/permitted.txt")" -gt 100 ] || bad "could not expand the filter ($(wc -l <"$T/permitted.txt") calls)"
+
+# load: the real model at 720p paced in real time, a SIGHUP reload, the RTP sink
+strace -f -qq -o "$T/strace.log" "$BIN" --input "file:$T/clip.mp4" --output rtp://127.0.0.1:47930 \
+    --realtime --stats-json "$T/load.json" >"$T/load.log" 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+sleep 1.5
+kill -HUP $SPID 2>/dev/null
+wait $SPID
+rc=$?
+if [ $rc = 0 ] && grep -q '"frames_in": 90' "$T/load.json"; then
+    ok "crispd under strace: 90 frames at 720p through the model to RTP, $(sed 's/.*"frames_out": \([0-9]*\).*/\1/' "$T/load.json") sent"
+else
+    bad "crispd under strace: exit $rc, $(tail -2 "$T/load.log")"
+fi
+sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p' "$T/strace.log" | sort -u >"$T/used.txt"
+missing=$(comm -23 "$T/used.txt" "$T/permitted.txt" | tr '\n' ' ')
+if [ "$(wc -l <"$T/used.txt")" -gt 20 ] && [ -z "$missing" ]; then
+    ok "all $(wc -l <"$T/used.txt") system calls crispd made are allowed by SystemCallFilter="
+else
+    bad "system calls outside the filter: '$missing' ($(wc -l <"$T/used.txt") used)"
+fi
+
+echo "$checks checks, $fails failed"
+[ $fails = 0 ]
