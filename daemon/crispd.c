@@ -35,6 +35,7 @@
 #include "crisp/util.h"
 #include "notify.h"
 #include "sink.h"
+#include "v4l2.h"
 
 #define POOL 8
 #define DEFAULT_CONFIG "/etc/crisp/crispd.conf"
@@ -51,6 +52,7 @@ struct opts {
     float strength;
     double fps, no_signal_s;
     int live_source; /* rtp://, sdp: — reopened with backoff when they stall */
+    const char *v4l2_dev; /* v4l2:/dev/videoN — live, reopened with backoff when it vanishes */
 };
 
 /* ---- sinks (sink.h) ---- */
@@ -144,7 +146,8 @@ static const struct sink SINKS[] = {
     {.name = "rtp", .open = rtp_open, .write = file_write, .close = file_close},
 };
 
-static const struct sink *const CAMERA_SINKS[] = {&crispd_sink_pipewire};
+static const struct sink *const CAMERA_SINKS[] = {&crispd_sink_pipewire,
+                                                  &crispd_sink_v4l2loopback};
 
 /* ---- the pipeline ---- */
 
@@ -159,6 +162,7 @@ struct pipeline {
     /* source */
     AVFormatContext *fmt;
     AVCodecContext *dec;
+    struct v4l2_src *v4l2;
     struct SwsContext *sws;
     int stream;
     double fps;
@@ -166,6 +170,7 @@ struct pipeline {
     atomic_int stop, source_done, infer_done, failed;
     atomic_long frames_in, frames_out, dropped_capture, dropped_infer, dropped_sink;
     atomic_long frames_repeated, frames_no_signal, source_reopens, source_stalls;
+    atomic_long frames_corrupt, source_lost;
     _Atomic int64_t deadline_ns; /* blocking FFmpeg calls give up after it (0: never) */
     /* SIGHUP: the main thread builds a new engine and hands it over here; the
      * inference thread swaps it in between frames and hands the old one back
@@ -292,9 +297,86 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* a decoded picture into the pipeline: 0, or -1 when it cannot be converted */
+static int deliver(struct pipeline *p, const AVFrame *fr, int64_t pts_us, uint64_t seq, int live)
+{
+    uint32_t idx;
+    if (get_free(p, &idx, live) < 0) {
+        atomic_fetch_add(&p->dropped_capture, 1);
+        return 0;
+    }
+    struct crisp_frame *f = &p->pool.frames[idx];
+    if (convert(p, fr, f) < 0) {
+        snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s", p->o.input,
+                 av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?");
+        atomic_store(&p->failed, 1);
+        crisp_ring_push(&p->sink2cap, idx);
+        return -1;
+    }
+    f->capture_ns = crisp_now_ns();
+    f->pts = pts_us;
+    f->seq = seq;
+    atomic_fetch_add(&p->frames_in, 1);
+    crisp_ring_push(&p->cap2inf, idx); /* cannot fail: the ring holds the whole pool */
+    return 0;
+}
+
+/* V4L2: always live. A camera that vanishes (unplugged, driver reset) is
+ * closed and reopened with backoff while the sink keeps publishing. */
+static void capture_v4l2(struct pipeline *p)
+{
+    uint64_t seq = 0;
+    int backoff_ms = 100;
+    int64_t last_frame = crisp_now_ns();
+    int stalled = 0;
+    while (!atomic_load(&p->stop)) {
+        if (!p->v4l2) {
+            char err[256];
+            if (v4l2_src_open(&p->v4l2, p->o.v4l2_dev, p->o.w, p->o.h, p->fps, err, sizeof(err)) < 0) {
+                for (int t = 0; t < backoff_ms && !atomic_load(&p->stop); t += 20)
+                    sleep_ms(20);
+                backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
+                continue;
+            }
+            atomic_fetch_add(&p->source_reopens, 1);
+            last_frame = crisp_now_ns();
+        }
+        const AVFrame *fr = NULL;
+        int r = v4l2_src_next(p->v4l2, 100, &fr);
+        if (r == -EAGAIN) {
+            if (!stalled && crisp_now_ns() - last_frame > 1000000000LL) {
+                stalled = 1;
+                atomic_fetch_add(&p->source_stalls, 1);
+            }
+            continue;
+        }
+        if (r == -EBADMSG) {
+            atomic_fetch_add(&p->frames_corrupt, 1);
+            continue;
+        }
+        if (r < 0) { /* gone: the sink keeps publishing meanwhile */
+            v4l2_src_close(&p->v4l2);
+            atomic_fetch_add(&p->source_lost, 1);
+            continue;
+        }
+        backoff_ms = 100;
+        stalled = 0;
+        last_frame = crisp_now_ns();
+        int d = deliver(p, fr, fr->best_effort_timestamp, seq++, 1);
+        v4l2_src_release(p->v4l2);
+        if (d < 0)
+            break;
+    }
+    atomic_store(&p->source_done, 1);
+}
+
 static void *capture_thread(void *arg)
 {
     struct pipeline *p = arg;
+    if (p->o.v4l2_dev) {
+        capture_v4l2(p);
+        return NULL;
+    }
     AVPacket *pkt = av_packet_alloc();
     AVFrame *fr = av_frame_alloc();
     const int live = p->o.realtime;
@@ -356,28 +438,13 @@ static void *capture_thread(void *arg)
                     }
                 }
             }
-            uint32_t idx;
-            if (get_free(p, &idx, live) < 0) {
-                atomic_fetch_add(&p->dropped_capture, 1);
-                av_frame_unref(fr);
-                continue;
-            }
-            struct crisp_frame *f = &p->pool.frames[idx];
-            if (convert(p, fr, f) < 0) {
-                snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s",
-                         p->o.input, av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?");
-                atomic_store(&p->failed, 1);
-                av_frame_unref(fr);
-                break;
-            }
-            f->capture_ns = crisp_now_ns();
-            f->pts = fr->best_effort_timestamp == AV_NOPTS_VALUE
-                         ? -1
-                         : av_rescale_q(fr->best_effort_timestamp, tb, (AVRational){1, 1000000});
-            f->seq = seq++;
+            int64_t pts_us = fr->best_effort_timestamp == AV_NOPTS_VALUE
+                                 ? -1
+                                 : av_rescale_q(fr->best_effort_timestamp, tb, (AVRational){1, 1000000});
+            int d = deliver(p, fr, pts_us, seq++, live);
             av_frame_unref(fr);
-            atomic_fetch_add(&p->frames_in, 1);
-            crisp_ring_push(&p->cap2inf, idx); /* cannot fail: the ring holds the whole pool */
+            if (d < 0)
+                break;
         }
         if (!lost || atomic_load(&p->failed))
             break;
@@ -562,13 +629,15 @@ static int write_stats(struct pipeline *p, const char *path)
             "{\"frames_in\": %ld, \"frames_out\": %ld, \"dropped_capture\": %ld, "
             "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"frames_repeated\": %ld, "
             "\"frames_no_signal\": %ld, \"source_reopens\": %ld, \"source_stalls\": %ld, "
+            "\"source_lost\": %ld, \"frames_corrupt\": %ld, "
             "\"fps_out\": %.3f, "
             "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
             "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}}\n",
             atomic_load(&p->frames_in), out, atomic_load(&p->dropped_capture),
             atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
             atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
-            atomic_load(&p->source_reopens), atomic_load(&p->source_stalls), fps,
+            atomic_load(&p->source_reopens), atomic_load(&p->source_stalls),
+            atomic_load(&p->source_lost), atomic_load(&p->frames_corrupt), fps,
             pct(p->lat_ms, p->n_lat, 0.5), pct(p->lat_ms, p->n_lat, 0.95),
             pct(p->lat_ms, p->n_lat, 0.99), pct(p->inf_ms, p->n_inf, 0.5),
             pct(p->inf_ms, p->n_inf, 0.99));
@@ -595,7 +664,8 @@ static int default_model(char *buf, size_t n)
 
 static const char USAGE[] =
     "usage: crispd --input URI --output URI [options]\n"
-    "  --input file:PATH | sdp:FILE | rtp://ADDR:PORT | any FFmpeg URL\n"
+    "  --input v4l2:/dev/videoN | file:PATH | sdp:FILE | rtp://ADDR:PORT | any FFmpeg URL\n"
+    "                      cameras: YUYV, NV12 or MJPEG at --size and --fps or the nearest offered\n"
     "                      network sources are live and reopened with backoff when they stall\n"
     "  --output null: | hash:FILE | file:PATH.mp4|.mkv | rtp://ADDR:PORT (H.264, --sdp-out FILE)\n"
     "           | pipewire[:NAME]  a PipeWire camera node (Video/Source, role Camera) [crisp]\n"
@@ -772,8 +842,12 @@ int main(int argc, char **argv)
         o.live_source = 1;
         o.realtime = 1; /* a network source is live: latest frame wins */
     }
-    if (!strncmp(o.input, "v4l2:", 5))
-        return fail(EXIT_INPUT, "input %s: V4L2 capture is not implemented yet (issue 4)", o.input);
+    if (!strncmp(o.input, "v4l2:", 5)) {
+        o.v4l2_dev = o.input + 5;
+        o.realtime = 1; /* a camera is live: latest frame wins */
+        if (!*o.v4l2_dev)
+            return fail(EXIT_USAGE, "input v4l2: needs a device, e.g. v4l2:/dev/video0");
+    }
     crisp_media_set_verbose(o.verbose);
     crisp_log_set_level(o.verbose ? CRISP_LOG_DEBUG : CRISP_LOG_WARN);
 
@@ -867,7 +941,17 @@ int main(int argc, char **argv)
             memset(f->data[pl], 128, (size_t)f->stride[pl] * (o.h / 2));
     }
     p->fps = o.fps;
-    int sret = open_source(p, err, sizeof(err));
+    int sret;
+    if (o.v4l2_dev) {
+        sret = v4l2_src_open(&p->v4l2, o.v4l2_dev, o.w, o.h, o.fps ? o.fps : 30, err, sizeof(err));
+        if (sret == 0) {
+            crisp_log(CRISP_LOG_INFO, "input %s: %s", o.input, v4l2_src_describe(p->v4l2));
+            if (!p->fps)
+                p->fps = v4l2_src_fps(p->v4l2);
+        }
+    } else {
+        sret = open_source(p, err, sizeof(err));
+    }
     if (sret < 0 && !(o.live_source && sret == -EAGAIN)) {
         fail(EXIT_INPUT, "%s", err);
         goto done;
@@ -991,6 +1075,7 @@ done:
         crisp_log(CRISP_LOG_INFO, "stopped by signal %d", (int)g_signal);
     sws_freeContext(p->sws);
     close_source(p);
+    v4l2_src_close(&p->v4l2);
     crisp_engine_destroy(&p->engine);
     struct crisp_engine *pe = atomic_exchange(&p->pending_engine, NULL),
                         *re = atomic_exchange(&p->retired_engine, NULL);

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Runs inside the QEMU guest (tests/v4l2/test_qemu_v4l2.sh), chrooted into
+# the host's root: vivid is /dev/video0 (a webcam), v4l2loopback /dev/video10.
+# Three rounds: crispd captures from vivid at 320x180, sharpens (the unsharp
+# mask model through the same oneDNN engine: crisp-rt takes seconds per
+# frame under software emulation) and writes YUYV to the loopback; v4l2-ctl streams 60 frames from it
+# and checks size, format and rate; crispd is stopped with SIGTERM and must
+# leave the device usable for the next round. Prints ok/FAIL lines and a
+# GUEST-SUMMARY line for the host.
+CRISPD=$1 MODEL=$2
+OUT=${OUT:-/tmp/out}
+fails=0 checks=0
+ok() { checks=$((checks + 1)); echo "ok: $*"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+W=320 H=180
+echo "info: $(uname -r), $(nproc) CPUs, devices: $(ls /dev/video* | tr '\n' ' ')"
+[ -e /dev/video0 ] && [ -e /dev/video10 ] || bad "vivid or v4l2loopback device missing"
+v4l2-ctl -d /dev/video10 --info 2>&1 | grep -q "Driver name *: v4l2 loopback" &&
+    ok "v4l2loopback at /dev/video10" ||
+    bad "/dev/video10 is not v4l2loopback"
+
+for round in 1 2 3; do
+    "$CRISPD" --input v4l2:/dev/video0 --output v4l2loopback:/dev/video10 --size ${W}x${H} --fps 30 \
+        --model "$MODEL" --threads 1 -v --stats-json "$OUT/stats-$round.json" \
+        >"$OUT/crispd-$round.log" 2>&1 &
+    pid=$!
+    ready=
+    for _ in $(seq 150); do # exclusive_caps: capture appears once crispd streams
+        if v4l2-ctl -d /dev/video10 --info 2>/dev/null | grep -q "Video Capture"; then
+            ready=1
+            break
+        fi
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.2
+    done
+    if [ -z "$ready" ]; then
+        bad "round $round: the loopback never became a capture device; $(tail -2 "$OUT/crispd-$round.log")"
+        kill $pid 2>/dev/null
+        wait $pid
+        continue
+    fi
+    fmt=$(v4l2-ctl -d /dev/video10 --get-fmt-video 2>&1)
+    if echo "$fmt" | grep -q "Width/Height *: $W/$H" && echo "$fmt" | grep -q "'YUYV'"; then
+        ok "round $round: the loopback offers YUYV ${W}x${H}"
+    else
+        bad "round $round: loopback format: $(echo "$fmt" | tr '\n' ' ')"
+    fi
+    sleep 2 # let the pipeline warm up under emulation
+    t0=$(date +%s.%N)
+    timeout 60 v4l2-ctl -d /dev/video10 --stream-mmap --stream-count=60 --stream-to="/tmp/frames-$round.yuv" \
+        >"$OUT/reader-$round.log" 2>&1
+    rrc=$?
+    t1=$(date +%s.%N)
+    size=$(stat -c %s "/tmp/frames-$round.yuv" 2>/dev/null || echo 0)
+    fps=$(echo "$t0 $t1" | awk '{ printf "%.1f", 60 / ($2 - $1) }')
+    if [ $rrc = 0 ] && [ "$size" = $((60 * W * H * 2)) ]; then
+        ok "round $round: 60 frames of ${W}x${H} YUYV read back at $fps fps"
+    else
+        bad "round $round: reader exit $rrc, $size bytes; $(tail -2 "$OUT/reader-$round.log")"
+    fi
+    if awk -v f="$fps" 'BEGIN { exit !(f >= 10 && f <= 45) }'; then
+        ok "round $round: rate $fps fps is near the 30 fps set (software emulation)"
+    else
+        bad "round $round: rate $fps fps"
+    fi
+    # frames are pictures, not a constant: vivid's pattern went through crispd
+    distinct=$(split -b $((W * H * 2)) -d -a 3 "/tmp/frames-$round.yuv" "/tmp/f$round-" &&
+        md5sum /tmp/f$round-* | cut -d' ' -f1 | sort -u | wc -l)
+    rm -f /tmp/f$round-* "/tmp/frames-$round.yuv"
+    [ "${distinct:-0}" -ge 5 ] && ok "round $round: $distinct distinct frames" ||
+        bad "round $round: only ${distinct:-0} distinct frames"
+    kill -TERM $pid
+    wait $pid
+    rc=$?
+    [ $rc = 0 ] && ok "round $round: crispd stopped cleanly" || bad "round $round: crispd exit $rc"
+    if grep -q '"frames_in": [1-9]' "$OUT/stats-$round.json" 2>/dev/null; then
+        ok "round $round: $(sed 's/.*\("frames_in": [0-9]*\).*\("frames_out": [0-9]*\).*\("infer_ms": {[^}]*}\).*/\1, \2, \3/' "$OUT/stats-$round.json")"
+    else
+        bad "round $round: no frames captured from vivid"
+    fi
+done
+
+# bad input on real devices: a capture device as the sink, a missing device
+"$CRISPD" --input v4l2:/dev/video0 --output v4l2loopback:/dev/video0 --bypass >"$OUT/bad1.log" 2>&1
+rc=$?
+[ $rc != 0 ] && [ "$(wc -l <"$OUT/bad1.log")" = 1 ] && ok "vivid as the sink: $(cat "$OUT/bad1.log")" ||
+    bad "vivid as the sink: exit $rc, $(cat "$OUT/bad1.log")"
+"$CRISPD" --input v4l2:/dev/video9 --output null: --bypass >"$OUT/bad2.log" 2>&1
+rc=$?
+[ $rc = 1 ] && [ "$(wc -l <"$OUT/bad2.log")" = 1 ] && ok "missing camera: $(cat "$OUT/bad2.log")" ||
+    bad "missing camera: exit $rc, $(cat "$OUT/bad2.log")"
+# a busy camera: a second crispd while the first streams from vivid
+"$CRISPD" --input v4l2:/dev/video0 --output null: --bypass >/dev/null 2>&1 &
+first=$!
+sleep 3
+"$CRISPD" --input v4l2:/dev/video0 --output null: --bypass >"$OUT/bad3.log" 2>&1
+rc=$?
+kill -TERM $first
+wait $first
+[ $rc = 1 ] && grep -q "busy" "$OUT/bad3.log" && ok "busy camera: $(cat "$OUT/bad3.log")" ||
+    bad "busy camera: exit $rc, $(cat "$OUT/bad3.log")"
+
+echo "GUEST-SUMMARY $checks checks, $fails failed"
