@@ -17,6 +17,15 @@ for b in $need; do
         { echo "SKIP: $b missing (apt-get install qemu-system-x86 linux-image-amd64 linux-headers-amd64 v4l2loopback-dkms busybox-static cpio v4l-utils kmod)"; exit 77; }
 done
 export PATH=$PATH:/sbin:/usr/sbin
+# v4l2loopback-dkms builds the module when the kernel headers are there; if
+# they came after it, build it now (root)
+if command -v dkms >/dev/null && [ "$(id -u)" = 0 ]; then
+    for d in /lib/modules/*; do
+        v=$(basename "$d")
+        [ -f "/boot/vmlinuz-$v" ] && [ -d "$d/build" ] && [ -z "$(find "$d" -name 'v4l2loopback.ko*' | head -1)" ] &&
+            dkms autoinstall -k "$v" >/dev/null 2>&1
+    done
+fi
 KVER=
 for d in /lib/modules/*; do
     v=$(basename "$d")

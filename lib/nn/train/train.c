@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Forward-training and backward passes. Activations are NCHW batches, one
 // buffer per layer output (no fusion: backward needs every input), each in
-// one of two layouts: plain nchw or oneDNN's nChw16c (blk = 16), chosen once
+// one of two layouts: plain nchw or oneDNN's blocked nChw16c / nChw8c
+// (blk = 16 with AVX-512, 8 with AVX2: cpu_block()), chosen once
 // so that every convolution gets a layout its fast kernels take while C code
 // (element-wise layers, BN, PReLU) runs on the same buffers: element-wise
 // layers see flat arrays, per-channel layers index through elem_off().
@@ -37,7 +38,7 @@ struct conv_prims {
 };
 
 struct tlayer {
-    int blk;            /* 1: nchw, 16: nChw16c */
+    int blk;            /* 1: nchw, 8 or 16: nChw8c / nChw16c */
     float *plain;       /* plain copy handed out by crisp_train_net_activation */
     int c, h, w;        /* output shape per sample */
     size_t n;           /* elements of the batch output */
@@ -71,18 +72,39 @@ static void md4(dnnl_memory_desc_t *md, int a, int b, int c, int d, dnnl_format_
     dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag);
 }
 
-/* nChw16c <-> nchw for one batch tensor */
-static void relayout(const float *src, float *dst, int batch, int C, size_t hw, int to_plain,
-                     int add)
+/* The channel block of oneDNN's fast blocked layout on this CPU: 16
+ * (nChw16c) with AVX-512, 8 (nChw8c) with AVX2, else 1 (nchw only).
+ * oneDNN 2.6 has no jit convolutions for nChw16c on AVX2: they fall back to
+ * its reference code, a thousand times slower. */
+static int cpu_block(void)
 {
-    const int nb = C / 16;
+    static int blk = 0;
+    if (!blk) {
+        dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+        blk = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? 16
+              : (isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2            ? 8
+                                                                            : 1;
+    }
+    return blk;
+}
+
+static dnnl_format_tag_t blk_tag(int blk)
+{
+    return blk == 16 ? dnnl_nChw16c : blk == 8 ? dnnl_nChw8c : dnnl_nchw;
+}
+
+/* nChw{blk}c <-> nchw for one batch tensor */
+static void relayout(const float *src, float *dst, int batch, int C, size_t hw, int blk,
+                     int to_plain, int add)
+{
+    const int nb = C / blk;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < batch; b++)
         for (int cb = 0; cb < nb; cb++)
             for (size_t p = 0; p < hw; p++)
-                for (int k = 0; k < 16; k++) {
-                    size_t bo = (((size_t)b * nb + cb) * hw + p) * 16 + k;
-                    size_t po = ((size_t)b * C + cb * 16 + k) * hw + p;
+                for (int k = 0; k < blk; k++) {
+                    size_t bo = (((size_t)b * nb + cb) * hw + p) * blk + k;
+                    size_t po = ((size_t)b * C + cb * blk + k) * hw + p;
                     if (to_plain)
                         dst[po] = src[bo];
                     else if (add)
@@ -126,7 +148,7 @@ static int build_conv(struct crisp_train_net *n, int i, int need_bwd_data, char 
     if (!p)
         return -ENOMEM;
     t->conv = p;
-    const int cl = iblk == 16 && t->blk == 16 ? 16 : 1;
+    const int cl = iblk > 1 && t->blk == iblk ? iblk : 1;
     const size_t in_n = (size_t)n->batch * l->cin * ih * iw;
     p->src_copy = iblk != cl;
     p->dst_copy = t->blk != cl;
@@ -135,12 +157,12 @@ static int build_conv(struct crisp_train_net *n, int i, int need_bwd_data, char 
                          !(p->ddst_buf = crisp_aalloc(t->n * sizeof(float))))))
         return -ENOMEM;
     dnnl_memory_desc_t src, wt, wany, b, dst;
-    md4(&src, n->batch, l->cin, ih, iw, cl == 16 ? dnnl_nChw16c : dnnl_nchw);
+    md4(&src, n->batch, l->cin, ih, iw, blk_tag(cl));
     md4(&wt, l->cout, l->cin, l->k, l->k, dnnl_oihw);
     md4(&wany, l->cout, l->cin, l->k, l->k, dnnl_format_tag_any);
     dnnl_dims_t bd = {l->cout};
     dnnl_memory_desc_init_by_tag(&b, 1, bd, dnnl_f32, dnnl_a);
-    md4(&dst, n->batch, l->cout, t->h, t->w, cl == 16 ? dnnl_nChw16c : dnnl_nchw);
+    md4(&dst, n->batch, l->cout, t->h, t->w, blk_tag(cl));
     int pad = (l->k - 1) / 2;
     dnnl_dims_t st = {l->stride, l->stride}, pd = {pad, pad};
     dnnl_convolution_desc_t fd, dd, wd;
@@ -288,14 +310,14 @@ static int choose_layouts(struct crisp_train_net *n)
             break;
         case CRISP_LAYER_CONV: break;
         }
-        if (n->L[i].c % 16 || (force && *force == '1'))
+        if (cpu_block() == 1 || n->L[i].c % cpu_block() || (force && *force == '1'))
             plain[v] = 1;
     }
     for (int v = 0; v <= nl; v++)
         if (plain[v])
             root_plain[uf_find(par, v)] = 1;
     for (int i = 0; i < nl; i++)
-        n->L[i].blk = root_plain[uf_find(par, i + 1)] ? 1 : 16;
+        n->L[i].blk = root_plain[uf_find(par, i + 1)] ? 1 : cpu_block();
     free(par);
     free(plain);
     free(root_plain);
@@ -405,7 +427,7 @@ const float *crisp_train_net_activation(struct crisp_train_net *n, int layer, in
         return t->y;
     if (!t->plain && !(t->plain = crisp_aalloc(t->n * sizeof(float))))
         return NULL;
-    relayout(t->y, t->plain, n->batch, t->c, (size_t)t->h * t->w, 1, 0);
+    relayout(t->y, t->plain, n->batch, t->c, (size_t)t->h * t->w, t->blk, 1, 0);
     return t->plain;
 }
 
@@ -526,7 +548,7 @@ int crisp_train_net_forward(struct crisp_train_net *n)
                 return CRISP_EDNNL;
             if (t->conv->src_copy)
                 relayout(x, t->conv->src_buf, n->batch, l->cin, (size_t)n->L[i - 1].h * n->L[i - 1].w,
-                         1, 0);
+                         n->L[i - 1].blk, 1, 0);
             dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC, t->conv->src},
                                    {DNNL_ARG_WEIGHTS, t->conv->w},
                                    {DNNL_ARG_BIAS, t->conv->b},
@@ -534,7 +556,7 @@ int crisp_train_net_forward(struct crisp_train_net *n)
             if (exec(n, t->conv->fwd, 4, a))
                 return CRISP_EDNNL;
             if (t->conv->dst_copy)
-                relayout(t->conv->dst_buf, t->y, n->batch, t->c, (size_t)t->h * t->w, 0, 0);
+                relayout(t->conv->dst_buf, t->y, n->batch, t->c, (size_t)t->h * t->w, t->blk, 0, 0);
             break;
         }
         case CRISP_LAYER_RELU:
@@ -678,7 +700,7 @@ int crisp_train_net_backward(struct crisp_train_net *n, const float *dout,
         if (t->blk == 1)
             add_into(t->dy, extra[e].grad, t->n);
         else
-            relayout(extra[e].grad, t->dy, n->batch, t->c, (size_t)t->h * t->w, 0, 1);
+            relayout(extra[e].grad, t->dy, n->batch, t->c, (size_t)t->h * t->w, t->blk, 0, 1);
     }
     for (int i = nl - 1; i >= 0; i--) {
         const struct crisp_layer *l = &m->layers[i];
@@ -690,7 +712,7 @@ int crisp_train_net_backward(struct crisp_train_net *n, const float *dout,
         case CRISP_LAYER_CONV: {
             struct conv_prims *p = t->conv;
             if (p->dst_copy)
-                relayout(t->dy, p->ddst_buf, n->batch, t->c, (size_t)t->h * t->w, 1, 0);
+                relayout(t->dy, p->ddst_buf, n->batch, t->c, (size_t)t->h * t->w, t->blk, 1, 0);
             dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, p->src},
                                     {DNNL_ARG_DIFF_DST, p->diff_dst},
                                     {DNNL_ARG_DIFF_WEIGHTS, p->diff_w},
@@ -707,7 +729,7 @@ int crisp_train_net_backward(struct crisp_train_net *n, const float *dout,
                     return CRISP_EDNNL;
                 if (p->src_copy)
                     relayout(n->scratch, dx, n->batch, l->cin,
-                             (size_t)n->L[i - 1].h * n->L[i - 1].w, 0, 1);
+                             (size_t)n->L[i - 1].h * n->L[i - 1].w, n->L[i - 1].blk, 0, 1);
                 else
                     add_into(dx, n->scratch, n->L[i - 1].n);
             }
