@@ -180,6 +180,7 @@ struct pipeline {
     struct crisp_frame_pool no_signal;
     int64_t t_first_out, t_last_out;
     float *lat_ms, *inf_ms; /* preallocated samples */
+    int sink_err;           /* the sink's error code, reported by the main thread */
     long n_lat, n_inf;
     char err[512];
 };
@@ -521,7 +522,9 @@ static int emit(struct pipeline *p, const struct crisp_frame *f, int fresh)
     long limit = p->o.frames;
     if (limit > 0 && atomic_load(&p->frames_out) >= limit)
         return 0;
-    if (p->sink.write(&p->sink, f) < 0) {
+    int wr = p->sink.write(&p->sink, f);
+    if (wr < 0) {
+        p->sink_err = wr;
         atomic_store(&p->failed, 3);
         return -1;
     }
@@ -1057,8 +1060,9 @@ done:
         notify_send("STOPPING=1");
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
-    if (sink_open && p->sink.close(&p->sink) < 0 && ret == EXIT_OK)
-        ret = fail(EXIT_INPUT, "output %s: write failed", o.output);
+    int cr = sink_open ? p->sink.close(&p->sink) : 0;
+    if (cr < 0 && ret == EXIT_OK && !atomic_load(&p->failed))
+        ret = fail(EXIT_INPUT, "output %s: write failed (%s)", o.output, crisp_strerror(cr));
     int f = atomic_load(&p->failed);
     if (ret == EXIT_OK && f) {
         ret = EXIT_INPUT;
@@ -1067,7 +1071,7 @@ done:
         else if (f == 2)
             fail(EXIT_INPUT, "inference failed");
         else
-            fail(EXIT_INPUT, "output %s: write failed", o.output);
+            fail(EXIT_INPUT, "output %s: write failed (%s)", o.output, crisp_strerror(p->sink_err));
     }
     if (ret == EXIT_OK && o.stats_json && write_stats(p, o.stats_json) < 0)
         ret = fail(EXIT_INPUT, "%s: cannot write stats", o.stats_json);

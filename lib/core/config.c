@@ -50,6 +50,12 @@ int crisp_config_parse(const char *buf, size_t len, const char *name, crisp_conf
             }
             memcpy(section, s + 1, (size_t)(e - s - 2));
             section[e - s - 2] = 0;
+            /* found by fuzzing: "[a]junk[b]" was taken as section "a]junk[b" */
+            for (const char *c = section; *c; c++)
+                if (!isalnum((unsigned char)*c) && !strchr("-_.@", *c)) {
+                    snprintf(err, errlen, "%s:%d: invalid character in section name", name, lineno);
+                    return CRISP_EBADFILE;
+                }
             continue;
         }
         char *eq = memchr(s, '=', (size_t)(e - s));

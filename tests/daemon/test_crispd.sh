@@ -123,6 +123,29 @@ expect 2 'bad1.conf:2: bogus-key: unknown key' --config "$T/bad1.conf"
 expect 2 'bad2.conf:1: strength: must be in 0..1' --config "$T/bad2.conf"
 expect 2 'bad3.conf:1: expected "key = value"' --config "$T/bad3.conf"
 expect 1 'config .*nope.conf: No such file' --config "$T/nope.conf"
+# bad model files (docs/reliability.md)
+head -c 5000 "$MODEL" >"$T/trunc.crisp"
+expect 1 'trunc.crisp' --input "file:$T/clip.mp4" --output null: --model "$T/trunc.crisp"
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[8] = 7; open(sys.argv[2], "wb").write(b)' \
+    "$MODEL" "$T/v7.crisp"
+expect 1 'version' --input "file:$T/clip.mp4" --output null: --model "$T/v7.crisp"
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 0x40; open(sys.argv[2], "wb").write(b)' \
+    "$MODEL" "$T/flip.crisp"
+expect 1 'flip.crisp' --input "file:$T/clip.mp4" --output null: --model "$T/flip.crisp"
+# sizes
+expect 2 'size must be WxH, even' --input "file:$T/clip.mp4" --output null: --size 0x0
+expect 2 'size must be WxH, even' --input "file:$T/clip.mp4" --output null: --size 641x360
+expect 2 'size must be WxH, even' --input "file:$T/clip.mp4" --output null: --size 100000x100000
+# config: an unknown section, a typo in a section header
+printf '[crisp]\ninput = x\n' >"$T/bad4.conf"
+printf '[crispd\ninput = x\n' >"$T/bad5.conf"
+expect 2 'bad4.conf:2: input: in unknown section .crisp.' --config "$T/bad4.conf"
+expect 2 'bad5.conf:1: malformed section header' --config "$T/bad5.conf"
+# disk full on a file sink: the output is /dev/full behind an .mkv name
+ln -s /dev/full "$T/full.mkv"
+expect 1 'full.mkv' --input "file:$T/clip.mp4" --output "file:$T/full.mkv" --bypass
+# unknown pixel format for the camera sink
+expect 2 'pixfmt must be yuyv or i420' --input "file:$T/clip.mp4" --output v4l2loopback:/dev/video9 --pixfmt rgb24
 echo garbage >"$T/garbage.mp4"
 expect 1 'garbage.mp4' --input "file:$T/garbage.mp4" --output null: --bypass
 

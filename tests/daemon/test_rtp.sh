@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # crispd receiving H.264 over RTP on 127.0.0.1 from a real ffmpeg sender:
 # at least 90% of the sent frames come out; when the sender goes away the
-# sink keeps publishing (repeats, then "no signal"), garbage datagrams do not
+# sink keeps publishing (repeats, then "no signal"), garbage datagrams and
+# truncated RTP packets do not
 # hurt, and a new sender's picture comes back by itself.
 set -u
 . "$(dirname "$0")/net-common.sh"
@@ -32,6 +33,13 @@ for i in $(seq 50); do head -c $((RANDOM % 1400 + 1)) /dev/urandom >/dev/udp/127
 send 3                       # 90 frames from a new sender
 sleep 0.5
 for i in $(seq 50); do head -c $((RANDOM % 1400 + 1)) /dev/urandom >/dev/udp/127.0.0.1/$PORT; done
+# truncated RTP: valid headers (H.264, PT 96) cut inside a FU-A fragment or a
+# NAL header, and a header alone
+for i in $(seq 30); do
+    printf '\x80\x60\x7f\x%02x\x00\x00\x10\x00\x12\x34\x56\x78\x7c' $i >/dev/udp/127.0.0.1/$PORT
+    printf '\x80\xe0\x7f\x%02x\x00\x00\x10\x00\x12\x34\x56\x78' $i >/dev/udp/127.0.0.1/$PORT
+    printf '\x80\x60\x7e\x%02x\x00\x00\x10\x00\x12\x34\x56\x78\x7c\x85\x88' $i >/dev/udp/127.0.0.1/$PORT
+done
 sleep 0.5
 kill -TERM $CPID
 wait $CPID

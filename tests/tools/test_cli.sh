@@ -110,5 +110,24 @@ else
     echo "FAIL: models/unsharp-mask.crisp differs from crisp make-unsharp"; fails=$((fails + 1))
 fi
 
+# image sizes: a PNG header claiming 100000x100000, one claiming 0x0, an odd 3x5
+python3 - "$T" <<'PY'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+for name, w, h in [('huge', 100000, 100000), ('zero', 0, 0), ('odd', 3, 5)]:
+    raw = b''.join(b'\x00' + b'\x80' * (w * 3) for _ in range(h)) if w * h < 100 else b'\x00' * 10
+    png = (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+           + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+    open(sys.argv[1] + '/' + name + '.png', 'wb').write(png)
+PY
+expect 1 'huge.png: cannot decode' -- "$CRISP" sharpen --model "$MODEL" "$T/huge.png" "$T/o.png"
+expect 1 'zero.png: cannot decode' -- "$CRISP" sharpen --model "$MODEL" "$T/zero.png" "$T/o.png"
+checks=$((checks + 1))
+if "$CRISP" sharpen --model "$MODEL" "$T/odd.png" "$T/odd-out.png" && [ -s "$T/odd-out.png" ]; then
+    echo "ok: an odd 3x5 image is sharpened"
+else
+    echo "FAIL: odd 3x5 image"; fails=$((fails + 1))
+fi
+
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]

@@ -101,4 +101,26 @@ wait $first
 [ $rc = 1 ] && grep -q "busy" "$OUT/bad3.log" && ok "busy camera: $(cat "$OUT/bad3.log")" ||
     bad "busy camera: exit $rc, $(cat "$OUT/bad3.log")"
 
+# permission denied: crispd as nobody (devtmpfs makes the nodes root-only)
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CRISPD" --input v4l2:/dev/video0 --output null: \
+    --bypass >"$OUT/bad4.log" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "permission denied" "$OUT/bad4.log" && [ "$(wc -l <"$OUT/bad4.log")" = 1 ] &&
+    ok "no permission: $(cat "$OUT/bad4.log")" || bad "no permission: exit $rc, $(cat "$OUT/bad4.log")"
+# a camera with none of our pixel formats: the loopback fed RGB24 by ffmpeg
+ffmpeg -v error -re -f lavfi -i testsrc=size=${W}x${H}:rate=10 -pix_fmt rgb24 -f v4l2 /dev/video10 \
+    >"$OUT/ffmpeg-rgb.log" 2>&1 &
+fpid=$!
+for _ in $(seq 50); do
+    v4l2-ctl -d /dev/video10 --info 2>/dev/null | grep -q "Video Capture" && break
+    sleep 0.2
+done
+"$CRISPD" --input v4l2:/dev/video10 --output null: --bypass >"$OUT/bad5.log" 2>&1
+rc=$?
+kill $fpid 2>/dev/null
+wait $fpid 2>/dev/null
+[ $rc = 1 ] && grep -q "offers none of YUYV, NV12, MJPEG" "$OUT/bad5.log" &&
+    ok "unsupported pixel format: $(cat "$OUT/bad5.log")" ||
+    bad "unsupported pixel format: exit $rc, $(cat "$OUT/bad5.log")"
+
 echo "GUEST-SUMMARY $checks checks, $fails failed"
