@@ -180,6 +180,9 @@ struct pipeline {
     struct crisp_frame_pool no_signal;
     int64_t t_first_out, t_last_out;
     float *lat_ms, *inf_ms; /* preallocated samples */
+    float *cap_ms, *sink_ms;
+    long n_cap, n_sink;
+    int64_t dec_ns; /* capture thread: decoding time spent on the frame being made */
     int sink_err;           /* the sink's error code, reported by the main thread */
     long n_lat, n_inf;
     char err[512];
@@ -307,6 +310,7 @@ static int deliver(struct pipeline *p, const AVFrame *fr, int64_t pts_us, uint64
         return 0;
     }
     struct crisp_frame *f = &p->pool.frames[idx];
+    int64_t t_conv = crisp_now_ns();
     if (convert(p, fr, f) < 0) {
         snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s", p->o.input,
                  av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?");
@@ -315,6 +319,9 @@ static int deliver(struct pipeline *p, const AVFrame *fr, int64_t pts_us, uint64
         return -1;
     }
     f->capture_ns = crisp_now_ns();
+    if (p->n_cap < SAMPLES) /* decode (or camera dequeue) + conversion */
+        p->cap_ms[p->n_cap++] = (float)((f->capture_ns - t_conv + p->dec_ns) / 1e6);
+    p->dec_ns = 0;
     f->pts = pts_us;
     f->seq = seq;
     atomic_fetch_add(&p->frames_in, 1);
@@ -398,7 +405,9 @@ static void *capture_thread(void *arg)
         int64_t t0 = 0, pts0 = AV_NOPTS_VALUE;
         int eof = 0, lost = 0;
         while (!atomic_load(&p->stop)) {
+            int64_t td = crisp_now_ns();
             int ret = avcodec_receive_frame(p->dec, fr);
+            p->dec_ns += crisp_now_ns() - td;
             if (ret == AVERROR(EAGAIN) && !eof) {
                 if (p->o.live_source) /* a stalled sender must not block us forever */
                     atomic_store(&p->deadline_ns, crisp_now_ns() + 1000000000LL);
@@ -415,8 +424,11 @@ static void *capture_thread(void *arg)
                     lost = p->o.live_source;
                     avcodec_send_packet(p->dec, NULL);
                 } else {
-                    if (pkt->stream_index == p->stream)
+                    if (pkt->stream_index == p->stream) {
+                        td = crisp_now_ns();
                         avcodec_send_packet(p->dec, pkt); /* corrupt data: the decoder skips it */
+                        p->dec_ns += crisp_now_ns() - td;
+                    }
                     av_packet_unref(pkt);
                 }
                 continue;
@@ -522,7 +534,10 @@ static int emit(struct pipeline *p, const struct crisp_frame *f, int fresh)
     long limit = p->o.frames;
     if (limit > 0 && atomic_load(&p->frames_out) >= limit)
         return 0;
+    int64_t ts = crisp_now_ns();
     int wr = p->sink.write(&p->sink, f);
+    if (p->n_sink < SAMPLES)
+        p->sink_ms[p->n_sink++] = (float)((crisp_now_ns() - ts) / 1e6);
     if (wr < 0) {
         p->sink_err = wr;
         atomic_store(&p->failed, 3);
@@ -622,6 +637,8 @@ static int write_stats(struct pipeline *p, const char *path)
 {
     qsort(p->lat_ms, (size_t)p->n_lat, sizeof(float), cmp_float);
     qsort(p->inf_ms, (size_t)p->n_inf, sizeof(float), cmp_float);
+    qsort(p->cap_ms, (size_t)p->n_cap, sizeof(float), cmp_float);
+    qsort(p->sink_ms, (size_t)p->n_sink, sizeof(float), cmp_float);
     long out = atomic_load(&p->frames_out);
     double secs = (p->t_last_out - p->t_first_out) / 1e9;
     double fps = out > 1 && secs > 0 ? (out - 1) / secs : 0;
@@ -635,7 +652,9 @@ static int write_stats(struct pipeline *p, const char *path)
             "\"source_lost\": %ld, \"frames_corrupt\": %ld, "
             "\"fps_out\": %.3f, "
             "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
-            "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}}\n",
+            "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+            "\"capture_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+            "\"sink_ms\": {\"p50\": %.3f, \"p99\": %.3f}}\n",
             atomic_load(&p->frames_in), out, atomic_load(&p->dropped_capture),
             atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
             atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
@@ -643,7 +662,9 @@ static int write_stats(struct pipeline *p, const char *path)
             atomic_load(&p->source_lost), atomic_load(&p->frames_corrupt), fps,
             pct(p->lat_ms, p->n_lat, 0.5), pct(p->lat_ms, p->n_lat, 0.95),
             pct(p->lat_ms, p->n_lat, 0.99), pct(p->inf_ms, p->n_inf, 0.5),
-            pct(p->inf_ms, p->n_inf, 0.99));
+            pct(p->inf_ms, p->n_inf, 0.99), pct(p->cap_ms, p->n_cap, 0.5),
+            pct(p->cap_ms, p->n_cap, 0.99), pct(p->sink_ms, p->n_sink, 0.5),
+            pct(p->sink_ms, p->n_sink, 0.99));
     return fclose(f) ? -errno : 0;
 }
 
@@ -918,7 +939,9 @@ int main(int argc, char **argv)
         !(p->fin_hup = calloc((size_t)o.w * o.h, sizeof(float))) ||
         !(p->fout_hup = malloc(sizeof(float) * (size_t)o.w * o.h)) ||
         !(p->lat_ms = malloc(sizeof(float) * SAMPLES)) ||
-        !(p->inf_ms = malloc(sizeof(float) * SAMPLES))) {
+        !(p->inf_ms = malloc(sizeof(float) * SAMPLES)) ||
+        !(p->cap_ms = malloc(sizeof(float) * SAMPLES)) ||
+        !(p->sink_ms = malloc(sizeof(float) * SAMPLES))) {
         fail(EXIT_INPUT, "out of memory for %dx%d frames", o.w, o.h);
         goto done;
     }
@@ -1098,5 +1121,7 @@ done:
     free(p->fout_hup);
     free(p->lat_ms);
     free(p->inf_ms);
+    free(p->cap_ms);
+    free(p->sink_ms);
     return ret;
 }

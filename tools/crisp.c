@@ -12,6 +12,7 @@
 #include "crisp/log.h"
 #include "crisp/media.h"
 #include "crisp/model.h"
+#include "bench.h"
 #include "eval.h"
 #include "sharpen.h"
 
@@ -35,6 +36,9 @@ static const char USAGE[] =
     "                 write the classic unsharp mask as a model file\n"
     "  eval --data DIR --protocol P --model M [--model M2 ...] [--json FILE] [--crop N]\n"
     "                 mean PSNR-Y/SSIM-Y over a folder: degraded, unsharp, each model\n"
+    "  bench [--input CLIP] [--model M] [--frames N] [--threads T] [--json FILE]\n"
+    "                 crispd on a 720p clip, fast and paced: fps, stage and capture-to-sink\n"
+    "                 latency, CPU per frame, peak RSS, GMAC/s against the best oneDNN conv\n"
     "\n"
     "options common to all commands: -v (verbose), -h (help)\n";
 
@@ -347,7 +351,7 @@ int main(int argc, char **argv)
     crisp_media_set_verbose(0);
     crisp_log_set_level(CRISP_LOG_WARN);
     if (argc < 2)
-        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, eval, make-unsharp; "
+        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, eval, bench, make-unsharp; "
                                 "see crisp -h)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
@@ -379,5 +383,7 @@ int main(int argc, char **argv)
         return cmd_make_unsharp(argc, argv);
     if (!strcmp(cmd, "eval"))
         return cmd_eval(argc, argv);
+    if (!strcmp(cmd, "bench"))
+        return cmd_bench(argc, argv);
     return fail(EXIT_USAGE, "unknown command \"%s\" (see crisp -h)", cmd);
 }

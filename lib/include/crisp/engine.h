@@ -41,6 +41,12 @@ CRISP_API int crisp_engine_run(struct crisp_engine *e, const float *in, float *o
 CRISP_API size_t crisp_engine_activation_bytes(const struct crisp_engine *e);
 CRISP_API int crisp_engine_steps(const struct crisp_engine *e);
 
+/* The best throughput (GMAC/s) of single 3x3 convolution layers (16 to 128
+ * channels at 640x360, f32, layouts chosen by oneDNN) on this machine with
+ * `threads` threads (0: the default): the reference `crisp bench` divides
+ * a model's throughput by. `desc` gets the winning layer. Not real-time safe. */
+CRISP_API int crisp_engine_conv_peak(int threads, double *gmacs, char *desc, size_t n);
+
 /* Frees everything; accepts NULL and clears the pointer. */
 CRISP_API void crisp_engine_destroy(struct crisp_engine **e);
 

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// crisp bench: the real pipeline (crispd: decode -> sharpen -> null sink) on
+// a real 720p clip, once as fast as possible and once paced at the clip's
+// frame rate (--realtime), each as a child process measured from outside
+// (CPU time and peak RSS from wait4), plus the best single-layer oneDNN
+// convolution measured here in the same run, which the model's throughput
+// is compared with.
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "crisp/engine.h"
+#include "crisp/log.h"
+#include "crisp/model.h"
+#include "crisp/util.h"
+
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
+#define fail crisp_fail
+
+struct run_result {
+    double cpu_s, rss_mb;
+    /* from crispd's stats JSON */
+    double fps, lat50, lat99, inf50, inf99, cap50, cap99, sink50, sink99;
+    long frames_out, frames_in, drops;
+};
+
+/* value of "key": NUMBER, or of "outer": {... "key": NUMBER} */
+static double json_num(const char *js, const char *outer, const char *key)
+{
+    const char *p = js;
+    char pat[64];
+    if (outer) {
+        snprintf(pat, sizeof(pat), "\"%s\":", outer);
+        p = strstr(js, pat);
+        if (!p)
+            return -1;
+    }
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    p = strstr(p, pat);
+    return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+static int run_crispd(const char *crispd, char *const argv[], const char *stats,
+                      struct run_result *r, char *err, size_t n)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, n, "fork: %s", strerror(errno));
+        return -errno;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 1);
+        execv(crispd, argv);
+        fprintf(stderr, "crisp: bench: cannot run %s: %s\n", crispd, strerror(errno));
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0) {
+        snprintf(err, n, "wait: %s", strerror(errno));
+        return -errno;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        snprintf(err, n, "crispd failed (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return CRISP_EUSAGE;
+    }
+    r->cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
+               ru.ru_stime.tv_usec * 1e-6;
+    r->rss_mb = ru.ru_maxrss / 1024.0;
+    uint8_t *buf;
+    size_t len;
+    int ret = crisp_file_read(stats, &buf, &len);
+    if (ret < 0) {
+        if (snprintf(err, n, "%s: %s", stats, crisp_strerror(ret)) >= (int)n)
+            err[n - 1] = 0;
+        return ret;
+    }
+    char *js = realloc(buf, len + 1);
+    if (!js) {
+        free(buf);
+        return -ENOMEM;
+    }
+    js[len] = 0;
+    r->fps = json_num(js, NULL, "fps_out");
+    r->frames_out = (long)json_num(js, NULL, "frames_out");
+    r->frames_in = (long)json_num(js, NULL, "frames_in");
+    r->drops = (long)(json_num(js, NULL, "dropped_capture") + json_num(js, NULL, "dropped_infer") +
+                      json_num(js, NULL, "dropped_sink"));
+    r->lat50 = json_num(js, "latency_ms", "p50");
+    r->lat99 = json_num(js, "latency_ms", "p99");
+    r->inf50 = json_num(js, "infer_ms", "p50");
+    r->inf99 = json_num(js, "infer_ms", "p99");
+    r->cap50 = json_num(js, "capture_ms", "p50");
+    r->cap99 = json_num(js, "capture_ms", "p99");
+    r->sink50 = json_num(js, "sink_ms", "p50");
+    r->sink99 = json_num(js, "sink_ms", "p99");
+    free(js);
+    return 0;
+}
+
+/* crispd next to this binary (installed), in the build tree, or on PATH */
+static int find_crispd(char *out, size_t n)
+{
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            const char *cands[] = {"%s/crispd", "%s/../daemon/crispd"};
+            for (int i = 0; i < 2; i++) {
+                if (snprintf(out, n, cands[i], exe) >= (int)n)
+                    continue;
+                if (access(out, X_OK) == 0)
+                    return 0;
+            }
+        }
+    }
+    const char *path = getenv("PATH");
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", path ? path : "/usr/bin:/bin");
+    for (char *d = strtok(tmp, ":"); d; d = strtok(NULL, ":")) {
+        if (snprintf(out, n, "%s/crispd", d) >= (int)n)
+            continue;
+        if (access(out, X_OK) == 0)
+            return 0;
+    }
+    return -ENOENT;
+}
+
+static const char BENCH_USAGE[] =
+    "usage: crisp bench [--input CLIP] [--model M] [--frames N] [--size WxH] [--threads T]\n"
+    "                   [--json FILE] [--crispd PATH] [--no-paced]\n"
+    "  CLIP defaults to ../shared/data/video/talking-720p-a.mp4, else demo/cockatoo.mp4\n";
+
+int cmd_bench(int argc, char **argv)
+{
+    const char *input = NULL, *model = NULL, *json = NULL, *crispd_opt = NULL, *size = "1280x720";
+    int frames = 300, threads = 0, paced = 1;
+    static const struct option lo[] = {{"input", 1, 0, 'i'},  {"model", 1, 0, 'm'},
+                                       {"frames", 1, 0, 'n'}, {"size", 1, 0, 's'},
+                                       {"threads", 1, 0, 't'}, {"json", 1, 0, 'j'},
+                                       {"crispd", 1, 0, 'c'}, {"no-paced", 0, 0, 'P'},
+                                       {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'i': input = optarg; break;
+        case 'm': model = optarg; break;
+        case 'n': frames = atoi(optarg); break;
+        case 's': size = optarg; break;
+        case 't': threads = atoi(optarg); break;
+        case 'j': json = optarg; break;
+        case 'c': crispd_opt = optarg; break;
+        case 'P': paced = 0; break;
+        case 'h': fputs(BENCH_USAGE, stdout); return 0;
+        default: return fail(EXIT_USAGE, "bench: unknown option %s (see crisp bench --help)", argv[optind - 1]);
+        }
+    }
+    if (frames < 2 || frames > 1000000)
+        return fail(EXIT_USAGE, "bench: --frames must be 2..1000000");
+    int w, h;
+    if (sscanf(size, "%dx%d", &w, &h) != 2 || w < 16 || h < 16)
+        return fail(EXIT_USAGE, "bench: --size must be WxH");
+    if (!input) {
+        const char *cands[] = {"../shared/data/video/talking-720p-a.mp4",
+                               CRISP_SOURCE_ROOT "/../shared/data/video/talking-720p-a.mp4",
+                               "demo/cockatoo.mp4", CRISP_SOURCE_ROOT "/demo/cockatoo.mp4"};
+        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && !input; i++)
+            if (access(cands[i], R_OK) == 0)
+                input = cands[i];
+        if (!input)
+            return fail(EXIT_INPUT, "bench: no clip found (../shared/data/video/talking-720p-a.mp4 "
+                                    "or demo/cockatoo.mp4 from scripts/demo.sh): pass --input");
+    }
+    if (access(input, R_OK) < 0)
+        return fail(EXIT_INPUT, "bench: %s: %s", input, strerror(errno));
+    char crispd[4096];
+    if (crispd_opt)
+        snprintf(crispd, sizeof(crispd), "%s", crispd_opt);
+    else if (find_crispd(crispd, sizeof(crispd)) < 0)
+        return fail(EXIT_INPUT, "bench: crispd not found next to crisp or on PATH (--crispd PATH)");
+
+    /* the model's cost */
+    const char *mp = model ? model : CRISP_SOURCE_ROOT "/models/crisp-rt.crisp";
+    struct crisp_model *m = NULL;
+    char err[512];
+    if (crisp_weights_load(&m, mp, err, sizeof(err)) < 0)
+        return fail(EXIT_INPUT, "%s", err);
+    const double gmac_frame = crisp_model_macs(m, w, h) / 1e9;
+    crisp_model_destroy(&m);
+
+    /* the reference: the best single convolution layer, same machine, same run */
+    double peak = 0;
+    char peak_desc[128] = "";
+    if (crisp_engine_conv_peak(threads, &peak, peak_desc, sizeof(peak_desc)) < 0 || peak <= 0)
+        return fail(EXIT_INPUT, "bench: oneDNN convolution benchmark failed");
+
+    char tmpl[] = "/tmp/crisp-bench-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return fail(EXIT_INPUT, "bench: mkdtemp: %s", strerror(errno));
+    char stats[2][4200], in_arg[4200], frames_arg[32], threads_arg[32];
+    snprintf(in_arg, sizeof(in_arg), "file:%s", input);
+    snprintf(frames_arg, sizeof(frames_arg), "%d", frames);
+    snprintf(threads_arg, sizeof(threads_arg), "%d", threads);
+    struct run_result r[2];
+    memset(r, 0, sizeof(r));
+    int ret = EXIT_OK;
+    for (int k = 0; k < 1 + paced; k++) {
+        snprintf(stats[k], sizeof(stats[k]), "%s/stats-%d.json", tmpl, k);
+        char *args[24];
+        int a = 0;
+        args[a++] = crispd;
+        args[a++] = "--input";
+        args[a++] = in_arg;
+        args[a++] = "--output";
+        args[a++] = "null:";
+        args[a++] = "--model";
+        args[a++] = (char *)mp;
+        args[a++] = "--size";
+        args[a++] = (char *)size;
+        args[a++] = "--frames";
+        args[a++] = frames_arg;
+        args[a++] = "--threads";
+        args[a++] = threads_arg;
+        args[a++] = "--stats-json";
+        args[a++] = stats[k];
+        if (k == 1)
+            args[a++] = "--realtime";
+        args[a] = NULL;
+        if (run_crispd(crispd, args, stats[k], &r[k], err, sizeof(err)) < 0) {
+            ret = fail(EXIT_INPUT, "bench: %s", err);
+            break;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        unlink(stats[k]);
+    }
+    rmdir(tmpl);
+    if (ret != EXIT_OK)
+        return ret;
+
+    const double gmacs = r[0].inf50 > 0 ? gmac_frame / (r[0].inf50 / 1000.0) : 0;
+    const double cpu_frame = r[0].frames_out > 0 ? r[0].cpu_s / r[0].frames_out : 0;
+    printf("clip %s, model %s (%.2f GMAC per %dx%d frame), %d frames, threads %s\n", input, mp,
+           gmac_frame, w, h, frames, threads ? threads_arg : "default");
+    printf("%-26s %10s %10s\n", "", "fast", paced ? "paced" : "");
+    printf("%-26s %10.1f %10.1f\n", "fps", r[0].fps, r[1].fps);
+    printf("%-26s %5.1f/%-5.1f %5.1f/%-5.1f\n", "decode+convert ms p50/p99", r[0].cap50, r[0].cap99,
+           r[1].cap50, r[1].cap99);
+    printf("%-26s %5.1f/%-5.1f %5.1f/%-5.1f\n", "inference ms p50/p99", r[0].inf50, r[0].inf99,
+           r[1].inf50, r[1].inf99);
+    printf("%-26s %5.2f/%-5.2f %5.2f/%-5.2f\n", "sink ms p50/p99", r[0].sink50, r[0].sink99,
+           r[1].sink50, r[1].sink99);
+    printf("%-26s %5.1f/%-5.1f %5.1f/%-5.1f\n", "latency ms p50/p99", r[0].lat50, r[0].lat99,
+           r[1].lat50, r[1].lat99);
+    printf("%-26s %10.4f %10.4f\n", "CPU s per frame", cpu_frame,
+           r[1].frames_out > 0 ? r[1].cpu_s / r[1].frames_out : 0);
+    printf("%-26s %10.1f %10.1f\n", "peak RSS MB", r[0].rss_mb, r[1].rss_mb);
+    printf("%-26s %10ld %10ld\n", "frames dropped", r[0].drops, r[1].drops);
+    printf("inference %.1f GMAC/s = %.0f%% of the best single conv layer here (%.1f GMAC/s, %s)\n",
+           gmacs, 100 * gmacs / peak, peak, peak_desc);
+    if (json) {
+        FILE *f = fopen(json, "w");
+        if (!f)
+            return fail(EXIT_INPUT, "bench: %s: %s", json, strerror(errno));
+        fprintf(f,
+                "{\"clip\": \"%s\", \"frames\": %d, \"width\": %d, \"height\": %d, "
+                "\"gmac_per_frame\": %.4f, "
+                "\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+                "\"stage_ms\": {\"capture\": {\"p50\": %.3f, \"p99\": %.3f}, "
+                "\"infer\": {\"p50\": %.3f, \"p99\": %.3f}, \"sink\": {\"p50\": %.3f, \"p99\": %.3f}}, "
+                "\"cpu_s_per_frame\": %.5f, \"peak_rss_mb\": %.1f, \"gmacs_per_s\": %.2f, "
+                "\"peak_gmacs_per_s\": %.2f, \"peak_fraction\": %.4f, "
+                "\"paced\": {\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+                "\"cpu_s_per_frame\": %.5f, \"dropped\": %ld}}\n",
+                input, frames, w, h, gmac_frame, r[0].fps, r[0].lat50, r[0].lat99, r[0].cap50,
+                r[0].cap99, r[0].inf50, r[0].inf99, r[0].sink50, r[0].sink99, cpu_frame,
+                r[0].rss_mb, gmacs, peak, gmacs / peak, r[1].fps, r[1].lat50, r[1].lat99,
+                r[1].frames_out > 0 ? r[1].cpu_s / r[1].frames_out : 0, r[1].drops);
+        if (fclose(f))
+            return fail(EXIT_INPUT, "bench: %s: write failed", json);
+    }
+    return EXIT_OK;
+}
