@@ -46,7 +46,7 @@ enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 #define fail crisp_fail
 
 struct opts {
-    const char *input, *output, *model, *stats_json, *sdp_out, *pixfmt;
+    const char *input, *output, *model, *stats_json, *sdp_out, *pixfmt, *precision;
     int w, h, bypass, realtime, threads, verbose, reorder;
     long frames;
     float strength;
@@ -697,6 +697,7 @@ static const char USAGE[] =
     "                      cameras run live: the last frame repeats while the source stalls\n"
     "  --model FILE        luma model (default: the installed crisp-rt.crisp)\n"
     "  --size WxH [1280x720]   --strength S [1.0]   --bypass   --realtime\n"
+    "  --precision int8|fp32   [int8 when the CPU runs it and MODEL.q8 exists, else fp32]\n"
     "  --frames N          stop after N output frames\n"
     "  --stats-json FILE   write frame counts, drops, fps and latency percentiles on exit\n"
     "  --threads N         oneDNN threads [all cores]   -v  verbose\n"
@@ -739,6 +740,11 @@ static int set_opt(struct opts *o, const char *key, const char *v, char *err, si
         o->sdp_out = v;
     else if (!strcmp(key, "pixfmt"))
         o->pixfmt = v;
+    else if (!strcmp(key, "precision")) {
+        if (strcmp(v, "int8") && strcmp(v, "fp32"))
+            BAD("must be int8 or fp32 (got \"%s\")", v);
+        o->precision = v;
+    }
     else if (!strcmp(key, "bypass"))
         o->bypass = b;
     else if (!strcmp(key, "realtime"))
@@ -818,7 +824,7 @@ int main(int argc, char **argv)
         {"realtime", 0, 0, 0},  {"frames", 1, 0, 0},    {"stats-json", 1, 0, 0},
         {"threads", 1, 0, 0},   {"fps", 1, 0, 0},       {"no-signal", 1, 0, 0},
         {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
-        {"sdp-out", 1, 0, 0},   {"pixfmt", 1, 0, 0},
+        {"sdp-out", 1, 0, 0},   {"pixfmt", 1, 0, 0},    {"precision", 1, 0, 0},
         {"verbose", 0, 0, 'v'}, {0, 0, 0, 0}};
     /* the config file first (--config, else the default when present), then
      * the command line, which wins */
@@ -925,11 +931,27 @@ int main(int argc, char **argv)
                  mp);
             goto done;
         }
-        struct crisp_engine_params ep = {.width = o.w, .height = o.h, .threads = o.threads};
-        if (crisp_engine_create(&p->engine, p->model, &ep, err, sizeof(err)) < 0) {
+        enum crisp_precision prec;
+        struct crisp_quant *q = NULL;
+        char why[512];
+        if (crisp_precision_choose(o.precision, mp, p->model, &prec, &q, why, sizeof(why), err,
+                                   sizeof(err)) < 0) {
             fail(EXIT_INPUT, "model %s: %s", mp, err);
             goto done;
         }
+        if (*why) /* int8 was possible in principle: say why it is not used */
+            crisp_log(o.precision ? CRISP_LOG_WARN : CRISP_LOG_INFO, "%s", why);
+        struct crisp_engine_params ep = {.width = o.w, .height = o.h, .threads = o.threads,
+                                         .precision = prec, .quant = q};
+        int er = crisp_engine_create(&p->engine, p->model, &ep, err, sizeof(err));
+        crisp_quant_destroy(&q);
+        if (er < 0) {
+            fail(EXIT_INPUT, "model %s: %s", mp, err);
+            goto done;
+        }
+        crisp_log(CRISP_LOG_INFO, "model %s: %s, %d of its convolutions in int8", mp,
+                  prec == CRISP_PRECISION_INT8 ? "int8" : "f32",
+                  crisp_engine_int8_convs(p->engine));
     }
     if (crisp_frame_pool_init(&p->pool, POOL, o.w, o.h) < 0 ||
         crisp_ring_init(&p->cap2inf, POOL) < 0 || crisp_ring_init(&p->inf2sink, POOL) < 0 ||
@@ -1029,12 +1051,17 @@ int main(int argc, char **argv)
                 struct crisp_model *nm = NULL;
                 struct crisp_engine *ne = NULL;
                 struct crisp_engine_params ep = {.width = o.w, .height = o.h, .threads = o.threads};
+                struct crisp_quant *nq = NULL;
+                char why[512];
                 if (crisp_weights_load(&nm, p->model_path, err, sizeof(err)) < 0)
                     crisp_log(CRISP_LOG_ERROR, "SIGHUP: %s; keeping the current model", err);
                 else if (nm->color != CRISP_COLOR_LUMA)
                     crisp_log(CRISP_LOG_ERROR, "SIGHUP: %s is not a luma model; keeping the current one",
                               p->model_path);
-                else if (crisp_engine_create(&ne, nm, &ep, err, sizeof(err)) < 0)
+                else if (crisp_precision_choose(o.precision, p->model_path, nm, &ep.precision, &nq,
+                                                why, sizeof(why), err, sizeof(err)) < 0)
+                    crisp_log(CRISP_LOG_ERROR, "SIGHUP: %s; keeping the current model", err);
+                else if ((ep.quant = nq), crisp_engine_create(&ne, nm, &ep, err, sizeof(err)) < 0)
                     crisp_log(CRISP_LOG_ERROR, "SIGHUP: %s: %s; keeping the current model",
                               p->model_path, err);
                 else if (crisp_engine_run(ne, p->fin_hup, p->fout_hup) < 0)
@@ -1046,6 +1073,7 @@ int main(int argc, char **argv)
                 }
                 crisp_engine_destroy(&ne);
                 crisp_model_destroy(&nm);
+                crisp_quant_destroy(&nq);
             }
         }
         if (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink))

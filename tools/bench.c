@@ -140,17 +140,19 @@ static int find_crispd(char *out, size_t n)
 
 static const char BENCH_USAGE[] =
     "usage: crisp bench [--input CLIP] [--model M] [--frames N] [--size WxH] [--threads T]\n"
-    "                   [--json FILE] [--crispd PATH] [--no-paced]\n"
+    "                   [--json FILE] [--crispd PATH] [--no-paced] [--precision int8|fp32]\n"
     "  CLIP defaults to ../shared/data/video/talking-720p-a.mp4, else demo/cockatoo.mp4\n";
 
 int cmd_bench(int argc, char **argv)
 {
-    const char *input = NULL, *model = NULL, *json = NULL, *crispd_opt = NULL, *size = "1280x720";
+    const char *input = NULL, *model = NULL, *json = NULL, *crispd_opt = NULL, *size = "1280x720",
+               *precision = NULL;
     int frames = 300, threads = 0, paced = 1;
     static const struct option lo[] = {{"input", 1, 0, 'i'},  {"model", 1, 0, 'm'},
                                        {"frames", 1, 0, 'n'}, {"size", 1, 0, 's'},
                                        {"threads", 1, 0, 't'}, {"json", 1, 0, 'j'},
                                        {"crispd", 1, 0, 'c'}, {"no-paced", 0, 0, 'P'},
+                                       {"precision", 1, 0, 'p'},
                                        {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -163,6 +165,11 @@ int cmd_bench(int argc, char **argv)
         case 'j': json = optarg; break;
         case 'c': crispd_opt = optarg; break;
         case 'P': paced = 0; break;
+        case 'p':
+            if (strcmp(optarg, "int8") && strcmp(optarg, "fp32"))
+                return fail(EXIT_USAGE, "bench: --precision must be int8 or fp32");
+            precision = optarg;
+            break;
         case 'h': fputs(BENCH_USAGE, stdout); return 0;
         default: return fail(EXIT_USAGE, "bench: unknown option %s (see crisp bench --help)", argv[optind - 1]);
         }
@@ -198,12 +205,21 @@ int cmd_bench(int argc, char **argv)
     if (crisp_weights_load(&m, mp, err, sizeof(err)) < 0)
         return fail(EXIT_INPUT, "%s", err);
     const double gmac_frame = crisp_model_macs(m, w, h) / 1e9;
+    enum crisp_precision prec;
+    struct crisp_quant *qq = NULL;
+    char why[512];
+    if (crisp_precision_choose(precision, mp, m, &prec, &qq, why, sizeof(why), err, sizeof(err)) < 0) {
+        crisp_model_destroy(&m);
+        return fail(EXIT_INPUT, "bench: %s", err);
+    }
+    crisp_quant_destroy(&qq);
     crisp_model_destroy(&m);
+    const char *prec_name = prec == CRISP_PRECISION_INT8 ? "int8" : "fp32";
 
     /* the reference: the best single convolution layer, same machine, same run */
     double peak = 0;
     char peak_desc[128] = "";
-    if (crisp_engine_conv_peak(threads, &peak, peak_desc, sizeof(peak_desc)) < 0 || peak <= 0)
+    if (crisp_engine_conv_peak(threads, prec, &peak, peak_desc, sizeof(peak_desc)) < 0 || peak <= 0)
         return fail(EXIT_INPUT, "bench: oneDNN convolution benchmark failed");
 
     char tmpl[] = "/tmp/crisp-bench-XXXXXX";
@@ -237,6 +253,10 @@ int cmd_bench(int argc, char **argv)
         args[a++] = stats[k];
         if (k == 1)
             args[a++] = "--realtime";
+        if (precision) {
+            args[a++] = "--precision";
+            args[a++] = (char *)precision;
+        }
         args[a] = NULL;
         if (run_crispd(crispd, args, stats[k], &r[k], err, sizeof(err)) < 0) {
             ret = fail(EXIT_INPUT, "bench: %s", err);
@@ -252,8 +272,11 @@ int cmd_bench(int argc, char **argv)
 
     const double gmacs = r[0].inf50 > 0 ? gmac_frame / (r[0].inf50 / 1000.0) : 0;
     const double cpu_frame = r[0].frames_out > 0 ? r[0].cpu_s / r[0].frames_out : 0;
-    printf("clip %s, model %s (%.2f GMAC per %dx%d frame), %d frames, threads %s\n", input, mp,
-           gmac_frame, w, h, frames, threads ? threads_arg : "default");
+    printf("clip %s, model %s in %s (%.2f GMAC per %dx%d frame), %d frames, threads %s, CPU %s\n",
+           input, mp, prec_name, gmac_frame, w, h, frames, threads ? threads_arg : "default",
+           crisp_cpu_isa_name());
+    if (*why)
+        printf("(%s)\n", why);
     printf("%-26s %10s %10s\n", "", "fast", paced ? "paced" : "");
     printf("%-26s %10.1f %10.1f\n", "fps", r[0].fps, r[1].fps);
     printf("%-26s %5.1f/%-5.1f %5.1f/%-5.1f\n", "decode+convert ms p50/p99", r[0].cap50, r[0].cap99,
@@ -275,7 +298,8 @@ int cmd_bench(int argc, char **argv)
         if (!f)
             return fail(EXIT_INPUT, "bench: %s: %s", json, strerror(errno));
         fprintf(f,
-                "{\"clip\": \"%s\", \"frames\": %d, \"width\": %d, \"height\": %d, "
+                "{\"clip\": \"%s\", \"precision\": \"%s\", \"isa\": \"%s\", \"frames\": %d, "
+                "\"width\": %d, \"height\": %d, "
                 "\"gmac_per_frame\": %.4f, "
                 "\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
                 "\"stage_ms\": {\"capture\": {\"p50\": %.3f, \"p99\": %.3f}, "
@@ -284,7 +308,7 @@ int cmd_bench(int argc, char **argv)
                 "\"peak_gmacs_per_s\": %.2f, \"peak_fraction\": %.4f, "
                 "\"paced\": {\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
                 "\"cpu_s_per_frame\": %.5f, \"dropped\": %ld}}\n",
-                input, frames, w, h, gmac_frame, r[0].fps, r[0].lat50, r[0].lat99, r[0].cap50,
+                input, prec_name, crisp_cpu_isa_name(), frames, w, h, gmac_frame, r[0].fps, r[0].lat50, r[0].lat99, r[0].cap50,
                 r[0].cap99, r[0].inf50, r[0].inf99, r[0].sink50, r[0].sink99, cpu_frame,
                 r[0].rss_mb, gmacs, peak, gmacs / peak, r[1].fps, r[1].lat50, r[1].lat99,
                 r[1].frames_out > 0 ? r[1].cpu_s / r[1].frames_out : 0, r[1].drops);

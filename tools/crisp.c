@@ -24,7 +24,7 @@ static const char USAGE[] =
     "usage: crisp COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  sharpen --model M [--strength S] [--threads N] [--reference] IN OUT\n"
+    "  sharpen --model M [--strength S] [--threads N] [--reference] [--precision int8|fp32] IN OUT\n"
     "                 sharpen an image (PNG/JPEG in, .png/.jpg out)\n"
     "  compare [--crop N] REF TEST\n"
     "                 print psnr_y=... ssim_y=... (BT.601 Y, N border pixels cropped)\n"
@@ -36,6 +36,7 @@ static const char USAGE[] =
     "                 write the classic unsharp mask as a model file\n"
     "  eval --data DIR --protocol P --model M [--model M2 ...] [--json FILE] [--crop N]\n"
     "                 mean PSNR-Y/SSIM-Y over a folder: degraded, unsharp, each model\n"
+    "                 (M@int8 or M@fp32 picks the precision; plain M: int8 when M.q8 exists)\n"
     "  bench [--input CLIP] [--model M] [--frames N] [--threads T] [--json FILE]\n"
     "                 crispd on a 720p clip, fast and paced: fps, stage and capture-to-sink\n"
     "                 latency, CPU per frame, peak RSS, GMAC/s against the best oneDNN conv\n"
@@ -96,8 +97,9 @@ static int cmd_sharpen(int argc, char **argv)
                                          {"strength", required_argument, 0, 's'},
                                          {"threads", required_argument, 0, 't'},
                                          {"reference", no_argument, 0, 'r'},
+                                         {"precision", required_argument, 0, 'P'},
                                          {0, 0, 0, 0}};
-    const char *model = NULL;
+    const char *model = NULL, *precision = NULL;
     float strength = 1.0f;
     int threads = 0, reference = 0, c, ret;
     while ((c = getopt_long(argc, argv, "m:s:t:r", opts, NULL)) != -1) {
@@ -112,6 +114,7 @@ static int cmd_sharpen(int argc, char **argv)
                 return ret;
             break;
         case 'r': reference = 1; break;
+        case 'P': precision = optarg; break;
         default: return fail(EXIT_USAGE, "sharpen: unknown option (see crisp -h)");
         }
     }
@@ -123,9 +126,20 @@ static int cmd_sharpen(int argc, char **argv)
     struct crisp_image *in = NULL, *out = NULL;
     if ((ret = load_model(model, &m)) || (ret = load_image(argv[optind], &in)))
         goto done;
-    char err[512] = "";
-    if (sharpen_image(m, reference ? BACKEND_REF : BACKEND_DNNL, threads, strength, in, &out, err,
-                      sizeof(err)) < 0) {
+    char err[512] = "", why[512];
+    enum crisp_precision prec;
+    struct crisp_quant *q = NULL;
+    if (!reference && crisp_precision_choose(precision, model, m, &prec, &q, why, sizeof(why), err,
+                                             sizeof(err)) < 0) {
+        ret = fail(precision && strcmp(precision, "int8") ? EXIT_USAGE : EXIT_INPUT, "%s", err);
+        goto done;
+    }
+    if (precision && *why)
+        crisp_log(CRISP_LOG_WARN, "%s", why);
+    int sr = sharpen_image(m, reference ? BACKEND_REF : BACKEND_DNNL, threads, q, strength, in,
+                           &out, err, sizeof(err));
+    crisp_quant_destroy(&q);
+    if (sr < 0) {
         ret = fail(EXIT_INPUT, "%s: %s", argv[optind], err);
         goto done;
     }

@@ -21,7 +21,8 @@ static void stem(const char *path, char *out, size_t n)
 {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
-    snprintf(out, n, "%s", b);
+    if (snprintf(out, n, "%s", b) >= (int)n)
+        out[n - 1] = 0; /* a long name is shortened */
     char *d = strrchr(out, '.');
     if (d)
         *d = 0;
@@ -60,6 +61,7 @@ int eval_run(const struct eval_params *p, char *err, size_t errlen)
     double *ps = calloc((size_t)rows, sizeof(double)), *ss = calloc((size_t)rows, sizeof(double));
     char (*row_names)[64] = calloc((size_t)rows, 64);
     struct crisp_model **models = calloc((size_t)rows, sizeof(*models));
+    struct crisp_quant **quants = calloc((size_t)rows, sizeof(*quants));
     int ret = 1, count = 0;
     snprintf(row_names[0], 64, "degraded");
     snprintf(row_names[1], 64, "unsharp");
@@ -68,9 +70,27 @@ int eval_run(const struct eval_params *p, char *err, size_t errlen)
         goto done;
     }
     for (int m = 0; m < p->n_models; m++) {
-        if (crisp_weights_load(&models[m + 2], p->models[m], err, errlen) < 0)
+        /* MODEL@int8 / MODEL@fp32 choose the precision; plain MODEL: int8 when MODEL.q8 exists */
+        char path[4096];
+        snprintf(path, sizeof(path), "%s", p->models[m]);
+        char *at = strrchr(path, '@');
+        const char *want = NULL;
+        if (at && (!strcmp(at, "@int8") || !strcmp(at, "@fp32"))) {
+            want = at + 1;
+            *at = 0;
+        }
+        if (crisp_weights_load(&models[m + 2], path, err, errlen) < 0)
             goto done;
-        stem(p->models[m], row_names[m + 2], 64);
+        stem(path, row_names[m + 2], 64);
+        enum crisp_precision prec;
+        char why[256];
+        if (crisp_precision_choose(want, path, models[m + 2], &prec, &quants[m + 2], why, sizeof(why),
+                                   err, errlen) < 0)
+            goto done;
+        if (prec == CRISP_PRECISION_INT8 || want) {
+            size_t l = strlen(row_names[m + 2]);
+            snprintf(row_names[m + 2] + l, 64 - l, "@%s", prec == CRISP_PRECISION_INT8 ? "int8" : "fp32");
+        }
     }
     int mult = !strcmp(p->protocol, "vc") ? 4 : !strcmp(p->protocol, "x2") ? 2 : 1;
     for (int i = 0; i < n; i++) {
@@ -99,7 +119,7 @@ int eval_run(const struct eval_params *p, char *err, size_t errlen)
             struct crisp_image *out = NULL;
             const struct crisp_image *test = deg;
             if (r > 0) {
-                if (sharpen_image(models[r], BACKEND_DNNL, p->threads, 1.0f, deg, &out, why,
+                if (sharpen_image(models[r], BACKEND_DNNL, p->threads, quants[r], 1.0f, deg, &out, why,
                                   sizeof(why)) < 0) {
                     snprintf(err, errlen, "%s with %s: %s", path, row_names[r], why);
                     crisp_image_destroy(&gt);
@@ -155,9 +175,13 @@ done:
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
-    for (int r = 0; r < rows; r++)
+    for (int r = 0; r < rows; r++) {
         crisp_model_destroy(&models[r]);
+        if (quants)
+            crisp_quant_destroy(&quants[r]);
+    }
     free(models);
+    free(quants);
     free(ps);
     free(ss);
     free(row_names);

@@ -6,7 +6,7 @@
 #include "sharpen.h"
 
 int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int threads,
-                  float strength, const struct crisp_image *in, struct crisp_image **out,
+                  const struct crisp_quant *q, float strength, const struct crisp_image *in, struct crisp_image **out,
                   char *err, size_t errlen)
 {
     *out = NULL;
@@ -37,7 +37,9 @@ int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int
             goto done;
         }
     } else {
-        struct crisp_engine_params p = {.width = in->w, .height = in->h, .threads = threads};
+        struct crisp_engine_params p = {.width = in->w, .height = in->h, .threads = threads,
+                                        .precision = q ? CRISP_PRECISION_INT8 : CRISP_PRECISION_F32,
+                                        .quant = q};
         if ((ret = crisp_engine_create(&eng, m, &p, err, errlen)) < 0)
             goto done;
         if ((ret = crisp_engine_run(eng, planes, res)) < 0) {

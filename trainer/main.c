@@ -21,6 +21,7 @@
 #include "crisp/util.h"
 #include "data.h"
 #include "presets.h"
+#include "quantize.h"
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
@@ -760,6 +761,9 @@ static const char USAGE[] =
     "                                         external teacher (--teacher-dir mode)\n"
     "  presets                                list the architectures\n"
     "  bench --arch NAME [--batch B --patch P --steps N --threads T]   time a training step\n"
+    "  quantize --model FILE --data DIR [--out FILE.q8] [--max-images N [32]] [--max-side N]\n"
+    "                                         calibrate int8 ranges on training images (vc\n"
+    "                                         degradation); writes FILE.q8 beside the model\n"
     "\n"
     "training options (defaults in brackets):\n"
     "  --minutes M      time budget [0: none]        --steps N       step budget [0: none]\n"
@@ -781,8 +785,8 @@ int main(int argc, char **argv)
     crisp_set_progname("crisp-train");
     crisp_media_set_verbose(0);
     if (argc < 2)
-        return fail(EXIT_USAGE, "missing command (teacher, distill, export-degraded, presets, "
-                                "bench; see crisp-train -h)");
+        return fail(EXIT_USAGE, "missing command (teacher, distill, quantize, export-degraded, "
+                                "presets, bench; see crisp-train -h)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
         fputs(USAGE, stdout);
@@ -811,7 +815,8 @@ int main(int argc, char **argv)
         {"w-soft", 1, 0, O_WSOFT}, {"w-res", 1, 0, O_WRES}, {"w-feat", 1, 0, O_WFEAT},
         {"feat", 1, 0, O_FEAT}, {"checkpoint", 1, 0, O_CKPT},
         {"checkpoint-minutes", 1, 0, O_CKPTMIN}, {"resume", 0, 0, O_RESUME},
-        {"log", 1, 0, O_LOG}, {"init", 1, 0, O_INIT}, {"max-side", 1, 0, O_MAXSIDE},
+        {"log", 1, 0, O_LOG}, {"init", 1, 0, O_INIT}, {"model", 1, 0, O_INIT},
+        {"max-side", 1, 0, O_MAXSIDE},
         {"val-every", 1, 0, O_VALEVERY}, {"val-crop", 1, 0, O_VALCROP},
         {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS},
         {"profile", 1, 0, O_PROFILE}, {0, 0, 0, 0}};
@@ -886,6 +891,12 @@ int main(int argc, char **argv)
         if (!o.arch)
             return fail(EXIT_USAGE, "bench: --arch is required");
         return bench(o.arch, o.batch, o.patch, o.steps > 0 ? (int)o.steps : 5, o.threads);
+    }
+    if (!strcmp(cmd, "quantize")) {
+        if (!o.init || !o.data)
+            return fail(EXIT_USAGE, "quantize: --model and --data are required");
+        return quantize(o.init, o.data, o.out, o.max_images > 0 ? o.max_images : 32,
+                        o.max_side < 640 ? o.max_side : 640);
     }
     if (!strcmp(cmd, "export-degraded")) {
         if (!o.data || !o.out)

@@ -63,6 +63,8 @@ struct crisp_engine {
     int n_bufs;
     size_t act_bytes;
     int in_val, out_val;
+    const struct crisp_quant *q; /* int8 when set */
+    int n_int8;                  /* convolutions running in int8 */
     char *err;
     size_t errlen;
 };
@@ -135,7 +137,7 @@ static void step_arg_mem(struct step *s, int kind, dnnl_memory_t mem)
 
 /* Creates a persistent memory holding `data` (plain, `src_md`) converted to `md`. */
 static int persistent(struct crisp_engine *e, const dnnl_memory_desc_t *md,
-                      const dnnl_memory_desc_t *src_md, const float *data, dnnl_memory_t *out)
+                      const dnnl_memory_desc_t *src_md, const void *data, dnnl_memory_t *out)
 {
     if (grow((void **)&e->owned, &e->cap_owned, e->n_owned + 1, sizeof(*e->owned)) < 0)
         return -ENOMEM;
@@ -218,6 +220,30 @@ static int ensure_md(struct crisp_engine *e, int val, const dnnl_memory_desc_t *
     return nv;
 }
 
+/* Like ensure_md, multiplying by `scale` on the way (f32 -> u8/s8 quantization). */
+static int ensure_md_scaled(struct crisp_engine *e, int val, const dnnl_memory_desc_t *md,
+                            float scale)
+{
+    dnnl_primitive_attr_t attr;
+    dnnl_primitive_desc_t pd;
+    DNNL_TRY(dnnl_primitive_attr_create(&attr), "cannot create attributes");
+    dnnl_status_t st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale);
+    if (st == dnnl_success)
+        st = dnnl_reorder_primitive_desc_create(&pd, &e->vals[val].md, e->eng, md, e->eng, attr);
+    dnnl_primitive_attr_destroy(attr);
+    DNNL_TRY(st, "cannot create a quantizing reorder");
+    struct step *s;
+    int ret = add_prim(e, pd, &s);
+    if (ret < 0)
+        return ret;
+    int nv = add_value(e, md, e->n_steps - 1);
+    if (nv < 0)
+        return nv;
+    step_arg_val(e, s, DNNL_ARG_FROM, val);
+    step_arg_val(e, s, DNNL_ARG_TO, nv);
+    return nv;
+}
+
 static void plain_md(dnnl_memory_desc_t *md, int c, int h, int w)
 {
     dnnl_dims_t d = {1, c, h, w};
@@ -282,7 +308,9 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
     int bin_vals[MAX_ARGS], n_bin = 0, bin_idx[MAX_ARGS];
     dnnl_memory_t prelu_mem[MAX_ARGS];
     int prelu_idx[MAX_ARGS], n_prelu = 0;
-    int po_index = 0;
+    int po_index = 0, all_relu = 1;
+    int8_t *wq = NULL;
+    float *osc = NULL;
     if (dnnl_post_ops_create(&po) != dnnl_success || dnnl_primitive_attr_create(&attr) != dnnl_success) {
         ret = CRISP_EDNNL;
         goto done;
@@ -295,6 +323,7 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
             crisp_seterr(e->err, e->errlen, "layer %d: too many fused post-ops", j);
             goto done;
         }
+        all_relu &= l && l->type == CRISP_LAYER_RELU;
         if (!l || l->type == CRISP_LAYER_ADD) {
             int sval = l ? value_of[l->skip + 1] : value_of[0];
             st = dnnl_post_ops_append_binary(po, dnnl_binary_add, &e->vals[sval].md);
@@ -334,14 +363,61 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
         ret = CRISP_EDNNL;
         goto done;
     }
+    /* int8: u8 (or s8) input at scale s_in from the calibrated range, s8
+     * weights with one scale per output channel, f32 bias in the
+     * accumulator's units. The output stays u8 at the next conv's input
+     * scale when only a ReLU follows and the next layer is a conv that
+     * nobody else reads from; otherwise it is f32. */
+    const struct crisp_quant *q = e->q;
+    const int q8 = q && first < q->n_layers && q->in_max[first] > 0;
+    int src_u8 = 1, dst_q = 0;
+    float s_in = 1.0f, s_out = 1.0f;
+    const size_t per_oc = wn / (size_t)cl->cout;
+    if (q8) {
+        src_u8 = q->in_min[first] >= 0;
+        float amax = fmaxf(fabsf(q->in_min[first]), q->in_max[first]);
+        s_in = (src_u8 ? 255.0f : 127.0f) / amax;
+        const int nxt = last + 1;
+        if (all_relu && post_first <= last && !fuse_residual && nxt < m->n_layers &&
+            m->layers[nxt].type == CRISP_LAYER_CONV && !is_skip_source(m, last) &&
+            nxt < q->n_layers && q->in_max[nxt] > 0 && q->in_min[nxt] >= 0) {
+            dst_q = 1;
+            s_out = 255.0f / q->in_max[nxt];
+        }
+        wq = malloc(wn);
+        osc = malloc(sizeof(float) * (size_t)cl->cout);
+        if (!wq || !osc) {
+            ret = -ENOMEM;
+            goto done;
+        }
+        for (int o = 0; o < cl->cout; o++) {
+            const float *wo = wt + (size_t)o * per_oc;
+            float mx = 0;
+            for (size_t j = 0; j < per_oc; j++)
+                mx = fmaxf(mx, fabsf(wo[j]));
+            float sw = mx > 0 ? 127.0f / mx : 1.0f;
+            for (size_t j = 0; j < per_oc; j++) {
+                float v = nearbyintf(wo[j] * sw);
+                wq[(size_t)o * per_oc + j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+            }
+            bias[o] *= s_in * sw;
+            osc[o] = (dst_q ? s_out : 1.0f) / (s_in * sw);
+        }
+        if (dnnl_primitive_attr_set_output_scales(attr, cl->cout, 1 << 1, osc) != dnnl_success) {
+            ret = CRISP_EDNNL;
+            goto done;
+        }
+        e->n_int8++;
+    }
+    const dnnl_data_type_t src_dt = !q8 ? dnnl_f32 : src_u8 ? dnnl_u8 : dnnl_s8;
     dnnl_memory_desc_t src_md, w_md, b_md, dst_md;
     dnnl_dims_t sd = {1, cin, h, w}, wd = {cl->cout, cin, k, k}, bd = {cl->cout},
                 dd = {1, cl->cout, oh, ow};
     dnnl_dims_t strides = {s, s}, pad = {p, p};
-    dnnl_memory_desc_init_by_tag(&src_md, 4, sd, dnnl_f32, dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&w_md, 4, wd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&src_md, 4, sd, src_dt, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&w_md, 4, wd, q8 ? dnnl_s8 : dnnl_f32, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a);
-    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dst_q ? dnnl_u8 : dnnl_f32, dnnl_format_tag_any);
     dnnl_convolution_desc_t cd;
     dnnl_primitive_desc_t pd = NULL;
     if (dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
@@ -357,14 +433,18 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
     dnnl_memory_desc_t want_w = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     dnnl_memory_desc_t got_dst = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     dnnl_memory_desc_t plain_w;
-    dnnl_memory_desc_init_by_tag(&plain_w, 4, wd, dnnl_f32, dnnl_oihw);
+    dnnl_memory_desc_init_by_tag(&plain_w, 4, wd, q8 ? dnnl_s8 : dnnl_f32, dnnl_oihw);
     dnnl_memory_t wmem, bmem;
-    if ((ret = persistent(e, &want_w, &plain_w, wt, &wmem)) < 0 ||
+    if ((ret = persistent(e, &want_w, &plain_w, q8 ? (const void *)wq : (const void *)wt, &wmem)) < 0 ||
         (ret = persistent(e, &b_md, &b_md, bias, &bmem)) < 0) {
         dnnl_primitive_desc_destroy(pd);
         goto done;
     }
-    int in_val = ensure_md(e, src_val, &want_src);
+    /* an f32 input is quantized on the way in; a u8 one (the previous conv's
+     * output, already at this scale) only changes layout */
+    int in_val = q8 && e->vals[src_val].md.data_type == dnnl_f32
+                     ? ensure_md_scaled(e, src_val, &want_src, s_in)
+                     : ensure_md(e, src_val, &want_src);
     if (in_val < 0) {
         ret = in_val;
         dnnl_primitive_desc_destroy(pd);
@@ -385,15 +465,17 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
     for (int b = 0; b < n_bin; b++)
         step_arg_val(e, st, DNNL_ARG_ATTR_MULTIPLE_POST_OP(bin_idx[b]) | DNNL_ARG_SRC_1,
                      bin_vals[b]);
-    for (int q = 0; q < n_prelu; q++)
-        step_arg_mem(st, DNNL_ARG_ATTR_MULTIPLE_POST_OP(prelu_idx[q]) | DNNL_ARG_WEIGHTS,
-                     prelu_mem[q]);
+    for (int pi = 0; pi < n_prelu; pi++)
+        step_arg_mem(st, DNNL_ARG_ATTR_MULTIPLE_POST_OP(prelu_idx[pi]) | DNNL_ARG_WEIGHTS,
+                     prelu_mem[pi]);
     *out_val = ov;
 done:
     dnnl_post_ops_destroy(po);
     dnnl_primitive_attr_destroy(attr);
     free(wt);
     free(bias);
+    free(wq);
+    free(osc);
     return ret;
 }
 
@@ -582,8 +664,9 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
                      p ? p->height : 0);
         return CRISP_EFORMAT;
     }
-    if (p->precision != CRISP_PRECISION_F32) {
-        crisp_seterr(err, errlen, "precision %d is not supported by this build", (int)p->precision);
+    if (p->precision != CRISP_PRECISION_F32 &&
+        (p->precision != CRISP_PRECISION_INT8 || !p->quant || p->quant->n_layers != m->n_layers)) {
+        crisp_seterr(err, errlen, "int8 needs the model's calibrated ranges (crisp-train quantize)");
         return CRISP_EUSAGE;
     }
     struct crisp_engine *e = calloc(1, sizeof(*e));
@@ -596,6 +679,7 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     int *shapes = NULL, *value_of = NULL;
     e->width = p->width;
     e->height = p->height;
+    e->q = p->precision == CRISP_PRECISION_INT8 ? p->quant : NULL;
     e->border = m->border;
     e->color = (int)m->color;
     crisp_model_padded_size(m, p->width, p->height, &e->pw, &e->ph);
@@ -689,6 +773,7 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     free(value_of);
     e->err = NULL;
     e->errlen = 0;
+    e->q = NULL; /* not kept: the caller may free it */
     *out = e;
     return 0;
 fail:
@@ -730,6 +815,29 @@ int crisp_engine_run(struct crisp_engine *e, const float *in, float *out)
 }
 
 size_t crisp_engine_activation_bytes(const struct crisp_engine *e) { return e->act_bytes; }
+int crisp_engine_int8_convs(const struct crisp_engine *e) { return e->n_int8; }
+
+int crisp_cpu_int8(void)
+{
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2;
+}
+
+const char *crisp_cpu_isa_name(void)
+{
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    if ((isa & dnnl_cpu_isa_avx512_core_vnni) == dnnl_cpu_isa_avx512_core_vnni)
+        return "avx512_core_vnni";
+    if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core)
+        return "avx512_core";
+    if ((isa & dnnl_cpu_isa_avx2_vnni) == dnnl_cpu_isa_avx2_vnni)
+        return "avx2_vnni";
+    if ((isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2)
+        return "avx2";
+    if ((isa & dnnl_cpu_isa_avx) == dnnl_cpu_isa_avx)
+        return "avx";
+    return "sse41 or older";
+}
 int crisp_engine_steps(const struct crisp_engine *e) { return e->n_steps; }
 
 void crisp_engine_destroy(struct crisp_engine **pe)
@@ -770,8 +878,10 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int crisp_engine_conv_peak(int threads, double *gmacs, char *desc, size_t n)
+int crisp_engine_conv_peak(int threads, enum crisp_precision prec, double *gmacs, char *desc,
+                           size_t n)
 {
+    const int i8 = prec == CRISP_PRECISION_INT8;
     if (threads > 0)
         omp_set_num_threads(threads);
     dnnl_engine_t eng = NULL;
@@ -789,10 +899,17 @@ int crisp_engine_conv_peak(int threads, double *gmacs, char *desc, size_t n)
         const int ci = chans[c][0], co = chans[c][1];
         dnnl_memory_desc_t src, wt, bias, dst;
         dnnl_dims_t sd = {1, ci, H, W}, wd = {co, ci, 3, 3}, bd = {co}, dd = {1, co, H, W};
-        dnnl_memory_desc_init_by_tag(&src, 4, sd, dnnl_f32, dnnl_format_tag_any);
-        dnnl_memory_desc_init_by_tag(&wt, 4, wd, dnnl_f32, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&src, 4, sd, i8 ? dnnl_u8 : dnnl_f32, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&wt, 4, wd, i8 ? dnnl_s8 : dnnl_f32, dnnl_format_tag_any);
         dnnl_memory_desc_init_by_tag(&bias, 1, bd, dnnl_f32, dnnl_a);
-        dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&dst, 4, dd, i8 ? dnnl_u8 : dnnl_f32, dnnl_format_tag_any);
+        dnnl_primitive_attr_t attr = NULL;
+        const float one = 0.01f;
+        if (i8 && (dnnl_primitive_attr_create(&attr) ||
+                   dnnl_primitive_attr_set_output_scales(attr, 1, 0, &one))) {
+            ret = CRISP_EDNNL;
+            break;
+        }
         dnnl_dims_t st = {1, 1}, pad = {1, 1};
         dnnl_convolution_desc_t cd;
         dnnl_primitive_desc_t pd = NULL;
@@ -801,7 +918,7 @@ int crisp_engine_conv_peak(int threads, double *gmacs, char *desc, size_t n)
         const dnnl_memory_desc_t *mds[4];
         if (dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
                                                &src, &wt, &bias, &dst, st, pad, pad) ||
-            dnnl_primitive_desc_create(&pd, &cd, NULL, eng, NULL) ||
+            dnnl_primitive_desc_create(&pd, &cd, attr, eng, NULL) ||
             dnnl_primitive_create(&prim, pd)) {
             ret = CRISP_EDNNL;
         } else {
@@ -831,7 +948,8 @@ int crisp_engine_conv_peak(int threads, double *gmacs, char *desc, size_t n)
                 if (it >= 2 && macs / dt / 1e9 > best) { /* the first runs warm up */
                     best = macs / dt / 1e9;
                     if (desc)
-                        snprintf(desc, n, "3x3 conv %d->%d at %dx%d, f32", ci, co, W, H);
+                        snprintf(desc, n, "3x3 conv %d->%d at %dx%d, %s", ci, co, W, H,
+                                 i8 ? "u8 x s8" : "f32");
                 }
             }
         }
@@ -839,6 +957,7 @@ int crisp_engine_conv_peak(int threads, double *gmacs, char *desc, size_t n)
             dnnl_memory_destroy(mem[k]);
         dnnl_primitive_destroy(prim);
         dnnl_primitive_desc_destroy(pd);
+        dnnl_primitive_attr_destroy(attr);
     }
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(eng);

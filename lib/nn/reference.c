@@ -150,6 +150,12 @@ void crisp_crop(const float *in, int c, int ph, int pw, int border, float *out, 
 
 int crisp_ref_run(const struct crisp_model *m, const float *in, int w, int h, float *out)
 {
+    return crisp_ref_run_observe(m, in, w, h, out, NULL, NULL);
+}
+
+int crisp_ref_run_observe(const struct crisp_model *m, const float *in, int w, int h, float *out,
+                          crisp_ref_observer cb, void *ctx)
+{
     if (w < 1 || h < 1 || w > 65536 || h > 65536)
         return CRISP_EFORMAT;
     int pw, ph, ret = 0;
@@ -178,6 +184,8 @@ int crisp_ref_run(const struct crisp_model *m, const float *in, int w, int h, fl
             ret = -ENOMEM;
             goto done;
         }
+        if (cb)
+            cb(ctx, i, t[i].d, t[i].c, t[i].h, t[i].w);
         const struct crisp_tensor *skip = NULL;
         if (l->type == CRISP_LAYER_ADD || l->type == CRISP_LAYER_CONCAT)
             skip = &t[l->skip + 1];

@@ -49,6 +49,53 @@ if [ "$n" -ge 4 ]; then ok "export-degraded wrote $n images"; else bad "export-d
 if "$CRISP_TRAIN" distill "${COMMON[@]}" --arch crisp-rt --teacher-dir "$T/deg" --steps 10 \
     --out "$T/d.crisp" 2>"$T/d.err"; then ok "distill with --teacher-dir"; else bad "teacher-dir: $(tail -3 "$T/d.err")"; fi
 
+# int8: calibrate the shipped crisp-rt on the test images, then int8 output
+# close to f32 (same pixels to within a few levels), and bad .q8 files refused
+cp "$CRISP_SOURCE_ROOT/models/crisp-rt.crisp" "$T/rt.crisp"
+if "$CRISP_TRAIN" quantize --model "$T/rt.crisp" --data "$T/data" >"$T/q.out" 2>"$T/q.err" &&
+    grep -q "^crisp-q8 1" "$T/rt.crisp.q8"; then
+    ok "quantize wrote rt.crisp.q8 ($(grep -c '^in ' "$T/rt.crisp.q8") conv ranges)"
+else
+    bad "quantize: $(tail -2 "$T/q.err")"
+fi
+"$CRISP" degrade --protocol vc "$CRISP_SOURCE_ROOT/tests/data/ref.png" "$T/vc.png"
+"$CRISP" sharpen --model "$T/rt.crisp" --precision fp32 "$T/vc.png" "$T/f32.png" &&
+    "$CRISP" sharpen --model "$T/rt.crisp" --precision int8 "$T/vc.png" "$T/i8.png" 2>"$T/i8.err"
+if grep -q "no int8 convolutions" "$T/i8.err"; then
+    ok "int8: this CPU has none; fell back to f32 with: $(cat "$T/i8.err")"
+else
+    psnr=$("$CRISP" compare "$T/f32.png" "$T/i8.png" | sed 's/psnr_y=\([0-9.]*\).*/\1/')
+    if awk -v p="$psnr" 'BEGIN { exit !(p >= 40) }'; then
+        ok "int8 output vs f32: PSNR-Y $psnr dB"
+    else
+        bad "int8 output vs f32: PSNR-Y '$psnr' dB"
+    fi
+fi
+qbad() { # pattern, then the .q8 contents
+    local pat=$1
+    shift
+    printf "$@" >"$T/rt.crisp.q8"
+    "$CRISP" sharpen --model "$T/rt.crisp" --precision int8 "$T/vc.png" "$T/x.png" 2>"$T/qb.err"
+    local rc=$?
+    if grep -q "no int8 convolutions" "$T/qb.err"; then
+        ok "int8 not available here; .q8 check skipped"
+    elif [ $rc = 1 ] && [ "$(wc -l <"$T/qb.err")" = 1 ] && grep -q -- "$pat" "$T/qb.err"; then
+        ok "bad .q8: $(cat "$T/qb.err")"
+    else
+        bad "bad .q8 ($pat): exit $rc $(cat "$T/qb.err")"
+    fi
+}
+qbad "not a crisp-q8 file" 'garbage\n'
+qbad "version 2" 'crisp-q8 2\n'
+qbad "calibrated for another model" "crisp-q8 1\nmodel_crc 12345678\nlayers 11\nin 1 0 1\nin 3 0 1\nin 5 0 1\nin 7 0 1\nin 9 0 1\n"
+qbad "layers, but the model has" 'crisp-q8 1\nmodel_crc 0\nlayers 3\n'
+qbad "bad range for layer 1" 'crisp-q8 1\nmodel_crc 0\nlayers 11\nin 1 0 -5\n'
+qbad "no range for conv layer" 'crisp-q8 1\nmodel_crc 0\nlayers 11\nin 1 0 1\n'
+# without a .q8 the default is f32, and asking for int8 is an error
+rm -f "$T/rt.crisp.q8"
+"$CRISP" sharpen --model "$T/rt.crisp" "$T/vc.png" "$T/d.png" && cmp -s "$T/d.png" "$T/f32.png" &&
+    ok "no .q8: the default runs f32" || bad "no .q8: default output differs from f32"
+
 # usage errors
 expect2() {
     "$CRISP_TRAIN" "$@" >/dev/null 2>"$T/u.err"

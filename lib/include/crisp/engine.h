@@ -8,11 +8,22 @@
 #define CRISP_ENGINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "crisp/model.h"
 
 enum crisp_precision {
-    CRISP_PRECISION_F32 = 0, /* default; int8 arrives with quantized models */
+    CRISP_PRECISION_F32 = 0,  /* default */
+    CRISP_PRECISION_INT8 = 1, /* u8/s8 activations, s8 weights; needs calibrated ranges */
+};
+
+/* Calibrated input ranges of every conv layer (crisp-train quantize), kept
+ * in a small text file beside the model (MODEL.q8, docs/weights-format.md):
+ * in_min[i], in_max[i] for layer i (conv layers only; others 0). */
+struct crisp_quant {
+    int n_layers;
+    float *in_min, *in_max;
+    uint32_t model_crc; /* CRC-32 of the model file it was calibrated for */
 };
 
 struct crisp_engine_params {
@@ -20,7 +31,32 @@ struct crisp_engine_params {
     int threads;         /* oneDNN (OpenMP) threads; 0 = leave the runtime's default.
                             Process-wide: OpenMP has one pool. */
     enum crisp_precision precision;
+    const struct crisp_quant *quant; /* required for CRISP_PRECISION_INT8 */
 };
+
+/* Whether this CPU runs oneDNN's int8 convolutions natively (AVX2 or
+ * better; VNNI makes them faster). Callers fall back to f32 otherwise. */
+CRISP_API int crisp_cpu_int8(void);
+/* "avx512_core_vnni", "avx2", ...: oneDNN's ISA on this CPU */
+CRISP_API const char *crisp_cpu_isa_name(void);
+
+/* Reads MODEL.q8 for model `m` loaded from `model_path`: checks the format,
+ * the layer count and the model file's CRC. Errors name the file and line. */
+CRISP_API int crisp_quant_load(struct crisp_quant **q, const char *path, const char *model_path,
+                               const struct crisp_model *m, char *err, size_t errlen);
+CRISP_API int crisp_quant_save(const struct crisp_quant *q, const char *path);
+CRISP_API struct crisp_quant *crisp_quant_new(int n_layers);
+CRISP_API void crisp_quant_destroy(struct crisp_quant **q);
+
+/* The usual way in: precision "int8", "fp32" or NULL (int8 when the CPU
+ * runs it and MODEL.q8 exists, else f32). Loads the sibling file when int8
+ * is wanted; *prec gets what will run and `why` (if not NULL) says why f32
+ * was chosen when int8 was possible in principle. -1 with err on a bad
+ * request (unknown name, int8 asked for without a usable MODEL.q8). */
+CRISP_API int crisp_precision_choose(const char *want, const char *model_path,
+                                     const struct crisp_model *m, enum crisp_precision *prec,
+                                     struct crisp_quant **q, char *why, size_t whylen, char *err,
+                                     size_t errlen);
 
 struct crisp_engine;
 
@@ -40,12 +76,15 @@ CRISP_API int crisp_engine_run(struct crisp_engine *e, const float *in, float *o
  * primitives executed per frame. */
 CRISP_API size_t crisp_engine_activation_bytes(const struct crisp_engine *e);
 CRISP_API int crisp_engine_steps(const struct crisp_engine *e);
+/* Convolutions that run in int8 (0 for an f32 engine). */
+CRISP_API int crisp_engine_int8_convs(const struct crisp_engine *e);
 
 /* The best throughput (GMAC/s) of single 3x3 convolution layers (16 to 128
- * channels at 640x360, f32, layouts chosen by oneDNN) on this machine with
+ * channels at 640x360, f32 or u8 x s8, layouts chosen by oneDNN) on this machine with
  * `threads` threads (0: the default): the reference `crisp bench` divides
  * a model's throughput by. `desc` gets the winning layer. Not real-time safe. */
-CRISP_API int crisp_engine_conv_peak(int threads, double *gmacs, char *desc, size_t n);
+CRISP_API int crisp_engine_conv_peak(int threads, enum crisp_precision prec, double *gmacs,
+                                     char *desc, size_t n);
 
 /* Frees everything; accepts NULL and clears the pointer. */
 CRISP_API void crisp_engine_destroy(struct crisp_engine **e);

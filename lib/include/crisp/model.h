@@ -155,6 +155,11 @@ CRISP_API int crisp_weights_save(const struct crisp_model *m, const char *path);
  * Slow and obviously correct; allocates. Thread-safe. */
 CRISP_API int crisp_ref_run(const struct crisp_model *m, const float *in, int w, int h,
                             float *out);
+/* The same, calling cb(ctx, i, input, c, h, w) with the input tensor of each
+ * layer i before it runs (calibration of int8 ranges). */
+typedef void (*crisp_ref_observer)(void *ctx, int layer, const float *in, int c, int h, int w);
+CRISP_API int crisp_ref_run_observe(const struct crisp_model *m, const float *in, int w, int h,
+                                    float *out, crisp_ref_observer cb, void *ctx);
 
 /* ---- Models built in code ---- */
 
