@@ -795,6 +795,9 @@ static int set_opt(struct opts *o, const char *key, const char *v, char *err, si
     return 0;
 }
 
+static char *g_config_vals[256]; /* the config file's values, which options point into */
+static int g_n_config_vals;
+
 static int config_cb(void *ctx, const char *section, const char *key, const char *value,
                      char *err, size_t n)
 {
@@ -802,19 +805,37 @@ static int config_cb(void *ctx, const char *section, const char *key, const char
         snprintf(err, n, "in unknown section [%s]", section);
         return -1;
     }
-    char *v = strdup(value); /* lives as long as the process: options point into it */
-    if (!v) {
-        snprintf(err, n, "out of memory");
+    char *v = strdup(value); /* options point into it: freed at exit (config_free) */
+    if (!v || g_n_config_vals == (int)(sizeof(g_config_vals) / sizeof(g_config_vals[0]))) {
+        snprintf(err, n, v ? "too many keys (256 at most)" : "out of memory");
+        free(v);
         return -1;
     }
     if (set_opt(ctx, key, v, err, n) < 0) {
         free(v);
         return -1;
     }
+    g_config_vals[g_n_config_vals++] = v;
     return 0;
 }
 
+static void config_free(void)
+{
+    for (int i = 0; i < g_n_config_vals; i++)
+        free(g_config_vals[i]);
+    g_n_config_vals = 0;
+}
+
+static int crispd_main(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    int r = crispd_main(argc, argv);
+    config_free();
+    return r;
+}
+
+static int crispd_main(int argc, char **argv)
 {
     crisp_set_progname("crispd");
     struct opts o = {.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0};

@@ -58,30 +58,21 @@ static void frame_layout(uint32_t fmt, int w, int h, int *stride, size_t *size)
 static void on_process(void *data)
 {
     struct pw_sink *s = data;
+    /* nothing staged in the negotiated format yet (a consumer just linked,
+     * or switched formats): send nothing rather than a made-up picture */
+    if (!s->format || !s->have || s->stage_format[s->front] != s->format)
+        return;
     struct pw_buffer *b = pw_stream_dequeue_buffer(s->stream);
     if (!b)
         return;
     struct spa_data *d = &b->buffer->datas[0];
-    if (!d->data || d->maxsize < s->size || !s->format) {
+    if (!d->data || !d->chunk || d->maxsize < s->size) {
         if (d->chunk)
             d->chunk->size = 0;
         pw_stream_queue_buffer(s->stream, b);
         return;
     }
-    if (s->have && s->stage_format[s->front] == s->format) {
-        memcpy(d->data, s->stage[s->front], s->size);
-    } else { /* nothing yet in this format: black */
-        unsigned char *p = d->data;
-        if (s->format == SPA_VIDEO_FORMAT_YUY2) {
-            for (size_t i = 0; i < s->size; i += 2) {
-                p[i] = 16;
-                p[i + 1] = 128;
-            }
-        } else {
-            memset(p, 16, (size_t)s->w * s->h);
-            memset(p + (size_t)s->w * s->h, 128, s->size - (size_t)s->w * s->h);
-        }
-    }
+    memcpy(d->data, s->stage[s->front], s->size);
     d->chunk->offset = 0;
     d->chunk->size = (uint32_t)s->size;
     d->chunk->stride = s->stride;
@@ -167,7 +158,7 @@ static const struct pw_core_events core_events = {
     .error = on_core_error,
 };
 
-/* loop locked */
+/* loop locked or stopped */
 static void disconnect_locked(struct pw_sink *s)
 {
     if (s->stream) {
@@ -183,7 +174,7 @@ static void disconnect_locked(struct pw_sink *s)
     s->format = 0;
 }
 
-/* loop locked */
+/* loop locked or stopped */
 static int connect_locked(struct pw_sink *s, char *err, size_t n)
 {
     s->broken = 0;
@@ -285,19 +276,23 @@ static int pw_sink_write(struct sink *sk, const struct crisp_frame *f)
 {
     struct pw_sink *s = sk->priv;
     pw_thread_loop_lock(s->loop);
-    if (s->broken) {
-        int64_t now = crisp_now_ns();
-        if (now >= s->retry_at) {
-            char err[256];
+    int reconnect = s->broken && crisp_now_ns() >= s->retry_at;
+    pw_thread_loop_unlock(s->loop);
+    if (reconnect) {
+        /* objects are torn down with the loop stopped: events it still had
+         * queued for them must not run after they are freed */
+        char err[256];
+        pw_thread_loop_stop(s->loop);
+        disconnect_locked(s);
+        if (connect_locked(s, err, sizeof(err)) < 0) {
+            crisp_log(CRISP_LOG_WARN, "%s; retrying", err);
             disconnect_locked(s);
-            if (connect_locked(s, err, sizeof(err)) < 0) {
-                crisp_log(CRISP_LOG_WARN, "%s; retrying", err);
-                disconnect_locked(s);
-                s->broken = 1;
-            }
-            s->retry_at = now + RETRY_NS;
+            s->broken = 1;
         }
+        s->retry_at = crisp_now_ns() + RETRY_NS;
+        pw_thread_loop_start(s->loop);
     }
+    pw_thread_loop_lock(s->loop);
     uint32_t fmt = s->format;
     int back = !s->front, stride = s->stride;
     pw_thread_loop_unlock(s->loop);
@@ -324,10 +319,9 @@ static int pw_sink_close(struct sink *sk)
     if (!s)
         return 0;
     if (s->loop) {
-        pw_thread_loop_lock(s->loop);
-        disconnect_locked(s);
-        pw_thread_loop_unlock(s->loop);
+        /* stop the loop first, then free what its queued events point to */
         pw_thread_loop_stop(s->loop);
+        disconnect_locked(s);
     }
     if (s->ctx)
         pw_context_destroy(s->ctx);
