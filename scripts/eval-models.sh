@@ -11,7 +11,12 @@ C=build/tools/crisp
 mkdir -p models/results
 MODELS=()
 for m in crisp-teacher crisp-rt crisp-rt-alone tiny3 dncnn-lite studentcnn4 resunet-small dncnn17; do
-    [ -f "$RUNS/$m.crisp" ] && MODELS+=(--model "$RUNS/$m.crisp")
+    [ -f "$RUNS/$m.crisp" ] || continue
+    if [ -f "$RUNS/$m.crisp.q8" ]; then # both precisions, side by side
+        MODELS+=(--model "$RUNS/$m.crisp@fp32" --model "$RUNS/$m.crisp@int8")
+    else
+        MODELS+=(--model "$RUNS/$m.crisp@fp32")
+    fi
 done
 for proto in x2 vc; do
     echo

@@ -59,8 +59,11 @@ for round in 1 2 3; do
     else
         bad "round $round: reader exit $rrc, $size bytes; $(tail -2 "$OUT/reader-$round.log")"
     fi
-    if awk -v f="$fps" 'BEGIN { exit !(f >= 10 && f <= 45) }'; then
-        ok "round $round: rate $fps fps is near the 30 fps set (software emulation)"
+    # the rate: crispd publishes at 30 fps; under software emulation on a
+    # loaded 2-core host the guest reaches 9..25 fps. The check is for a
+    # stream that flows (not stalled, not faster than set), not for speed.
+    if awk -v f="$fps" 'BEGIN { exit !(f >= 5 && f <= 45) }'; then
+        ok "round $round: rate $fps fps (30 set; between 5 and 45 under software emulation)"
     else
         bad "round $round: rate $fps fps"
     fi

@@ -93,7 +93,7 @@ timeout 600 qemu-system-x86_64 -machine pc -cpu max -smp 2 -m 2048 -display none
     -no-reboot -serial "file:$T/console.log" \
     -kernel "/boot/vmlinuz-$KVER" -initrd "$INITRD" \
     -append "console=ttyS0 panic=-1 loglevel=4 crisp.out=out" \
-    -fsdev local,id=hostfs,path=/,security_model=none,readonly=on \
+    -fsdev local,id=hostfs,path=/,security_model=none,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=hostfs,mount_tag=host \
     -fsdev local,id=outfs,path="$OUT",security_model=none \
     -device virtio-9p-pci,fsdev=outfs,mount_tag=out &
