@@ -19,6 +19,7 @@ bash scripts/build.sh
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export OMP_NUM_THREADS=$TH
+PY=/usr/bin/python3 # Debian's, where python3-torch lives
 N=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$CLIP")
 echo "clip $CLIP: $N frames; $TH threads"
 
@@ -42,13 +43,13 @@ cas_fps=$(ff cas=strength=0.8)
 uns_fps=$(ff unsharp=5:5:1.0)
 echo "ffmpeg decode only $dec_fps fps, cas $cas_fps fps, unsharp $uns_fps fps"
 
-torch_fps=$(python3 bench/torch_anchor.py infer models/crisp-rt.crisp 1280 720 60 "$TH" | awk '{print $2}')
+torch_fps=$($PY bench/torch_anchor.py infer models/crisp-rt.crisp 1280 720 60 "$TH" | awk '{print $2}')
 crisp_inf=$(jq "$T/crisp.json" "1000.0 / j['stage_ms']['infer']['p50']")
 echo "PyTorch crisp-rt inference $torch_fps fps; crisp inference alone $crisp_inf fps"
 
 train_row() { # arch model-file
     local pt ct
-    pt=$(python3 bench/torch_anchor.py train "$2" 16 96 8 "$TH" | awk '{print $2}')
+    pt=$($PY bench/torch_anchor.py train "$2" 16 96 8 "$TH" | awk '{print $2}')
     ct=$(build/trainer/crisp-train bench --arch "$1" --batch 16 --patch 96 --steps 8 --threads "$TH" |
         sed -n 's/.* \([0-9.]*\) s\/step mean.*/\1/p')
     echo "| $1 | $ct | $pt | $(python3 -c "print('%.2f' % ($pt / $ct))") |"
@@ -66,7 +67,7 @@ cat >docs/benchmarks.md <<EOF
 
 Measured by \`bash bench/anchors.sh\` in one run on $(date -u +%Y-%m-%d): $cpu
 ($(nproc) cores visible, $TH threads, ISA flags: $isa), oneDNN 2.6, FFmpeg 5.1,
-PyTorch $(python3 -c 'import torch; print(torch.__version__)') (Debian). Clip: \`$CLIP\`
+PyTorch $($PY -c 'import torch; print(torch.__version__)') (Debian). Clip: \`$CLIP\`
 ($N frames, 1280×720). Model: \`models/crisp-rt.crisp\`, **f32** (the int8
 path of issue 7 is not built yet). Numbers from different machines are not
 comparable; the ratios within this table are the point.

@@ -14,6 +14,7 @@ RUNS=${RUNS:-train-runs}
 T1_MIN=${TEACHER_MINUTES:-45}
 T2_MIN=${TEACHER_FT_MINUTES:-20}
 S_MIN=${STUDENT_MINUTES:-13}
+S2_MIN=${STUDENT_MINUTES_2:-25}
 P_MIN=${PRESET_MINUTES:-3}
 TRAIN=${TRAIN:-build/trainer/crisp-train}
 mkdir -p "$RUNS" models/logs
@@ -40,6 +41,24 @@ run crisp-teacher "$T2_MIN" teacher --init "$RUNS/crisp-teacher-v1.crisp" --lr 2
 run crisp-rt-distilled "$S_MIN" distill --arch crisp-rt --teacher "$RUNS/crisp-teacher.crisp" \
     --lr 1e-3 --w-gt 1 --w-soft 1 --w-feat 0.01 --feat 6:14
 run crisp-rt-alone "$S_MIN" teacher --arch crisp-rt --lr 1e-3
+# round 2 (a later session): both students continued for 25 more minutes
+# from their round-1 models, seed 2, so the ablation stays equal in time
+R2=(--batch 16 --patch 96 --progress 60 --threads "${THREADS:-2}" --seed 2 --lr 5e-4 --warmup 50)
+if [ ! -f "$RUNS/crisp-rt-distilled-r2.crisp" ]; then
+    "$TRAIN" distill --data "$DATA" --arch crisp-rt --init "$RUNS/crisp-rt-distilled.crisp" \
+        --teacher "$RUNS/crisp-teacher.crisp" --w-gt 1 --w-soft 1 --w-feat 0.01 --feat 6:14 "${R2[@]}" \
+        --minutes "$S2_MIN" --out "$RUNS/crisp-rt-distilled-r2.crisp" \
+        --log models/logs/crisp-rt-distilled-r2.csv --checkpoint "$RUNS/r2d.ckpt" --resume
+fi
+if [ ! -f "$RUNS/crisp-rt-alone-r2.crisp" ]; then
+    "$TRAIN" teacher --data "$DATA" --init "$RUNS/crisp-rt-alone.crisp" "${R2[@]}" \
+        --minutes "$S2_MIN" --out "$RUNS/crisp-rt-alone-r2.crisp" \
+        --log models/logs/crisp-rt-alone-r2.csv --checkpoint "$RUNS/r2a.ckpt" --resume
+fi
+# int8 calibration of the shipped students (MODEL.q8)
+for m in crisp-rt-distilled-r2 crisp-rt-alone-r2; do
+    "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
+done
 for p in tiny3 dncnn-lite studentcnn4 resunet-small dncnn17; do
     run "$p" "$P_MIN" teacher --arch "$p" --lr 5e-4
 done
