@@ -9,7 +9,7 @@
 # leave the device usable for the next round. Prints ok/FAIL lines and a
 # GUEST-SUMMARY line for the host.
 CRISPD=$1 MODEL=$2
-OUT=${OUT:-/tmp/out}
+OUT=${OUT:?}
 fails=0 checks=0
 ok() { checks=$((checks + 1)); echo "ok: $*"; }
 bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
@@ -48,11 +48,11 @@ for round in 1 2 3; do
     fi
     sleep 2 # let the pipeline warm up under emulation
     t0=$(date +%s.%N)
-    timeout 60 v4l2-ctl -d /dev/video10 --stream-mmap --stream-count=60 --stream-to="/tmp/frames-$round.yuv" \
+    timeout 60 v4l2-ctl -d /dev/video10 --stream-mmap --stream-count=60 --stream-to="$OUT/frames-$round.yuv" \
         >"$OUT/reader-$round.log" 2>&1
     rrc=$?
     t1=$(date +%s.%N)
-    size=$(stat -c %s "/tmp/frames-$round.yuv" 2>/dev/null || echo 0)
+    size=$(stat -c %s "$OUT/frames-$round.yuv" 2>/dev/null || echo 0)
     fps=$(echo "$t0 $t1" | awk '{ printf "%.1f", 60 / ($2 - $1) }')
     if [ $rrc = 0 ] && [ "$size" = $((60 * W * H * 2)) ]; then
         ok "round $round: 60 frames of ${W}x${H} YUYV read back at $fps fps"
@@ -68,9 +68,9 @@ for round in 1 2 3; do
         bad "round $round: rate $fps fps"
     fi
     # frames are pictures, not a constant: vivid's pattern went through crispd
-    distinct=$(split -b $((W * H * 2)) -d -a 3 "/tmp/frames-$round.yuv" "/tmp/f$round-" &&
-        md5sum /tmp/f$round-* | cut -d' ' -f1 | sort -u | wc -l)
-    rm -f /tmp/f$round-* "/tmp/frames-$round.yuv"
+    distinct=$(split -b $((W * H * 2)) -d -a 3 "$OUT/frames-$round.yuv" "$OUT/f$round-" &&
+        md5sum "$OUT"/f$round-* | cut -d' ' -f1 | sort -u | wc -l)
+    rm -f "$OUT"/f$round-* "$OUT/frames-$round.yuv"
     [ "${distinct:-0}" -ge 5 ] && ok "round $round: $distinct distinct frames" ||
         bad "round $round: only ${distinct:-0} distinct frames"
     kill -TERM $pid

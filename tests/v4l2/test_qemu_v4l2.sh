@@ -92,7 +92,7 @@ start=$(date +%s)
 timeout 600 qemu-system-x86_64 -machine pc -cpu max -smp 2 -m 2048 -display none -monitor none \
     -no-reboot -serial "file:$T/console.log" \
     -kernel "/boot/vmlinuz-$KVER" -initrd "$INITRD" \
-    -append "console=ttyS0 panic=-1 loglevel=4 crisp.out=out" \
+    -append "console=ttyS0 panic=-1 loglevel=4 crisp.out=$OUT" \
     -fsdev local,id=hostfs,path=/,security_model=none,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=hostfs,mount_tag=host \
     -fsdev local,id=outfs,path="$OUT",security_model=none \
