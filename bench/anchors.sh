@@ -31,6 +31,7 @@ crisp_cpu=$(jq "$T/crisp.json" "j['cpu_s_per_frame']")
 crisp_rss=$(jq "$T/crisp.json" "j['peak_rss_mb']")
 crisp_frac=$(jq "$T/crisp.json" "j['peak_fraction']")
 crisp_gmacs=$(jq "$T/crisp.json" "j['gmacs_per_s']")
+crisp_prec=$(jq "$T/crisp.json" "j['precision']")
 
 ff() { # filter -> fps (decode + filter + null, one thread for filter graphs as crispd's capture)
     ffmpeg -hide_banner -nostats -benchmark -threads "$TH" -filter_threads "$TH" -i "$CLIP" -vf "$1" -f null - 2>"$T/ff.txt"
@@ -44,7 +45,7 @@ uns_fps=$(ff unsharp=5:5:1.0)
 echo "ffmpeg decode only $dec_fps fps, cas $cas_fps fps, unsharp $uns_fps fps"
 
 torch_fps=$($PY bench/torch_anchor.py infer models/crisp-rt.crisp 1280 720 60 "$TH" | awk '{print $2}')
-crisp_inf=$(jq "$T/crisp.json" "1000.0 / j['stage_ms']['infer']['p50']")
+crisp_inf=$(jq "$T/crisp.json" "'%.1f' % (1000.0 / j['stage_ms']['infer']['p50'])")
 echo "PyTorch crisp-rt inference $torch_fps fps; crisp inference alone $crisp_inf fps"
 
 train_row() { # arch model-file
@@ -68,9 +69,10 @@ cat >docs/benchmarks.md <<EOF
 Measured by \`bash bench/anchors.sh\` in one run on $(date -u +%Y-%m-%d): $cpu
 ($(nproc) cores visible, $TH threads, ISA flags: $isa), oneDNN 2.6, FFmpeg 5.1,
 PyTorch $($PY -c 'import torch; print(torch.__version__)') (Debian). Clip: \`$CLIP\`
-($N frames, 1280×720). Model: \`models/crisp-rt.crisp\`, **f32** (the int8
-path of issue 7 is not built yet). Numbers from different machines are not
-comparable; the ratios within this table are the point.
+($N frames, 1280×720). Model: \`models/crisp-rt.crisp\`, in crisp **$crisp_prec** (its default on this
+CPU), in PyTorch f32. Numbers from different machines are not comparable;
+the ratios within one run are the point, and even they move between runs
+on a shared machine: run it twice.
 
 ## End to end (decode → sharpen → null)
 
@@ -96,7 +98,7 @@ $(cat "$T/crisp.txt")
 
 ## Training step (batch 16 of 96×96 luma patches, L1, Adam)
 
-| model | crisp-train s/step | PyTorch s/step | PyTorch / crisp-train |
+| model | crisp-train s/step | PyTorch s/step | PyTorch time / crisp-train time (above 1: crisp-train faster) |
 |---|---|---|---|
 $t_teacher
 $t_rt
@@ -105,7 +107,7 @@ $t_rt
 
 | target | measured | met? |
 |---|---|---|
-| ≥ 60 fps end to end at 1280×720 (int8) | $crisp_fps fps (f32; int8 not built) | $(ok "$crisp_fps >= 60") |
+| ≥ 60 fps end to end at 1280×720 (int8) | $crisp_fps fps ($crisp_prec) | $(ok "$crisp_fps >= 60") |
 | faster than ffmpeg \`cas\` in the same run | $crisp_fps vs $cas_fps fps | $(ok "$crisp_fps > $cas_fps") |
 | capture-to-sink latency p99 < 33 ms at 30 fps pacing | $crisp_p99 ms | $(ok "$crisp_p99 < 33") |
 | ≥ 3× PyTorch inference speed | $(python3 -c "print('%.2f' % ($crisp_inf / $torch_fps))")× | $(ok "$crisp_inf >= 3 * $torch_fps") |
