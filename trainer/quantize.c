@@ -166,14 +166,10 @@ int quantize(const char *model_path, const char *data, const char *out, int max_
                    m->layers[i].k, m->layers[i].cin, m->layers[i].cout, q->in_min[i], q->in_max[i],
                    q->in_min[i] >= 0 ? " u8" : " s8");
         }
-    uint8_t *mb;
-    size_t ml;
-    if ((ret = crisp_file_read(model_path, &mb, &ml)) < 0) {
+    if ((ret = crisp_file_crc32(model_path, &q->model_crc)) < 0) {
         ret = crisp_fail(1, "%s: %s", model_path, crisp_strerror(ret));
         goto done;
     }
-    q->model_crc = crisp_crc32(0, mb, ml);
-    free(mb);
     char def[4096];
     if (!out) {
         snprintf(def, sizeof(def), "%s.q8", model_path);

@@ -47,18 +47,6 @@ void crisp_quant_destroy(struct crisp_quant **q)
     *q = NULL;
 }
 
-static int file_crc(const char *path, uint32_t *crc)
-{
-    uint8_t *buf;
-    size_t len;
-    int r = crisp_file_read(path, &buf, &len);
-    if (r < 0)
-        return r;
-    *crc = crisp_crc32(0, buf, len);
-    free(buf);
-    return 0;
-}
-
 int crisp_quant_save(const struct crisp_quant *q, const char *path)
 {
     size_t cap = 64 + 64 * (size_t)q->n_layers, n = 0;
@@ -159,7 +147,7 @@ int crisp_quant_load(struct crisp_quant **out, const char *path, const char *mod
             ret = CRISP_EBADFILE;
         }
     uint32_t crc = 0;
-    if (!ret && model_path && (ret = file_crc(model_path, &crc)) == 0 && crc != q->model_crc) {
+    if (!ret && model_path && (ret = crisp_file_crc32(model_path, &crc)) == 0 && crc != q->model_crc) {
         crisp_seterr(err, errlen, "%s was calibrated for another model file (crc %08x, %s has %08x)",
                      path, q->model_crc, model_path, crc);
         ret = CRISP_ECHECKSUM;

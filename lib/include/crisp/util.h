@@ -20,6 +20,8 @@ CRISP_API void crisp_afree(void *p);
 /* Reads a whole file into a malloc'd buffer (free()). Returns -errno or
  * CRISP_EBADFILE for files over 1 GiB. */
 CRISP_API int crisp_file_read(const char *path, uint8_t **buf, size_t *len);
+/* CRC-32 (crisp_crc32) of a whole file's bytes. */
+CRISP_API int crisp_file_crc32(const char *path, uint32_t *crc);
 /* Writes a buffer to `path` atomically (temporary file + rename). */
 CRISP_API int crisp_file_write(const char *path, const void *buf, size_t len);
 
