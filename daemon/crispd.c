@@ -672,16 +672,9 @@ static int write_stats(struct pipeline *p, const char *path)
  * so an installed tree works wherever it was copied (meson install --destdir) */
 static int default_model(char *buf, size_t n)
 {
-    char exe[4096];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (len <= 0)
-        return -1;
-    exe[len] = 0;
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return -1;
-    *slash = 0;
-    if (snprintf(buf, n, "%s/../share/crisp/models/crisp-rt.crisp", exe) >= (int)n)
+    char dir[4096];
+    if (crisp_exe_dir(dir, sizeof(dir)) < 0 ||
+        snprintf(buf, n, "%s/../share/crisp/models/crisp-rt.crisp", dir) >= (int)n)
         return -1;
     return access(buf, R_OK);
 }

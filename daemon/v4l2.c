@@ -43,6 +43,29 @@ static const char *fourcc(uint32_t f, char buf[8])
     return buf;
 }
 
+/* Opens a V4L2 node for `what` ("input v4l2", "output v4l2loopback") and
+ * queries it: the fd, the card name and the node's capabilities, or -errno /
+ * -ENOTTY with err set. */
+static int open_node(const char *path, const char *what, struct v4l2_capability *cap,
+                     uint32_t *caps, char *err, size_t n)
+{
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, n, "%s:%s: %s", what, path,
+                 e == EACCES ? "permission denied (is the user in the video group?)" : strerror(e));
+        return -e;
+    }
+    memset(cap, 0, sizeof(*cap));
+    if (xioctl(fd, VIDIOC_QUERYCAP, cap) < 0) {
+        snprintf(err, n, "%s:%s: not a V4L2 device", what, path);
+        close(fd);
+        return -ENOTTY;
+    }
+    *caps = cap->capabilities & V4L2_CAP_DEVICE_CAPS ? cap->device_caps : cap->capabilities;
+    return fd;
+}
+
 /* ---- capture ---- */
 
 struct v4l2_src {
@@ -203,22 +226,12 @@ int v4l2_src_open(struct v4l2_src **out, const char *dev, int want_w, int want_h
     s->held = -1;
     snprintf(s->dev, sizeof(s->dev), "%s", dev);
     int ret;
-    s->fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (s->fd < 0) {
-        ret = -errno;
-        snprintf(err, n, "input v4l2:%s: %s", dev,
-                 errno == EACCES ? "permission denied (is the user in the video group?)"
-                                 : strerror(errno));
-        goto fail;
-    }
     struct v4l2_capability cap;
-    memset(&cap, 0, sizeof(cap));
-    if (xioctl(s->fd, VIDIOC_QUERYCAP, &cap) < 0) {
-        ret = -ENOTTY;
-        snprintf(err, n, "input v4l2:%s: not a V4L2 device", dev);
+    uint32_t caps;
+    if ((s->fd = open_node(dev, "input v4l2", &cap, &caps, err, n)) < 0) {
+        ret = s->fd;
         goto fail;
     }
-    uint32_t caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps : cap.capabilities;
     if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
         ret = -ENOTTY;
         snprintf(err, n, "input v4l2:%s: %s is not a streaming video capture device", dev,
@@ -419,23 +432,13 @@ static int loop_open(struct sink *sk, const char *arg, const struct sink_params 
     s->size = s->pixfmt == V4L2_PIX_FMT_YUYV ? (size_t)s->stride * sp->h
                                              : (size_t)sp->w * sp->h * 3 / 2;
     s->interval_ns = (int64_t)(1e9 / (sp->fps > 0 ? sp->fps : 30));
-    s->fd = open(arg, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     int ret;
-    if (s->fd < 0) {
-        ret = -errno;
-        snprintf(err, n, "output v4l2loopback:%s: %s", arg,
-                 errno == EACCES ? "permission denied (is the user in the video group?)"
-                                 : strerror(errno));
-        goto fail;
-    }
     struct v4l2_capability cap;
-    memset(&cap, 0, sizeof(cap));
-    if (xioctl(s->fd, VIDIOC_QUERYCAP, &cap) < 0) {
-        ret = -ENOTTY;
-        snprintf(err, n, "output v4l2loopback:%s: not a V4L2 device", arg);
+    uint32_t caps;
+    if ((s->fd = open_node(arg, "output v4l2loopback", &cap, &caps, err, n)) < 0) {
+        ret = s->fd;
         goto fail;
     }
-    uint32_t caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps : cap.capabilities;
     if (!(caps & V4L2_CAP_VIDEO_OUTPUT) && !(cap.capabilities & V4L2_CAP_VIDEO_OUTPUT)) {
         ret = -ENOTTY;
         snprintf(err, n,

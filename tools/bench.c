@@ -111,19 +111,13 @@ static int run_crispd(const char *crispd, char *const argv[], const char *stats,
 static int find_crispd(char *out, size_t n)
 {
     char exe[4096];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            const char *cands[] = {"%s/crispd", "%s/../daemon/crispd"};
-            for (int i = 0; i < 2; i++) {
-                if (snprintf(out, n, cands[i], exe) >= (int)n)
-                    continue;
-                if (access(out, X_OK) == 0)
-                    return 0;
-            }
+    if (crisp_exe_dir(exe, sizeof(exe)) == 0) {
+        const char *cands[] = {"%s/crispd", "%s/../daemon/crispd"};
+        for (int i = 0; i < 2; i++) {
+            if (snprintf(out, n, cands[i], exe) >= (int)n)
+                continue;
+            if (access(out, X_OK) == 0)
+                return 0;
         }
     }
     const char *path = getenv("PATH");

@@ -169,3 +169,18 @@ int crisp_file_crc32(const char *path, uint32_t *crc)
     free(buf);
     return 0;
 }
+
+int crisp_exe_dir(char *buf, size_t n)
+{
+    if (n < 2)
+        return -EINVAL;
+    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+    if (len <= 0)
+        return len < 0 ? -errno : -ENOENT;
+    buf[len] = 0;
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return -ENOENT;
+    *slash = 0;
+    return 0;
+}

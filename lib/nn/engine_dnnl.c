@@ -200,14 +200,22 @@ static int add_prim(struct crisp_engine *e, dnnl_primitive_desc_t pd, struct ste
     return 0;
 }
 
-/* Returns a value holding `val` in layout `md`, adding a reorder if needed. */
-static int ensure_md(struct crisp_engine *e, int val, const dnnl_memory_desc_t *md)
+/* Adds a reorder of `val` into layout `md`, multiplying by *scale on the way
+ * when scale is not NULL (f32 -> u8/s8 quantization). Returns the new value. */
+static int add_reorder(struct crisp_engine *e, int val, const dnnl_memory_desc_t *md,
+                       const float *scale)
 {
-    if (dnnl_memory_desc_equal(&e->vals[val].md, md))
-        return val;
+    dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd;
-    DNNL_TRY(dnnl_reorder_primitive_desc_create(&pd, &e->vals[val].md, e->eng, md, e->eng, NULL),
-             "cannot create reorder");
+    dnnl_status_t st = dnnl_success;
+    if (scale) {
+        DNNL_TRY(dnnl_primitive_attr_create(&attr), "cannot create attributes");
+        st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, scale);
+    }
+    if (st == dnnl_success)
+        st = dnnl_reorder_primitive_desc_create(&pd, &e->vals[val].md, e->eng, md, e->eng, attr);
+    dnnl_primitive_attr_destroy(attr);
+    DNNL_TRY(st, "cannot create reorder");
     struct step *s;
     int ret = add_prim(e, pd, &s);
     if (ret < 0)
@@ -220,28 +228,12 @@ static int ensure_md(struct crisp_engine *e, int val, const dnnl_memory_desc_t *
     return nv;
 }
 
-/* Like ensure_md, multiplying by `scale` on the way (f32 -> u8/s8 quantization). */
-static int ensure_md_scaled(struct crisp_engine *e, int val, const dnnl_memory_desc_t *md,
-                            float scale)
+/* Returns a value holding `val` in layout `md`, adding a reorder if needed. */
+static int ensure_md(struct crisp_engine *e, int val, const dnnl_memory_desc_t *md)
 {
-    dnnl_primitive_attr_t attr;
-    dnnl_primitive_desc_t pd;
-    DNNL_TRY(dnnl_primitive_attr_create(&attr), "cannot create attributes");
-    dnnl_status_t st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale);
-    if (st == dnnl_success)
-        st = dnnl_reorder_primitive_desc_create(&pd, &e->vals[val].md, e->eng, md, e->eng, attr);
-    dnnl_primitive_attr_destroy(attr);
-    DNNL_TRY(st, "cannot create a quantizing reorder");
-    struct step *s;
-    int ret = add_prim(e, pd, &s);
-    if (ret < 0)
-        return ret;
-    int nv = add_value(e, md, e->n_steps - 1);
-    if (nv < 0)
-        return nv;
-    step_arg_val(e, s, DNNL_ARG_FROM, val);
-    step_arg_val(e, s, DNNL_ARG_TO, nv);
-    return nv;
+    if (dnnl_memory_desc_equal(&e->vals[val].md, md))
+        return val;
+    return add_reorder(e, val, md, NULL);
 }
 
 static void plain_md(dnnl_memory_desc_t *md, int c, int h, int w)
@@ -443,7 +435,7 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
     /* an f32 input is quantized on the way in; a u8 one (the previous conv's
      * output, already at this scale) only changes layout */
     int in_val = q8 && e->vals[src_val].md.data_type == dnnl_f32
-                     ? ensure_md_scaled(e, src_val, &want_src, s_in)
+                     ? add_reorder(e, src_val, &want_src, &s_in)
                      : ensure_md(e, src_val, &want_src);
     if (in_val < 0) {
         ret = in_val;

@@ -20,6 +20,9 @@ CRISP_API void crisp_afree(void *p);
 /* Reads a whole file into a malloc'd buffer (free()). Returns -errno or
  * CRISP_EBADFILE for files over 1 GiB. */
 CRISP_API int crisp_file_read(const char *path, uint8_t **buf, size_t *len);
+/* The directory of the running executable (from /proc/self/exe), so an
+ * installed tree finds its files wherever it was copied. 0 or -errno. */
+CRISP_API int crisp_exe_dir(char *buf, size_t n);
 /* CRC-32 (crisp_crc32) of a whole file's bytes. */
 CRISP_API int crisp_file_crc32(const char *path, uint32_t *crc);
 /* Writes a buffer to `path` atomically (temporary file + rename). */
