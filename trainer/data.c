@@ -211,10 +211,16 @@ void dataset_free(struct dataset **pd)
 struct degrade_profile {
     const char *name;
     double noise, blur, h264, jpeg; /* probabilities; jpeg only when not h264 */
+    double down, f_lo, f_hi;        /* downscale probability and factor range */
+    double bicubic;                 /* probability of bicubic (else bilinear) per scaling */
 };
 static const struct degrade_profile PROFILES[] = {
-    {"mixed", 0.15, 0.3, 0.35, 0.15},
-    {"call", 0.25, 0.5, 0.6, 0.25},
+    {"mixed", 0.15, 0.3, 0.35, 0.15, 0.9, 1.5, 3.0, 0.5},
+    {"call", 0.25, 0.5, 0.6, 0.25, 0.9, 1.5, 3.0, 0.5},
+    /* a call received at about half resolution (720p sent as 360p-540p) */
+    {"half", 0.05, 0.1, 0.45, 0.05, 0.95, 1.8, 2.2, 0.9},
+    /* the super-resolution literature's setting: clean bicubic x2 only */
+    {"x2", 0, 0, 0, 0, 1.0, 2.0, 2.0, 1.0},
 };
 static const struct degrade_profile *g_profile = &PROFILES[0];
 
@@ -267,13 +273,13 @@ int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struc
     }
     /* sender: downscale, compress; receiver: upscale */
     int dw = img->w, dh = img->h;
-    if (crisp_rng_uniform(r) < 0.9) {
-        double f = urange(r, 1.5, 3.0);
+    if (crisp_rng_uniform(r) < g_profile->down) {
+        double f = urange(r, g_profile->f_lo, g_profile->f_hi);
         dw = ((int)(img->w / f) + 1) & ~1;
         dh = ((int)(img->h / f) + 1) & ~1;
         dw = dw < 16 ? 16 : dw;
         dh = dh < 16 ? 16 : dh;
-        enum crisp_scaler sc = crisp_rng_uniform(r) < 0.5 ? CRISP_SCALE_BICUBIC : CRISP_SCALE_BILINEAR;
+        enum crisp_scaler sc = crisp_rng_uniform(r) < g_profile->bicubic ? CRISP_SCALE_BICUBIC : CRISP_SCALE_BILINEAR;
         if ((ret = crisp_resize(&t, img, dw, dh, sc)) < 0)
             goto fail;
         replace(&img, t);
@@ -294,7 +300,7 @@ int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struc
         NOTE("jpeg q%d ", q);
     }
     if (img->w != gt->w || img->h != gt->h) {
-        enum crisp_scaler sc = crisp_rng_uniform(r) < 0.5 ? CRISP_SCALE_BICUBIC : CRISP_SCALE_BILINEAR;
+        enum crisp_scaler sc = crisp_rng_uniform(r) < g_profile->bicubic ? CRISP_SCALE_BICUBIC : CRISP_SCALE_BILINEAR;
         if ((ret = crisp_resize(&t, img, gt->w, gt->h, sc)) < 0)
             goto fail;
         replace(&img, t);

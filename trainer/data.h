@@ -29,9 +29,9 @@ struct dataset_params {
 int dataset_load(struct dataset **out, const struct dataset_params *p, char *err, size_t errlen);
 void dataset_free(struct dataset **d);
 
-/* Selects the stage probabilities: "mixed" (default: noise 0.15, blur 0.3,
- * H.264 0.35, JPEG 0.15) or "call" (0.25, 0.5, 0.6, 0.25). Returns -1 for
- * an unknown name. Call before sampling starts. */
+/* Selects the stage probabilities and scaling ranges: "mixed" (default),
+ * "call", "half" or "x2" (table in docs/training.md). Returns -1 for an
+ * unknown name. Call before sampling starts. */
 int degrade_set_profile(const char *name);
 
 /* One random degradation of a weak video call (see docs/training.md). `desc`

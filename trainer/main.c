@@ -50,7 +50,110 @@ struct opts {
     enum crisp_loss gt_loss;
     float w_gt, w_ssim, w_soft, w_res, w_feat;
     int feat_s[8], feat_t[8], n_feat;
+    long bank; /* patches in the fixed patch bank; 0 = fresh patches every step */
 };
+
+/* ---- patch bank: a fixed set of patches (and teacher outputs) made once ----
+ * Distilling with a live teacher runs the teacher's forward pass every step,
+ * which costs several student steps. The bank draws `n` patches from the
+ * sampler once, runs the teacher once per bank batch, and then serves random
+ * batches of bank patches, each in one of the 8 flips/rotations (the same one
+ * for input, ground truth and teacher output). Deterministic: the bank is
+ * sampler batches 0.. of the seed, and batch k of training is drawn from an
+ * RNG seeded by (seed, k), so a resumed run sees the same batches. */
+
+struct bank {
+    long n;
+    int p;
+    float *x, *y, *t; /* n x p x p each; t NULL without a teacher */
+};
+
+static void bank_free(struct bank *bk)
+{
+    crisp_afree(bk->x);
+    crisp_afree(bk->y);
+    crisp_afree(bk->t);
+    memset(bk, 0, sizeof(*bk));
+}
+
+static int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int p,
+                      uint64_t seed, struct crisp_train_net *tnet)
+{
+    struct sampler *smp = NULL;
+    const size_t pp = (size_t)p * p, nb = (size_t)batch * pp;
+    n = (n + batch - 1) / batch * batch;
+    bk->n = n;
+    bk->p = p;
+    bk->x = crisp_aalloc((size_t)n * pp * sizeof(float));
+    bk->y = crisp_aalloc((size_t)n * pp * sizeof(float));
+    bk->t = NULL;
+    int with_t = tnet || d->train_teacher;
+    if (with_t)
+        bk->t = crisp_aalloc((size_t)n * pp * sizeof(float));
+    if (!bk->x || !bk->y || (with_t && !bk->t) ||
+        sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0) < 0) {
+        bank_free(bk);
+        return -ENOMEM;
+    }
+    for (long i = 0; i < n; i += batch) {
+        const struct batch *b = sampler_next(smp);
+        if (!b) {
+            sampler_destroy(&smp);
+            bank_free(bk);
+            return -EIO;
+        }
+        memcpy(bk->x + (size_t)i * pp, b->x, nb * sizeof(float));
+        memcpy(bk->y + (size_t)i * pp, b->y, nb * sizeof(float));
+        if (tnet) {
+            memcpy(crisp_train_net_input(tnet), b->x, nb * sizeof(float));
+            if (crisp_train_net_forward(tnet) < 0) {
+                sampler_destroy(&smp);
+                bank_free(bk);
+                return -EIO;
+            }
+            memcpy(bk->t + (size_t)i * pp, crisp_train_net_output(tnet), nb * sizeof(float));
+        } else if (bk->t) {
+            memcpy(bk->t + (size_t)i * pp, b->t, nb * sizeof(float));
+        }
+    }
+    sampler_destroy(&smp);
+    return 0;
+}
+
+/* dst = src under flip/rotation `o` (0..7) of a p x p patch */
+static void dihedral(float *dst, const float *src, int p, int o)
+{
+    for (int i = 0; i < p; i++)
+        for (int j = 0; j < p; j++) {
+            int a = i, b = j;
+            if (o & 4) {
+                int t = a;
+                a = b;
+                b = t;
+            }
+            if (o & 1)
+                a = p - 1 - a;
+            if (o & 2)
+                b = p - 1 - b;
+            dst[(size_t)i * p + j] = src[(size_t)a * p + b];
+        }
+}
+
+static void bank_batch(const struct bank *bk, int batch, uint64_t seed, int64_t k, float *x,
+                       float *y, float *t)
+{
+    struct crisp_rng r;
+    crisp_rng_seed(&r, seed * 0x9E3779B97F4A7C15ull + (uint64_t)k + 1);
+    const size_t pp = (size_t)bk->p * bk->p;
+    for (int i = 0; i < batch; i++) {
+        size_t src = (size_t)(crisp_rng_u64(&r) % (uint64_t)bk->n) * pp;
+        int o = (int)(crisp_rng_u64(&r) % 8);
+        dihedral(x + i * pp, bk->x + src, bk->p, o);
+        dihedral(y + i * pp, bk->y + src, bk->p, o);
+        if (t && bk->t)
+            dihedral(t + i * pp, bk->t + src, bk->p, o);
+    }
+}
 
 /* ---- feature adapters: learned 1x1 convs from student to teacher channels ---- */
 
@@ -391,7 +494,8 @@ static int train(struct opts *o)
     struct crisp_adamw *opt = NULL;
     struct adapter ad[8];
     int n_ad = 0;
-    float *grad = NULL, *rs = NULL, *rt = NULL;
+    float *grad = NULL, *rs = NULL, *rt = NULL, *bx = NULL, *by = NULL, *bt = NULL;
+    struct bank bk = {0};
     FILE *csv = NULL;
     struct val_set val;
     memset(&val, 0, sizeof(val));
@@ -498,11 +602,30 @@ static int train(struct opts *o)
         if (step == 0)
             fprintf(csv, "step,minutes,lr,loss,gt,ssim,soft,res,feat,grad_norm,val_psnr_y\n");
     }
-    if (sampler_create(&smp, d, o->batch, o->patch, o->seed, step) < 0) {
+    const size_t n = (size_t)o->batch * o->patch * o->patch;
+    if (o->bank > 0) {
+        double tb = now_s();
+        fprintf(stderr, "building a bank of %ld patches%s ...\n", o->bank,
+                tnet ? " with teacher outputs" : "");
+        int bret = bank_build(&bk, o->bank, d, o->batch, o->patch, o->seed, tnet);
+        if (bret < 0) {
+            ret = fail(EXIT_INPUT, "cannot build the patch bank: %s", crisp_strerror(bret));
+            goto done;
+        }
+        bx = crisp_aalloc(n * sizeof(float));
+        by = crisp_aalloc(n * sizeof(float));
+        bt = crisp_aalloc(n * sizeof(float));
+        if (!bx || !by || !bt) {
+            ret = fail(EXIT_INPUT, "out of memory");
+            goto done;
+        }
+        /* building the bank (the teacher's passes included) counts against --minutes */
+        elapsed0 += now_s() - tb;
+        fprintf(stderr, "bank of %ld patches built in %.1f s\n", bk.n, now_s() - tb);
+    } else if (sampler_create(&smp, d, o->batch, o->patch, o->seed, step) < 0) {
         ret = fail(EXIT_INPUT, "cannot start the data worker");
         goto done;
     }
-    const size_t n = (size_t)o->batch * o->patch * o->patch;
     grad = crisp_aalloc(n * sizeof(float));
     rs = crisp_aalloc(n * sizeof(float));
     rt = crisp_aalloc(n * sizeof(float));
@@ -529,7 +652,10 @@ static int train(struct opts *o)
         /* the cosine schedule follows whichever budget ends first */
         int est_total = frac > 0.01 ? (int)(step / frac) : (o->steps > 0 ? (int)o->steps : 1000000);
         crisp_adamw_set_total(opt, est_total);
-        const struct batch *b = sampler_next(smp);
+        struct batch banked = {bx, by, bk.t ? bt : NULL, step};
+        if (bk.n)
+            bank_batch(&bk, o->batch, o->seed, step, bx, by, bt);
+        const struct batch *b = bk.n ? &banked : sampler_next(smp);
         if (!b) {
             ret = fail(EXIT_INPUT, "data worker failed");
             goto done;
@@ -543,7 +669,7 @@ static int train(struct opts *o)
         memset(grad, 0, n * sizeof(float));
         double lg = 0, lss = 0, lsoft = 0, lres = 0, lfeat = 0;
         const float *target_t = b->t;
-        if (tnet) {
+        if (tnet && !bk.n) {
             memcpy(crisp_train_net_input(tnet), b->x, n * sizeof(float));
             crisp_train_net_forward(tnet);
             target_t = crisp_train_net_output(tnet);
@@ -653,6 +779,10 @@ static int train(struct opts *o)
 done:
     crisp_afree(rs);
     crisp_afree(rt);
+    crisp_afree(bx);
+    crisp_afree(by);
+    crisp_afree(bt);
+    bank_free(&bk);
     if (csv)
         fclose(csv);
     sampler_destroy(&smp);
@@ -778,7 +908,10 @@ static const char USAGE[] =
     "  --max-side N [1024]  area-downscale larger training images\n"
     "  --val-every K [20]   hold out every K-th image for validation   --val-crop N [256]\n"
     "  --max-images N   use only the first N images (smoke runs)   --progress S [30] seconds\n"
-    "  --profile mixed|call [mixed]  degradation stage probabilities (docs/training.md)\n";
+    "  --profile mixed|call|half|x2 [mixed]  degradation stage probabilities (docs/training.md)\n"
+    "  --bank N [0]     draw N patches once (with the teacher's outputs when distilling) and\n"
+    "                   train on random flips/rotations of them; the teacher then runs once\n"
+    "                   per bank patch instead of every step (not with --w-feat)\n";
 
 int main(int argc, char **argv)
 {
@@ -804,7 +937,7 @@ int main(int argc, char **argv)
     enum { O_DATA = 256, O_ARCH, O_OUT, O_TEACHER, O_TDIR, O_MIN, O_STEPS, O_BATCH, O_PATCH,
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
-           O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE };
+           O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -819,7 +952,7 @@ int main(int argc, char **argv)
         {"max-side", 1, 0, O_MAXSIDE},
         {"val-every", 1, 0, O_VALEVERY}, {"val-crop", 1, 0, O_VALCROP},
         {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS},
-        {"profile", 1, 0, O_PROFILE}, {0, 0, 0, 0}};
+        {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK}, {0, 0, 0, 0}};
     argc--;
     argv++;
     opterr = 0;
@@ -844,6 +977,7 @@ int main(int argc, char **argv)
         case O_TDIR: o.teacher_dir = optarg; break;
         case O_MIN: NUM(o.minutes, double, 0, 100000); break;
         case O_STEPS: NUM(o.steps, long, 0, 1e9); break;
+        case O_BANK: NUM(o.bank, long, 0, 1e6); break;
         case O_BATCH: NUM(o.batch, int, 1, 1024); break;
         case O_PATCH: NUM(o.patch, int, 16, 1024); break;
         case O_LR: NUM(o.lr, float, 0, 1); break;
@@ -879,7 +1013,7 @@ int main(int argc, char **argv)
         case O_PROGRESS: NUM(o.progress_s, double, 0, 1e6); break;
         case O_PROFILE:
             if (degrade_set_profile(optarg) < 0)
-                return fail(EXIT_USAGE, "--profile must be mixed or call (got \"%s\")", optarg);
+                return fail(EXIT_USAGE, "--profile must be mixed, call, half or x2 (got \"%s\")", optarg);
             break;
         default: return fail(EXIT_USAGE, "%s: unknown option (see crisp-train -h)", cmd);
         }
@@ -918,6 +1052,9 @@ int main(int argc, char **argv)
         if (o.teacher || o.teacher_dir)
             return fail(EXIT_USAGE, "teacher: --teacher and --teacher-dir belong to distill");
     }
+    if (o.bank > 0 && o.w_feat > 0)
+        return fail(EXIT_USAGE, "distill: --w-feat needs the live teacher; it cannot be used "
+                                "with --bank");
     if (o.w_feat > 0 && o.n_feat == 0)
         return fail(EXIT_USAGE, "distill: --w-feat needs --feat S:T");
     return train(&o);
