@@ -32,7 +32,9 @@ int crisp_media_averr(int averr, const char *what)
     char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
     av_strerror(averr, buf, sizeof(buf));
     crisp_log(CRISP_LOG_DEBUG, "FFmpeg: %s: %s", what, buf);
-    return averr == AVERROR(ENOMEM) ? -ENOMEM : CRISP_EAV;
+    /* AVERROR(errno) is -errno: keep it, so "No space left on device" and
+     * its kin reach the user by name; FFmpeg's own codes become CRISP_EAV */
+    return averr < 0 && averr > -4096 ? averr : CRISP_EAV;
 }
 
 int crisp_image_create(struct crisp_image **out, int w, int h)

@@ -143,7 +143,7 @@ expect 2 'bad4.conf:2: input: in unknown section .crisp.' --config "$T/bad4.conf
 expect 2 'bad5.conf:1: malformed section header' --config "$T/bad5.conf"
 # disk full on a file sink: the output is /dev/full behind an .mkv name
 ln -s /dev/full "$T/full.mkv"
-expect 1 'full.mkv' --input "file:$T/clip.mp4" --output "file:$T/full.mkv" --bypass
+expect 1 'full.mkv: write failed \(No space left on device\)' --input "file:$T/clip.mp4" --output "file:$T/full.mkv" --bypass
 # unknown pixel format for the camera sink
 expect 2 'pixfmt must be yuyv or i420' --input "file:$T/clip.mp4" --output v4l2loopback:/dev/video9 --pixfmt rgb24
 echo garbage >"$T/garbage.mp4"
