@@ -18,6 +18,11 @@ for m in crisp-teacher crisp-rt crisp-rt-alone tiny3 dncnn-lite studentcnn4 resu
         MODELS+=(--model "$RUNS/$m.crisp@fp32")
     fi
 done
+# EXTRA: more model files (paths) to evaluate in f32, e.g. the equal-time
+# teacher-vs-dncnn17 runs that are not shipped
+for m in ${EXTRA:-}; do
+    MODELS+=(--model "$m@fp32")
+done
 for proto in x2 vc; do
     echo
     echo "### Protocol \`$proto\` (PSNR-Y dB / SSIM-Y, border crop 2)"

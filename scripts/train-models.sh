@@ -68,6 +68,8 @@ done
 # round 2 on it; both students start from scratch with the same step budget
 # on the same bank of patches (--bank), so distillation costs no extra steps
 # and the ablation differs only in the loss.
+# (the shipped round-3 files were made with THREADS=1, the two students side
+# by side, and the two comparison runs side by side)
 R3=(--data "$DATA" --batch 16 --patch 96 --progress 60 --threads "${THREADS:-2}" --profile half)
 R3_STEPS=${R3_STEPS:-20000}
 r3() { # name command args...

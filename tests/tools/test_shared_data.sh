@@ -3,7 +3,10 @@
 # End to end on real benchmark photos from ../shared/data (skips when absent):
 # degrade Kodak images by the blur protocol, sharpen with the unsharp-mask
 # model through oneDNN, and check the classic baseline does what it should
-# on blur: it raises PSNR-Y over the degraded input on every image.
+# on blur: it raises PSNR-Y over the degraded input on every image. Then the
+# shipped crisp-rt (f32 and int8) through `crisp eval` on Set5 x2: above both
+# the degraded input and the unsharp mask (a guard against shipping a worse
+# model; the full tables are models/README.md).
 set -u
 : "${CRISP:?}" "${CRISP_SOURCE_ROOT:?}"
 K=$CRISP_SOURCE_ROOT/../shared/data/bench/Kodak24
@@ -29,5 +32,25 @@ for img in "$K"/kodim0[1-4].png; do
         echo "FAIL: $b blur: unsharp $s dB is not above degraded $d dB"; fails=$((fails + 1))
     fi
 done
-echo "$n images, $fails failed"
+S5=$CRISP_SOURCE_ROOT/../shared/data/bench/Set5
+RT=$CRISP_SOURCE_ROOT/models/crisp-rt.crisp
+if "$CRISP" eval --data "$S5" --protocol x2 --model "$RT@fp32" --model "$RT@int8" \
+    --json "$T/set5.json" >"$T/eval.out" 2>&1; then
+    get() { sed -n -E "s/.*\"$1\": \{\"psnr_y\": ([0-9.]+).*/\1/p" <(tr '}' '\n' <"$T/set5.json") | head -1; }
+    deg=$(get degraded) uns=$(get unsharp)
+    for row in crisp-rt@fp32 crisp-rt@int8; do
+        v=$(get "$row")
+        n=$((n + 1))
+        if [ -n "$v" ] && awk -v v="$v" -v d="$deg" -v u="$uns" 'BEGIN { exit !(v > d && v > u) }'; then
+            echo "ok: Set5 x2 $row $v dB (degraded $deg, unsharp $uns)"
+        else
+            echo "FAIL: Set5 x2 $row '$v' dB is not above degraded $deg and unsharp $uns"
+            fails=$((fails + 1))
+        fi
+    done
+else
+    echo "FAIL: crisp eval on Set5: $(tail -2 "$T/eval.out")"
+    fails=$((fails + 1))
+fi
+echo "$n checks, $fails failed"
 [ "$n" -gt 0 ] && [ "$fails" = 0 ]
