@@ -92,8 +92,8 @@ r3 crisp-rt-half-alone teacher --arch crisp-rt --bank 8192 --steps "$R3_STEPS" -
 # the teacher's architecture against dncnn17, both from scratch with the same
 # minutes on the same data (the issue's "better than dncnn17 trained for the
 # same time"; these two files are evaluated, not shipped)
-r3 cmp-crisp-teacher teacher --arch crisp-teacher --lr 5e-4 --seed 5 --minutes "${CMP_MINUTES:-12}"
-r3 cmp-dncnn17 teacher --arch dncnn17 --lr 5e-4 --seed 5 --minutes "${CMP_MINUTES:-12}"
+r3 cmp-crisp-teacher teacher --arch crisp-teacher --lr 5e-4 --warmup 10 --seed 5 --minutes "${CMP_MINUTES:-12}"
+r3 cmp-dncnn17 teacher --arch dncnn17 --lr 5e-4 --warmup 10 --seed 5 --minutes "${CMP_MINUTES:-12}"
 for m in crisp-rt-half-distilled crisp-rt-half-alone; do
     [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
 done
