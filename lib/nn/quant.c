@@ -58,6 +58,8 @@ int crisp_quant_save(const struct crisp_quant *q, const char *path)
     for (int i = 0; i < q->n_layers; i++)
         if (q->in_max[i] > 0)
             n += (size_t)snprintf(buf + n, cap - n, "in %d %.9g %.9g\n", i, q->in_min[i], q->in_max[i]);
+        else if (q->in_max[i] == CRISP_QUANT_KEEP_F32)
+            n += (size_t)snprintf(buf + n, cap - n, "f32 %d\n", i);
     int r = crisp_file_write(path, buf, n);
     free(buf);
     return r;
@@ -129,6 +131,15 @@ int crisp_quant_load(struct crisp_quant **out, const char *path, const char *mod
             q->in_min[a] = lo;
             q->in_max[a] = hi;
             n_in++;
+        } else if (sscanf(l, "f32 %d%n", &a, &c) == 1 && !l[c]) {
+            if (a < 0 || a >= m->n_layers || m->layers[a].type != CRISP_LAYER_CONV) {
+                crisp_seterr(err, errlen, "%s:%d: f32 names layer %d, not a conv", path, line, a);
+                ret = CRISP_EBADFILE;
+                break;
+            }
+            q->in_min[a] = 0;
+            q->in_max[a] = CRISP_QUANT_KEEP_F32;
+            n_in++;
         } else {
             crisp_seterr(err, errlen, "%s:%d: unexpected line", path, line);
             ret = CRISP_EBADFILE;
@@ -142,7 +153,8 @@ int crisp_quant_load(struct crisp_quant **out, const char *path, const char *mod
         ret = CRISP_EBADFILE;
     }
     for (int i = 0; !ret && i < m->n_layers; i++)
-        if (m->layers[i].type == CRISP_LAYER_CONV && !(q->in_max[i] > 0)) {
+        if (m->layers[i].type == CRISP_LAYER_CONV && !(q->in_max[i] > 0) &&
+            q->in_max[i] != CRISP_QUANT_KEEP_F32) {
             crisp_seterr(err, errlen, "%s: no range for conv layer %d", path, i);
             ret = CRISP_EBADFILE;
         }

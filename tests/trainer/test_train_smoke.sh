@@ -75,8 +75,8 @@ if "$CRISP_TRAIN" distill "${COMMON[@]}" --arch crisp-rt --teacher-dir "$T/deg" 
 # close to f32 (same pixels to within a few levels), and bad .q8 files refused
 cp "$CRISP_SOURCE_ROOT/models/crisp-rt.crisp" "$T/rt.crisp"
 if "$CRISP_TRAIN" quantize --model "$T/rt.crisp" --data "$T/data" >"$T/q.out" 2>"$T/q.err" &&
-    grep -q "^crisp-q8 1" "$T/rt.crisp.q8"; then
-    ok "quantize wrote rt.crisp.q8 ($(grep -c '^in ' "$T/rt.crisp.q8") conv ranges)"
+    grep -q "^crisp-q8 1" "$T/rt.crisp.q8" && grep -qx "f32 1" "$T/rt.crisp.q8"; then
+    ok "quantize wrote rt.crisp.q8 ($(grep -c '^in ' "$T/rt.crisp.q8") conv ranges, first conv kept f32)"
 else
     bad "quantize: $(tail -2 "$T/q.err")"
 fi
@@ -113,6 +113,7 @@ qbad "calibrated for another model" "crisp-q8 1\nmodel_crc 12345678\nlayers 11\n
 qbad "layers, but the model has" 'crisp-q8 1\nmodel_crc 0\nlayers 3\n'
 qbad "bad range for layer 1" 'crisp-q8 1\nmodel_crc 0\nlayers 11\nin 1 0 -5\n'
 qbad "no range for conv layer" 'crisp-q8 1\nmodel_crc 0\nlayers 11\nin 1 0 1\n'
+qbad "f32 names layer 2, not a conv" 'crisp-q8 1\nmodel_crc 0\nlayers 11\nf32 2\n'
 # without a .q8 the default is f32, and asking for int8 is an error
 rm -f "$T/rt.crisp.q8"
 "$CRISP" sharpen --model "$T/rt.crisp" "$T/vc.png" "$T/d.png" && cmp -s "$T/d.png" "$T/f32.png" &&

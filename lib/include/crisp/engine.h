@@ -19,7 +19,9 @@ enum crisp_precision {
 
 /* Calibrated input ranges of every conv layer (crisp-train quantize), kept
  * in a small text file beside the model (MODEL.q8, docs/weights-format.md):
- * in_min[i], in_max[i] for layer i (conv layers only; others 0). */
+ * in_min[i], in_max[i] for layer i (conv layers only; others 0). A conv
+ * whose in_max is CRISP_QUANT_KEEP_F32 runs in f32 (line "f32 I"). */
+#define CRISP_QUANT_KEEP_F32 (-1.0f)
 struct crisp_quant {
     int n_layers;
     float *in_min, *in_max;
