@@ -16,10 +16,15 @@ COMMON=(--data "$T/data" --batch 4 --patch 32 --val-crop 64 --progress 0 --threa
 
 if "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 80 --lr 2e-3 --warmup 5 \
     --out "$T/t.crisp" --log "$T/t.csv" 2>"$T/t.err"; then ok "teacher run"; else bad "teacher run: $(tail -3 "$T/t.err")"; fi
-# loss falls: mean of the last 10 logged steps below the mean of the first 10
-if awk -F, 'NR > 1 { l[NR - 1] = $4 } END { n = NR - 1; if (n < 40) exit 1;
+# falls COLUMN CSV: at least 40 logged steps, and the mean of column COLUMN
+# over the last 10 below 0.9 times its mean over the first 10
+falls() {
+    awk -F, -v c="$1" 'NR > 1 { l[NR - 1] = $c } END { n = NR - 1; if (n < 40) exit 1;
         for (i = 1; i <= 10; i++) { a += l[i]; b += l[n - i + 1] }
-        printf "first %.5f last %.5f\n", a / 10, b / 10; exit !(b < a * 0.9) }' "$T/t.csv"; then
+        printf "first %.5f last %.5f\n", a / 10, b / 10; exit !(b < a * 0.9) }' "$2"
+}
+# loss (column 4) falls
+if falls 4 "$T/t.csv"; then
     ok "loss falls"
 else
     bad "loss does not fall: $(head -3 "$T/t.csv"; tail -2 "$T/t.csv")"
@@ -55,9 +60,7 @@ if grep -q "bank of 24 patches built" "$T/b1.err" && [ -s "$T/b1.crisp" ]; then
 else
     bad "distill --bank: $(tail -3 "$T/b1.err")"
 fi
-if awk -F, 'NR > 1 { l[NR - 1] = $7 } END { n = NR - 1; if (n < 40) exit 1;
-        for (i = 1; i <= 10; i++) { a += l[i]; b += l[n - i + 1] }
-        printf "soft first %.5f last %.5f\n", a / 10, b / 10; exit !(b < a * 0.9) }' "$T/b1.csv"; then
+if falls 7 "$T/b1.csv"; then # the soft-target loss
     ok "--bank: soft loss falls"
 else
     bad "--bank: soft loss does not fall: $(head -3 "$T/b1.csv"; tail -2 "$T/b1.csv")"
