@@ -364,6 +364,7 @@ struct val_set {
     uint8_t **gt, **deg; /* Y planes, rounded */
     float **in;          /* degraded Y in [0, 1] */
     int *w, *h;
+    int untouched; /* held-out crops the degradation draw left unchanged (skipped) */
     double deg_psnr;
 };
 
@@ -410,10 +411,20 @@ static int val_prepare(struct val_set *v, const struct dataset *d, int crop, uin
         for (size_t j = 0; j < n; j++)
             v->in[k][j] /= 255.0f;
         double p;
-        crisp_metrics_plane(v->gt[k], v->deg[k], cw, ch, 2, &p, NULL);
-        sum += p;
         crisp_image_destroy(&c);
         crisp_image_destroy(&dg);
+        if (!memcmp(v->gt[k], v->deg[k], n)) {
+            /* the draw left this crop untouched: its PSNR would be the 100 dB
+             * cap, which swamps the mean and measures no restoration */
+            free(v->gt[k]);
+            free(v->deg[k]);
+            free(v->in[k]);
+            v->n--;
+            v->untouched++;
+            continue;
+        }
+        crisp_metrics_plane(v->gt[k], v->deg[k], cw, ch, 2, &p, NULL);
+        sum += p;
     }
     v->deg_psnr = v->n ? sum / v->n : 0;
     return 0;
@@ -545,8 +556,11 @@ static int train(struct opts *o)
         ret = fail(EXIT_INPUT, "cannot prepare validation images");
         goto done;
     }
-    fprintf(stderr, "%d training images, %d held out for validation (degraded PSNR-Y %.3f dB)\n",
-            d->n_train, val.n, val.deg_psnr);
+    fprintf(stderr, "%d training images, %d held out for validation (degraded PSNR-Y %.3f dB",
+            d->n_train, val.n + val.untouched, val.deg_psnr);
+    if (val.untouched)
+        fprintf(stderr, "; %d left undegraded by the draw, not counted", val.untouched);
+    fprintf(stderr, ")\n");
     if (crisp_train_net_create(&net, m, o->batch, o->patch, o->patch, err, sizeof(err)) < 0) {
         ret = fail(EXIT_INPUT, "%s", err);
         goto done;
