@@ -633,9 +633,14 @@ static int train(struct opts *o)
             ret = fail(EXIT_INPUT, "out of memory");
             goto done;
         }
-        /* building the bank (the teacher's passes included) counts against --minutes */
-        elapsed0 += now_s() - tb;
+        /* building the bank (the teacher's passes included) counts against
+         * --minutes, once: a resumed run rebuilds the same bank, and the first
+         * build is already in the checkpoint's elapsed time */
+        if (step == 0)
+            elapsed0 += now_s() - tb;
         fprintf(stderr, "bank of %ld patches built in %.1f s\n", bk.n, now_s() - tb);
+        /* only the bank's teacher outputs are used from here on */
+        crisp_train_net_destroy(&tnet);
     } else if (sampler_create(&smp, d, o->batch, o->patch, o->seed, step) < 0) {
         ret = fail(EXIT_INPUT, "cannot start the data worker");
         goto done;
