@@ -219,6 +219,8 @@ static const struct degrade_profile PROFILES[] = {
     {"call", 0.25, 0.5, 0.6, 0.25, 0.9, 1.5, 3.0, 0.5},
     /* a call received at about half resolution (720p sent as 360p-540p) */
     {"half", 0.05, 0.1, 0.45, 0.05, 0.95, 1.8, 2.2, 0.9},
+    /* the same call, always compressed: H.264 on 85% of patches (JPEG 5%) */
+    {"half-h264", 0.05, 0.1, 0.85, 0.05, 0.95, 1.8, 2.2, 0.9},
     /* the super-resolution literature's setting: clean bicubic x2 only */
     {"x2", 0, 0, 0, 0, 1.0, 2.0, 2.0, 1.0},
 };

@@ -927,7 +927,7 @@ static const char USAGE[] =
     "  --max-side N [1024]  area-downscale larger training images\n"
     "  --val-every K [20]   hold out every K-th image for validation   --val-crop N [256]\n"
     "  --max-images N   use only the first N images (smoke runs)   --progress S [30] seconds\n"
-    "  --profile mixed|call|half|x2 [mixed]  degradation stage probabilities (docs/training.md)\n"
+    "  --profile mixed|call|half|half-h264|x2 [mixed]  degradation stage probabilities (docs/training.md)\n"
     "  --bank N [0]     draw N patches once (with the teacher's outputs when distilling) and\n"
     "                   train on random flips/rotations of them; the teacher then runs once\n"
     "                   per bank patch instead of every step (not with --w-feat)\n";
@@ -1032,7 +1032,7 @@ int main(int argc, char **argv)
         case O_PROGRESS: NUM(o.progress_s, double, 0, 1e6); break;
         case O_PROFILE:
             if (degrade_set_profile(optarg) < 0)
-                return fail(EXIT_USAGE, "--profile must be mixed, call, half or x2 (got \"%s\")", optarg);
+                return fail(EXIT_USAGE, "--profile must be mixed, call, half, half-h264 or x2 (got \"%s\")", optarg);
             break;
         default: return fail(EXIT_USAGE, "%s: unknown option (see crisp-train -h)", cmd);
         }
