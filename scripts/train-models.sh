@@ -97,4 +97,20 @@ r3 cmp-dncnn17 teacher --arch dncnn17 --lr 5e-4 --warmup 10 --seed 5 --minutes "
 for m in crisp-rt-half-distilled crisp-rt-half-alone; do
     [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
 done
+# round 4 (a later session): the round-3 teacher trained 80 more minutes on
+# "half" (lr 3e-4, seed 6), then both round-3 students continued for the same
+# R4_STEPS on one new bank (seed 7): the distilled one from the new teacher,
+# the other on ground truth alone. (The shipped round-4 teacher ran with
+# THREADS=2, the two students side by side with THREADS=1.)
+R4_STEPS=${R4_STEPS:-10000}
+r3 crisp-teacher-r4 teacher --init "$RUNS/crisp-teacher-half.crisp" --lr 3e-4 --warmup 100 --seed 6 \
+    --minutes "${TEACHER_R4_MINUTES:-80}"
+r3 crisp-rt-r4-distilled distill --init "$RUNS/crisp-rt-half-distilled.crisp" \
+    --teacher "$RUNS/crisp-teacher-r4.crisp" --bank 8192 --steps "$R4_STEPS" --lr 5e-4 --warmup 100 \
+    --seed 7 --w-gt 1 --w-soft 1
+r3 crisp-rt-r4-alone teacher --init "$RUNS/crisp-rt-half-alone.crisp" --bank 8192 --steps "$R4_STEPS" \
+    --lr 5e-4 --warmup 100 --seed 7
+for m in crisp-rt-r4-distilled crisp-rt-r4-alone; do
+    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
+done
 echo "== all trained ($(date +%H:%M))"
