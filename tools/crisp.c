@@ -24,8 +24,10 @@ static const char USAGE[] =
     "usage: crisp COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  sharpen --model M [--strength S] [--threads N] [--reference] [--precision int8|fp32] IN OUT\n"
-    "                 sharpen an image (PNG/JPEG in, .png/.jpg out)\n"
+    "  sharpen --model M [--strength S] [--threads N] [--reference] [--precision int8|fp32]\n"
+    "          [--self-ensemble] IN OUT\n"
+    "                 sharpen an image (PNG/JPEG in, .png/.jpg out); --self-ensemble: mean\n"
+    "                 over the 8 flips/rotations of IN (8x the time)\n"
     "  compare [--crop N] REF TEST\n"
     "                 print psnr_y=... ssim_y=... (BT.601 Y, N border pixels cropped)\n"
     "  degrade --protocol P IN OUT\n"
@@ -36,7 +38,8 @@ static const char USAGE[] =
     "                 write the classic unsharp mask as a model file\n"
     "  eval --data DIR --protocol P --model M [--model M2 ...] [--json FILE] [--crop N]\n"
     "                 mean PSNR-Y/SSIM-Y over a folder: degraded, unsharp, each model\n"
-    "                 (M@int8 or M@fp32 picks the precision; plain M: int8 when M.q8 exists)\n"
+    "                 (M@int8 or M@fp32 picks the precision; plain M: int8 when M.q8 exists;\n"
+    "                 a final +x8, as in M@fp32+x8, adds the 8-way self-ensemble)\n"
     "  bench [--input CLIP] [--model M] [--frames N] [--threads T] [--json FILE]\n"
     "                 crispd on a 720p clip, fast and paced: fps, stage and capture-to-sink\n"
     "                 latency, CPU per frame, peak RSS, GMAC/s against the best oneDNN conv\n"
@@ -98,10 +101,11 @@ static int cmd_sharpen(int argc, char **argv)
                                          {"threads", required_argument, 0, 't'},
                                          {"reference", no_argument, 0, 'r'},
                                          {"precision", required_argument, 0, 'P'},
+                                         {"self-ensemble", no_argument, 0, 'E'},
                                          {0, 0, 0, 0}};
     const char *model = NULL, *precision = NULL;
     float strength = 1.0f;
-    int threads = 0, reference = 0, c, ret;
+    int threads = 0, reference = 0, ensemble = 1, c, ret;
     while ((c = getopt_long(argc, argv, "m:s:t:r", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
@@ -115,6 +119,7 @@ static int cmd_sharpen(int argc, char **argv)
             break;
         case 'r': reference = 1; break;
         case 'P': precision = optarg; break;
+        case 'E': ensemble = 8; break;
         default: return fail(EXIT_USAGE, "sharpen: unknown option (see crisp -h)");
         }
     }
@@ -136,8 +141,8 @@ static int cmd_sharpen(int argc, char **argv)
     }
     if (precision && *why)
         crisp_log(CRISP_LOG_WARN, "%s", why);
-    int sr = sharpen_image(m, reference ? BACKEND_REF : BACKEND_DNNL, threads, q, strength, in,
-                           &out, err, sizeof(err));
+    int sr = sharpen_image(m, reference ? BACKEND_REF : BACKEND_DNNL, threads, q, strength, ensemble,
+                           in, &out, err, sizeof(err));
     crisp_quant_destroy(&q);
     if (sr < 0) {
         ret = fail(EXIT_INPUT, "%s: %s", argv[optind], err);

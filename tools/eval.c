@@ -62,6 +62,7 @@ int eval_run(const struct eval_params *p, char *err, size_t errlen)
     char (*row_names)[64] = calloc((size_t)rows, 64);
     struct crisp_model **models = calloc((size_t)rows, sizeof(*models));
     struct crisp_quant **quants = calloc((size_t)rows, sizeof(*quants));
+    int *ensemble = calloc((size_t)rows, sizeof(int));
     int ret = 1, count = 0;
     snprintf(row_names[0], 64, "degraded");
     snprintf(row_names[1], 64, "unsharp");
@@ -70,9 +71,15 @@ int eval_run(const struct eval_params *p, char *err, size_t errlen)
         goto done;
     }
     for (int m = 0; m < p->n_models; m++) {
-        /* MODEL@int8 / MODEL@fp32 choose the precision; plain MODEL: int8 when MODEL.q8 exists */
+        /* MODEL@int8 / MODEL@fp32 choose the precision; plain MODEL: int8 when MODEL.q8 exists;
+         * a final "+x8" runs the geometric self-ensemble */
         char path[4096];
         snprintf(path, sizeof(path), "%s", p->models[m]);
+        size_t pl = strlen(path);
+        if (pl > 3 && !strcmp(path + pl - 3, "+x8")) {
+            path[pl - 3] = 0;
+            ensemble[m + 2] = 8;
+        }
         char *at = strrchr(path, '@');
         const char *want = NULL;
         if (at && (!strcmp(at, "@int8") || !strcmp(at, "@fp32"))) {
@@ -90,6 +97,10 @@ int eval_run(const struct eval_params *p, char *err, size_t errlen)
         if (prec == CRISP_PRECISION_INT8 || want) {
             size_t l = strlen(row_names[m + 2]);
             snprintf(row_names[m + 2] + l, 64 - l, "@%s", prec == CRISP_PRECISION_INT8 ? "int8" : "fp32");
+        }
+        if (ensemble[m + 2] > 1) {
+            size_t l = strlen(row_names[m + 2]);
+            snprintf(row_names[m + 2] + l, 64 - l, "+x8");
         }
     }
     int mult = !strcmp(p->protocol, "vc") ? 4 : !strcmp(p->protocol, "x2") ? 2 : 1;
@@ -119,7 +130,7 @@ int eval_run(const struct eval_params *p, char *err, size_t errlen)
             struct crisp_image *out = NULL;
             const struct crisp_image *test = deg;
             if (r > 0) {
-                if (sharpen_image(models[r], BACKEND_DNNL, p->threads, quants[r], 1.0f, deg, &out, why,
+                if (sharpen_image(models[r], BACKEND_DNNL, p->threads, quants[r], 1.0f, ensemble[r], deg, &out, why,
                                   sizeof(why)) < 0) {
                     snprintf(err, errlen, "%s with %s: %s", path, row_names[r], why);
                     crisp_image_destroy(&gt);
@@ -182,6 +193,7 @@ done:
     }
     free(models);
     free(quants);
+    free(ensemble);
     free(ps);
     free(ss);
     free(row_names);

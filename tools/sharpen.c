@@ -5,16 +5,93 @@
 
 #include "sharpen.h"
 
+/* Runs the model on `c` planes of w x h (model range) into `res`. */
+static int run_planes(const struct crisp_model *m, enum sharpen_backend backend, int threads,
+                      const struct crisp_quant *q, const float *planes, int w, int h, float *res,
+                      char *err, size_t errlen)
+{
+    int ret;
+    if (backend == BACKEND_REF) {
+        if ((ret = crisp_ref_run(m, planes, w, h, res)) < 0)
+            snprintf(err, errlen, "reference run failed: %s", crisp_strerror(ret));
+        return ret;
+    }
+    struct crisp_engine *eng = NULL;
+    struct crisp_engine_params p = {.width = w,
+                                    .height = h,
+                                    .threads = threads,
+                                    .precision = q ? CRISP_PRECISION_INT8 : CRISP_PRECISION_F32,
+                                    .quant = q};
+    if ((ret = crisp_engine_create(&eng, m, &p, err, errlen)) < 0)
+        return ret;
+    if ((ret = crisp_engine_run(eng, planes, res)) < 0)
+        snprintf(err, errlen, "oneDNN run failed: %s", crisp_strerror(ret));
+    crisp_engine_destroy(&eng);
+    return ret;
+}
+
+/* Orientation `o` (0..7) of a w x h plane: bit 2 transposes, bit 0 flips the
+ * rows and bit 1 the columns of the result. `inverse` scatters instead of
+ * gathering, which undoes the same orientation. */
+static void orient(float *dst, const float *src, int w, int h, int o, int inverse)
+{
+    const int ow = (o & 4) ? h : w, oh = (o & 4) ? w : h;
+    for (int i = 0; i < oh; i++)
+        for (int j = 0; j < ow; j++) {
+            int i2 = (o & 1) ? oh - 1 - i : i, j2 = (o & 2) ? ow - 1 - j : j;
+            size_t s = (o & 4) ? (size_t)j2 * w + i2 : (size_t)i2 * w + j2, d = (size_t)i * ow + j;
+            if (inverse)
+                dst[s] = src[d];
+            else
+                dst[d] = src[s];
+        }
+}
+
+/* The geometric self-ensemble: the mean of the model's outputs on the 8
+ * flips/rotations of the input, each turned back (Lim et al. 2017, "EDSR+"). */
+static int run_ensemble(const struct crisp_model *m, enum sharpen_backend backend, int threads,
+                        const struct crisp_quant *q, const float *planes, int c, int w, int h,
+                        float *res, char *err, size_t errlen)
+{
+    const size_t n = (size_t)w * h;
+    float *ti = malloc(sizeof(float) * n * (size_t)c), *to = malloc(sizeof(float) * n * (size_t)c);
+    float *back = malloc(sizeof(float) * n);
+    int ret = 0;
+    if (!ti || !to || !back) {
+        ret = -ENOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n * (size_t)c; i++)
+        res[i] = 0.0f;
+    for (int o = 0; o < 8 && ret == 0; o++) {
+        const int ow = (o & 4) ? h : w, oh = (o & 4) ? w : h;
+        for (int k = 0; k < c; k++)
+            orient(ti + (size_t)k * n, planes + (size_t)k * n, w, h, o, 0);
+        if ((ret = run_planes(m, backend, threads, q, ti, ow, oh, to, err, errlen)) < 0)
+            break;
+        for (int k = 0; k < c; k++) {
+            orient(back, to + (size_t)k * n, w, h, o, 1);
+            for (size_t i = 0; i < n; i++)
+                res[(size_t)k * n + i] += back[i] * 0.125f;
+        }
+    }
+done:
+    free(ti);
+    free(to);
+    free(back);
+    return ret;
+}
+
 int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int threads,
-                  const struct crisp_quant *q, float strength, const struct crisp_image *in, struct crisp_image **out,
-                  char *err, size_t errlen)
+                  const struct crisp_quant *q, float strength, int ensemble,
+                  const struct crisp_image *in, struct crisp_image **out, char *err, size_t errlen)
 {
     *out = NULL;
     const size_t n = (size_t)in->w * in->h;
     const int c = (int)m->color;
     const float to_model = m->range_max / 255.0f, from_model = 255.0f / m->range_max;
     float *planes = malloc(sizeof(float) * n * 3), *res = malloc(sizeof(float) * n * (size_t)c);
-    struct crisp_engine *eng = NULL;
     struct crisp_image *o = NULL;
     int ret;
     if (!planes || !res) {
@@ -31,22 +108,11 @@ int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int
     }
     for (size_t i = 0; i < n * (size_t)c; i++)
         planes[i] *= to_model;
-    if (backend == BACKEND_REF) {
-        if ((ret = crisp_ref_run(m, planes, in->w, in->h, res)) < 0) {
-            snprintf(err, errlen, "reference run failed: %s", crisp_strerror(ret));
-            goto done;
-        }
-    } else {
-        struct crisp_engine_params p = {.width = in->w, .height = in->h, .threads = threads,
-                                        .precision = q ? CRISP_PRECISION_INT8 : CRISP_PRECISION_F32,
-                                        .quant = q};
-        if ((ret = crisp_engine_create(&eng, m, &p, err, errlen)) < 0)
-            goto done;
-        if ((ret = crisp_engine_run(eng, planes, res)) < 0) {
-            snprintf(err, errlen, "oneDNN run failed: %s", crisp_strerror(ret));
-            goto done;
-        }
-    }
+    ret = ensemble > 1
+              ? run_ensemble(m, backend, threads, q, planes, c, in->w, in->h, res, err, errlen)
+              : run_planes(m, backend, threads, q, planes, in->w, in->h, res, err, errlen);
+    if (ret < 0)
+        goto done;
     for (size_t i = 0; i < n * (size_t)c; i++) {
         float in_v = planes[i] * from_model, out_v = res[i] * from_model;
         res[i] = in_v + strength * (out_v - in_v);
@@ -67,7 +133,6 @@ int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int
     ret = 0;
 done:
     crisp_image_destroy(&o);
-    crisp_engine_destroy(&eng);
     free(planes);
     free(res);
     return ret;

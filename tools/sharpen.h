@@ -13,9 +13,11 @@ enum sharpen_backend { BACKEND_DNNL = 0, BACKEND_REF = 1 };
 /* Runs `m` on `in` into a new image. Luma models change Y only (Cb, Cr are
  * kept exactly); RGB models change all three channels. `strength` in [0, 1]
  * blends the model output with the input. `q` (calibrated ranges) runs it
- * in int8, NULL in f32. */
+ * in int8, NULL in f32. `ensemble` 8 averages the outputs over the 8
+ * flips/rotations of the input (the geometric self-ensemble, 8x the cost);
+ * 1 runs the model once. */
 int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int threads,
-                  const struct crisp_quant *q, float strength, const struct crisp_image *in, struct crisp_image **out,
-                  char *err, size_t errlen);
+                  const struct crisp_quant *q, float strength, int ensemble,
+                  const struct crisp_image *in, struct crisp_image **out, char *err, size_t errlen);
 
 #endif

@@ -51,6 +51,7 @@ struct opts {
     float w_gt, w_ssim, w_soft, w_res, w_feat;
     int feat_s[8], feat_t[8], n_feat;
     long bank; /* patches in the fixed patch bank; 0 = fresh patches every step */
+    int t_ensemble; /* 8: bank targets are the teacher's geometric self-ensemble */
 };
 
 /* ---- patch bank: a fixed set of patches (and teacher outputs) made once ----
@@ -76,8 +77,44 @@ static void bank_free(struct bank *bk)
     memset(bk, 0, sizeof(*bk));
 }
 
+static void dihedral(float *dst, const float *src, int p, int o);
+static void dihedral_back(float *dst, const float *src, int p, int o);
+
+/* The teacher's output for the batch in its input buffer, written to `t`:
+ * one forward pass, or with `ensemble` 8 the mean of its outputs on the 8
+ * flips/rotations of each patch, each turned back (`tmp`: one batch and
+ * one patch). */
+static int teacher_targets(struct crisp_train_net *tnet, int batch, int p, int ensemble, float *t,
+                           float *tmp)
+{
+    const size_t pp = (size_t)p * p, nb = (size_t)batch * pp;
+    float *in = crisp_train_net_input(tnet);
+    if (ensemble <= 1) {
+        if (crisp_train_net_forward(tnet) < 0)
+            return -EIO;
+        memcpy(t, crisp_train_net_output(tnet), nb * sizeof(float));
+        return 0;
+    }
+    memcpy(tmp, in, nb * sizeof(float));
+    memset(t, 0, nb * sizeof(float));
+    float *back = tmp + nb;
+    for (int o = 0; o < 8; o++) {
+        for (int k = 0; k < batch; k++)
+            dihedral(in + k * pp, tmp + k * pp, p, o);
+        if (crisp_train_net_forward(tnet) < 0)
+            return -EIO;
+        const float *out = crisp_train_net_output(tnet);
+        for (int k = 0; k < batch; k++) {
+            dihedral_back(back, out + k * pp, p, o);
+            for (size_t i = 0; i < pp; i++)
+                t[k * pp + i] += 0.125f * back[i];
+        }
+    }
+    return 0;
+}
+
 static int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int p,
-                      uint64_t seed, struct crisp_train_net *tnet)
+                      uint64_t seed, struct crisp_train_net *tnet, int ensemble)
 {
     struct sampler *smp = NULL;
     const size_t pp = (size_t)p * p, nb = (size_t)batch * pp;
@@ -90,8 +127,10 @@ static int bank_build(struct bank *bk, long n, const struct dataset *d, int batc
     int with_t = tnet || d->train_teacher;
     if (with_t)
         bk->t = crisp_aalloc((size_t)n * pp * sizeof(float));
-    if (!bk->x || !bk->y || (with_t && !bk->t) ||
+    float *tmp = tnet && ensemble > 1 ? crisp_aalloc((nb + pp) * sizeof(float)) : NULL;
+    if (!bk->x || !bk->y || (with_t && !bk->t) || (tnet && ensemble > 1 && !tmp) ||
         sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0) < 0) {
+        crisp_afree(tmp);
         bank_free(bk);
         return -ENOMEM;
     }
@@ -99,6 +138,7 @@ static int bank_build(struct bank *bk, long n, const struct dataset *d, int batc
         const struct batch *b = sampler_next(smp);
         if (!b) {
             sampler_destroy(&smp);
+            crisp_afree(tmp);
             bank_free(bk);
             return -EIO;
         }
@@ -106,22 +146,24 @@ static int bank_build(struct bank *bk, long n, const struct dataset *d, int batc
         memcpy(bk->y + (size_t)i * pp, b->y, nb * sizeof(float));
         if (tnet) {
             memcpy(crisp_train_net_input(tnet), b->x, nb * sizeof(float));
-            if (crisp_train_net_forward(tnet) < 0) {
+            if (teacher_targets(tnet, batch, p, ensemble, bk->t + (size_t)i * pp, tmp) < 0) {
                 sampler_destroy(&smp);
+                crisp_afree(tmp);
                 bank_free(bk);
                 return -EIO;
             }
-            memcpy(bk->t + (size_t)i * pp, crisp_train_net_output(tnet), nb * sizeof(float));
         } else if (bk->t) {
             memcpy(bk->t + (size_t)i * pp, b->t, nb * sizeof(float));
         }
     }
     sampler_destroy(&smp);
+    crisp_afree(tmp);
     return 0;
 }
 
-/* dst = src under flip/rotation `o` (0..7) of a p x p patch */
-static void dihedral(float *dst, const float *src, int p, int o)
+/* dst = src under flip/rotation `o` (0..7) of a p x p patch; dihedral_back
+ * undoes it (dst = the patch that `o` turns into src) */
+static void dihedral_any(float *dst, const float *src, int p, int o, int back)
 {
     for (int i = 0; i < p; i++)
         for (int j = 0; j < p; j++) {
@@ -135,8 +177,21 @@ static void dihedral(float *dst, const float *src, int p, int o)
                 a = p - 1 - a;
             if (o & 2)
                 b = p - 1 - b;
-            dst[(size_t)i * p + j] = src[(size_t)a * p + b];
+            if (back)
+                dst[(size_t)a * p + b] = src[(size_t)i * p + j];
+            else
+                dst[(size_t)i * p + j] = src[(size_t)a * p + b];
         }
+}
+
+static void dihedral(float *dst, const float *src, int p, int o)
+{
+    dihedral_any(dst, src, p, o, 0);
+}
+
+static void dihedral_back(float *dst, const float *src, int p, int o)
+{
+    dihedral_any(dst, src, p, o, 1);
 }
 
 static void bank_batch(const struct bank *bk, int batch, uint64_t seed, int64_t k, float *x,
@@ -620,8 +675,10 @@ static int train(struct opts *o)
     if (o->bank > 0) {
         double tb = now_s();
         fprintf(stderr, "building a bank of %ld patches%s ...\n", o->bank,
-                tnet ? " with teacher outputs" : "");
-        int bret = bank_build(&bk, o->bank, d, o->batch, o->patch, o->seed, tnet);
+                !tnet ? ""
+                : o->t_ensemble > 1 ? " with teacher outputs (8-way self-ensemble)"
+                                    : " with teacher outputs");
+        int bret = bank_build(&bk, o->bank, d, o->batch, o->patch, o->seed, tnet, o->t_ensemble);
         if (bret < 0) {
             ret = fail(EXIT_INPUT, "cannot build the patch bank: %s", crisp_strerror(bret));
             goto done;
@@ -930,7 +987,9 @@ static const char USAGE[] =
     "  --profile mixed|call|half|half-h264|x2 [mixed]  degradation stage probabilities (docs/training.md)\n"
     "  --bank N [0]     draw N patches once (with the teacher's outputs when distilling) and\n"
     "                   train on random flips/rotations of them; the teacher then runs once\n"
-    "                   per bank patch instead of every step (not with --w-feat)\n";
+    "                   per bank patch instead of every step (not with --w-feat)\n"
+    "  --teacher-ensemble 1|8 [1]  with --bank: the teacher's targets are the mean of its\n"
+    "                   outputs on the 8 flips/rotations of each patch (8x the bank's cost)\n";
 
 int main(int argc, char **argv)
 {
@@ -956,7 +1015,8 @@ int main(int argc, char **argv)
     enum { O_DATA = 256, O_ARCH, O_OUT, O_TEACHER, O_TDIR, O_MIN, O_STEPS, O_BATCH, O_PATCH,
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
-           O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK };
+           O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
+           O_TENS };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -971,7 +1031,8 @@ int main(int argc, char **argv)
         {"max-side", 1, 0, O_MAXSIDE},
         {"val-every", 1, 0, O_VALEVERY}, {"val-crop", 1, 0, O_VALCROP},
         {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS},
-        {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK}, {0, 0, 0, 0}};
+        {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK},
+        {"teacher-ensemble", 1, 0, O_TENS}, {0, 0, 0, 0}};
     argc--;
     argv++;
     opterr = 0;
@@ -997,6 +1058,11 @@ int main(int argc, char **argv)
         case O_MIN: NUM(o.minutes, double, 0, 100000); break;
         case O_STEPS: NUM(o.steps, long, 0, 1e9); break;
         case O_BANK: NUM(o.bank, long, 0, 1e6); break;
+        case O_TENS:
+            if (strcmp(optarg, "1") && strcmp(optarg, "8"))
+                return fail(EXIT_USAGE, "--teacher-ensemble must be 1 or 8 (got \"%s\")", optarg);
+            o.t_ensemble = atoi(optarg);
+            break;
         case O_BATCH: NUM(o.batch, int, 1, 1024); break;
         case O_PATCH: NUM(o.patch, int, 16, 1024); break;
         case O_LR: NUM(o.lr, float, 0, 1); break;
@@ -1074,6 +1140,8 @@ int main(int argc, char **argv)
     if (o.bank > 0 && o.w_feat > 0)
         return fail(EXIT_USAGE, "distill: --w-feat needs the live teacher; it cannot be used "
                                 "with --bank");
+    if (o.t_ensemble > 1 && (!o.teacher || o.bank <= 0))
+        return fail(EXIT_USAGE, "distill: --teacher-ensemble 8 needs --teacher and --bank");
     if (o.w_feat > 0 && o.n_feat == 0)
         return fail(EXIT_USAGE, "distill: --w-feat needs --feat S:T");
     return train(&o);

@@ -67,6 +67,24 @@ else
 fi
 if cmp -s "$T/b1.crisp" "$T/b2.crisp"; then ok "--bank runs are reproducible"; else bad "--bank: two runs with one seed differ"; fi
 
+# --teacher-ensemble 8: bank targets are the mean over the 8 flips/rotations,
+# each turned back. The unsharp mask's Gaussian is symmetric under all of
+# them, so with it as teacher the first step's soft loss must equal the plain
+# run's (a wrong inverse orientation raises it by ~70% here)
+for e in 1 8; do
+    "$CRISP_TRAIN" distill "${COMMON[@]}" --arch crisp-rt --teacher "$CRISP_SOURCE_ROOT/models/unsharp-mask.crisp" \
+        --bank 24 --profile half --steps 1 --w-gt 0 --w-soft 1 --teacher-ensemble $e \
+        --out "$T/e$e.crisp" --log "$T/e$e.csv" 2>"$T/e$e.err"
+done
+s1=$(awk -F, 'NR == 2 { print $7 }' "$T/e1.csv")
+s8=$(awk -F, 'NR == 2 { print $7 }' "$T/e8.csv")
+if grep -q "8-way self-ensemble" "$T/e8.err" &&
+    awk -v a="$s1" -v b="$s8" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d < 1e-4 * a) }'; then
+    ok "--teacher-ensemble 8 with a symmetric teacher: same targets as one pass"
+else
+    bad "--teacher-ensemble: $(tail -1 "$T/e8.err"); $(sed -n 2p "$T/e1.csv") vs $(sed -n 2p "$T/e8.csv")"
+fi
+
 # --teacher-dir: outputs computed elsewhere, matched by name (here: the fixed degraded inputs)
 "$CRISP_TRAIN" export-degraded --data "$T/data" --out "$T/deg" 2>/dev/null
 n=$(ls "$T/deg" | wc -l)
@@ -136,6 +154,10 @@ expect2 frobnicate
 expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 16 --w-feat 1 \
     --feat 2:2 --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --profile nosuch --out "$T/x.crisp"
+expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --teacher-ensemble 8 \
+    --steps 5 --out "$T/x.crisp"
+expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 16 \
+    --teacher-ensemble 4 --steps 5 --out "$T/x.crisp"
 "$CRISP_TRAIN" teacher --data "$T/nodata" --arch tiny3 --steps 5 --out "$T/x.crisp" 2>"$T/u.err"
 if [ $? = 1 ] && grep -q "nodata" "$T/u.err"; then ok "missing data folder"; else bad "missing data folder: $(cat "$T/u.err")"; fi
 
