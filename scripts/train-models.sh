@@ -113,4 +113,19 @@ r3 crisp-rt-r4-alone teacher --init "$RUNS/crisp-rt-half-alone.crisp" --bank 819
 for m in crisp-rt-r4-distilled crisp-rt-r4-alone; do
     [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
 done
+# round 5 (a later session): both round-4 students continued for R5_STEPS on
+# one new bank (seed 9); the distilled one's targets are the round-4
+# teacher's 8-way self-ensemble (--teacher-ensemble 8). (A 60-minute
+# continuation of the round-4 teacher at lr 3e-4, seed 8, scored below it on
+# every bench cell and was not used: models/logs/crisp-teacher-r5-unused.csv.)
+# The shipped round-5 files ran one after the other with THREADS=2.
+R5_STEPS=${R5_STEPS:-10000}
+r3 crisp-rt-r5-distilled distill --init "$RUNS/crisp-rt-r4-distilled.crisp" \
+    --teacher "$RUNS/crisp-teacher-r4.crisp" --teacher-ensemble 8 --bank 8192 --steps "$R5_STEPS" \
+    --lr 5e-4 --warmup 100 --seed 9 --w-gt 1 --w-soft 1
+r3 crisp-rt-r5-alone teacher --init "$RUNS/crisp-rt-r4-alone.crisp" --bank 8192 --steps "$R5_STEPS" \
+    --lr 5e-4 --warmup 100 --seed 9
+for m in crisp-rt-r5-distilled crisp-rt-r5-alone; do
+    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
+done
 echo "== all trained ($(date +%H:%M))"
