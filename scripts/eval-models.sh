@@ -19,9 +19,13 @@ for m in crisp-teacher crisp-rt crisp-rt-alone tiny3 dncnn-lite studentcnn4 resu
     fi
 done
 # EXTRA: more model files (paths) to evaluate in f32, e.g. the equal-time
-# teacher-vs-dncnn17 runs that are not shipped
+# teacher-vs-dncnn17 runs that are not shipped; one given with its own suffix
+# (models/crisp-teacher.crisp@fp32+x8, docs/evaluation.md) is kept as is
 for m in ${EXTRA:-}; do
-    MODELS+=(--model "$m@fp32")
+    case $m in
+    *@*) MODELS+=(--model "$m") ;;
+    *) MODELS+=(--model "$m@fp32") ;;
+    esac
 done
 for proto in x2 vc; do
     echo

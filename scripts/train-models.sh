@@ -118,14 +118,23 @@ done
 # teacher's 8-way self-ensemble (--teacher-ensemble 8). (A 60-minute
 # continuation of the round-4 teacher at lr 3e-4, seed 8, scored below it on
 # every bench cell and was not used: models/logs/crisp-teacher-r5-unused.csv.)
-# The shipped round-5 files ran one after the other with THREADS=2.
+# The round-5 and round-6 students ran one after the other with THREADS=2.
 R5_STEPS=${R5_STEPS:-10000}
 r3 crisp-rt-r5-distilled distill --init "$RUNS/crisp-rt-r4-distilled.crisp" \
     --teacher "$RUNS/crisp-teacher-r4.crisp" --teacher-ensemble 8 --bank 8192 --steps "$R5_STEPS" \
     --lr 5e-4 --warmup 100 --seed 9 --w-gt 1 --w-soft 1
 r3 crisp-rt-r5-alone teacher --init "$RUNS/crisp-rt-r4-alone.crisp" --bank 8192 --steps "$R5_STEPS" \
     --lr 5e-4 --warmup 100 --seed 9
-for m in crisp-rt-r5-distilled crisp-rt-r5-alone; do
+# round 6 (same session): both round-5 students continued again for R5_STEPS
+# on a new bank (seed 10), the distilled one with the soft target weighted 4
+r3 crisp-rt-r6-distilled distill --init "$RUNS/crisp-rt-r5-distilled.crisp" \
+    --teacher "$RUNS/crisp-teacher-r4.crisp" --teacher-ensemble 8 --bank 8192 --steps "$R5_STEPS" \
+    --lr 5e-4 --warmup 100 --seed 10 --w-gt 1 --w-soft 4
+r3 crisp-rt-r6-alone teacher --init "$RUNS/crisp-rt-r5-alone.crisp" --bank 8192 --steps "$R5_STEPS" \
+    --lr 5e-4 --warmup 100 --seed 10
+for m in crisp-rt-r6-distilled crisp-rt-r6-alone; do
     [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
 done
+# shipped: crisp-teacher-r4 as models/crisp-teacher.crisp, crisp-rt-r6-distilled
+# as models/crisp-rt.crisp, crisp-rt-r6-alone as models/crisp-rt-alone.crisp
 echo "== all trained ($(date +%H:%M))"
