@@ -52,6 +52,7 @@ struct opts {
     int feat_s[8], feat_t[8], n_feat;
     long bank; /* patches in the fixed patch bank; 0 = fresh patches every step */
     int t_ensemble; /* 8: bank targets are the teacher's geometric self-ensemble */
+    int bank_augment; /* 1: bank patches are served in a random flip/rotation */
 };
 
 /* ---- patch bank: a fixed set of patches (and teacher outputs) made once ----
@@ -61,12 +62,20 @@ struct opts {
  * batches of bank patches, each in one of the 8 flips/rotations (the same one
  * for input, ground truth and teacher output). Deterministic: the bank is
  * sampler batches 0.. of the seed, and batch k of training is drawn from an
- * RNG seeded by (seed, k), so a resumed run sees the same batches. */
+ * RNG seeded by (seed, k), so a resumed run sees the same batches.
+ * With feature distillation the bank also keeps the teacher's activations at
+ * each --feat layer (from its pass on the patch as drawn); a network's
+ * features are not equivariant to flips, so such a bank is served without
+ * flips/rotations (--bank-augment 0). */
 
 struct bank {
     long n;
     int p;
     float *x, *y, *t; /* n x p x p each; t NULL without a teacher */
+    int nf;
+    int f_layer[8];
+    size_t f_len[8]; /* floats per patch of feature map k (c x h x w) */
+    float *f[8];     /* n x f_len[k] */
 };
 
 static void bank_free(struct bank *bk)
@@ -74,7 +83,22 @@ static void bank_free(struct bank *bk)
     crisp_afree(bk->x);
     crisp_afree(bk->y);
     crisp_afree(bk->t);
+    for (int k = 0; k < bk->nf; k++)
+        crisp_afree(bk->f[k]);
     memset(bk, 0, sizeof(*bk));
+}
+
+/* copies the teacher's activations at the bank's feature layers for the
+ * batch just run into bank rows i.. */
+static int bank_store_features(struct bank *bk, struct crisp_train_net *tnet, long i, int batch)
+{
+    for (int k = 0; k < bk->nf; k++) {
+        const float *a = crisp_train_net_activation(tnet, bk->f_layer[k], NULL, NULL, NULL);
+        if (!a)
+            return -ENOMEM;
+        memcpy(bk->f[k] + (size_t)i * bk->f_len[k], a, (size_t)batch * bk->f_len[k] * sizeof(float));
+    }
+    return 0;
 }
 
 static void dihedral(float *dst, const float *src, int p, int o);
@@ -85,7 +109,7 @@ static void dihedral_back(float *dst, const float *src, int p, int o);
  * flips/rotations of each patch, each turned back (`tmp`: one batch and
  * one patch). */
 static int teacher_targets(struct crisp_train_net *tnet, int batch, int p, int ensemble, float *t,
-                           float *tmp)
+                           float *tmp, struct bank *bk, long row)
 {
     const size_t pp = (size_t)p * p, nb = (size_t)batch * pp;
     float *in = crisp_train_net_input(tnet);
@@ -93,7 +117,7 @@ static int teacher_targets(struct crisp_train_net *tnet, int batch, int p, int e
         if (crisp_train_net_forward(tnet) < 0)
             return -EIO;
         memcpy(t, crisp_train_net_output(tnet), nb * sizeof(float));
-        return 0;
+        return bank_store_features(bk, tnet, row, batch);
     }
     memcpy(tmp, in, nb * sizeof(float));
     memset(t, 0, nb * sizeof(float));
@@ -103,6 +127,8 @@ static int teacher_targets(struct crisp_train_net *tnet, int batch, int p, int e
             dihedral(in + k * pp, tmp + k * pp, p, o);
         if (crisp_train_net_forward(tnet) < 0)
             return -EIO;
+        if (o == 0 && bank_store_features(bk, tnet, row, batch) < 0) /* the patch as drawn */
+            return -ENOMEM;
         const float *out = crisp_train_net_output(tnet);
         for (int k = 0; k < batch; k++) {
             dihedral_back(back, out + k * pp, p, o);
@@ -113,6 +139,7 @@ static int teacher_targets(struct crisp_train_net *tnet, int batch, int p, int e
     return 0;
 }
 
+/* `bk->nf` and `bk->f_layer` are set by the caller (0 for no features) */
 static int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int p,
                       uint64_t seed, struct crisp_train_net *tnet, int ensemble)
 {
@@ -124,11 +151,18 @@ static int bank_build(struct bank *bk, long n, const struct dataset *d, int batc
     bk->x = crisp_aalloc((size_t)n * pp * sizeof(float));
     bk->y = crisp_aalloc((size_t)n * pp * sizeof(float));
     bk->t = NULL;
-    int with_t = tnet || d->train_teacher;
+    int with_t = tnet || d->train_teacher, f_ok = 1;
     if (with_t)
         bk->t = crisp_aalloc((size_t)n * pp * sizeof(float));
+    for (int k = 0; k < bk->nf; k++) {
+        int c, h, w;
+        crisp_train_net_activation(tnet, bk->f_layer[k], &c, &h, &w);
+        bk->f_len[k] = (size_t)c * h * w;
+        bk->f[k] = crisp_aalloc((size_t)n * bk->f_len[k] * sizeof(float));
+        f_ok = f_ok && bk->f[k];
+    }
     float *tmp = tnet && ensemble > 1 ? crisp_aalloc((nb + pp) * sizeof(float)) : NULL;
-    if (!bk->x || !bk->y || (with_t && !bk->t) || (tnet && ensemble > 1 && !tmp) ||
+    if (!bk->x || !bk->y || (with_t && !bk->t) || !f_ok || (tnet && ensemble > 1 && !tmp) ||
         sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0) < 0) {
         crisp_afree(tmp);
         bank_free(bk);
@@ -146,7 +180,7 @@ static int bank_build(struct bank *bk, long n, const struct dataset *d, int batc
         memcpy(bk->y + (size_t)i * pp, b->y, nb * sizeof(float));
         if (tnet) {
             memcpy(crisp_train_net_input(tnet), b->x, nb * sizeof(float));
-            if (teacher_targets(tnet, batch, p, ensemble, bk->t + (size_t)i * pp, tmp) < 0) {
+            if (teacher_targets(tnet, batch, p, ensemble, bk->t + (size_t)i * pp, tmp, bk, i) < 0) {
                 sampler_destroy(&smp);
                 crisp_afree(tmp);
                 bank_free(bk);
@@ -194,19 +228,27 @@ static void dihedral_back(float *dst, const float *src, int p, int o)
     dihedral_any(dst, src, p, o, 1);
 }
 
-static void bank_batch(const struct bank *bk, int batch, uint64_t seed, int64_t k, float *x,
-                       float *y, float *t)
+/* batch k of training: random bank patches, each in a random flip/rotation
+ * when `augment` (the orientation is drawn either way, so the patches picked
+ * do not depend on it); their stored features into f[0..nf) */
+static void bank_batch(const struct bank *bk, int batch, uint64_t seed, int64_t k, int augment,
+                       float *x, float *y, float *t, float **f)
 {
     struct crisp_rng r;
     crisp_rng_seed(&r, seed * 0x9E3779B97F4A7C15ull + (uint64_t)k + 1);
     const size_t pp = (size_t)bk->p * bk->p;
     for (int i = 0; i < batch; i++) {
-        size_t src = (size_t)(crisp_rng_u64(&r) % (uint64_t)bk->n) * pp;
+        size_t j = (size_t)(crisp_rng_u64(&r) % (uint64_t)bk->n), src = j * pp;
         int o = (int)(crisp_rng_u64(&r) % 8);
+        if (!augment)
+            o = 0;
         dihedral(x + i * pp, bk->x + src, bk->p, o);
         dihedral(y + i * pp, bk->y + src, bk->p, o);
         if (t && bk->t)
             dihedral(t + i * pp, bk->t + src, bk->p, o);
+        for (int q = 0; q < bk->nf; q++)
+            memcpy(f[q] + i * bk->f_len[q], bk->f[q] + j * bk->f_len[q],
+                   bk->f_len[q] * sizeof(float));
     }
 }
 
@@ -561,6 +603,7 @@ static int train(struct opts *o)
     struct adapter ad[8];
     int n_ad = 0;
     float *grad = NULL, *rs = NULL, *rt = NULL, *bx = NULL, *by = NULL, *bt = NULL;
+    float *bf[8] = {0};
     struct bank bk = {0};
     FILE *csv = NULL;
     struct val_set val;
@@ -674,10 +717,14 @@ static int train(struct opts *o)
     const size_t n = (size_t)o->batch * o->patch * o->patch;
     if (o->bank > 0) {
         double tb = now_s();
-        fprintf(stderr, "building a bank of %ld patches%s ...\n", o->bank,
+        bk.nf = n_ad;
+        for (int i = 0; i < n_ad; i++)
+            bk.f_layer[i] = ad[i].t_layer;
+        fprintf(stderr, "building a bank of %ld patches%s%s ...\n", o->bank,
                 !tnet ? ""
                 : o->t_ensemble > 1 ? " with teacher outputs (8-way self-ensemble)"
-                                    : " with teacher outputs");
+                                    : " with teacher outputs",
+                n_ad ? " and features" : "");
         int bret = bank_build(&bk, o->bank, d, o->batch, o->patch, o->seed, tnet, o->t_ensemble);
         if (bret < 0) {
             ret = fail(EXIT_INPUT, "cannot build the patch bank: %s", crisp_strerror(bret));
@@ -686,7 +733,10 @@ static int train(struct opts *o)
         bx = crisp_aalloc(n * sizeof(float));
         by = crisp_aalloc(n * sizeof(float));
         bt = crisp_aalloc(n * sizeof(float));
-        if (!bx || !by || !bt) {
+        int bf_ok = 1;
+        for (int i = 0; i < bk.nf; i++)
+            bf_ok = bf_ok && (bf[i] = crisp_aalloc((size_t)o->batch * bk.f_len[i] * sizeof(float)));
+        if (!bx || !by || !bt || !bf_ok) {
             ret = fail(EXIT_INPUT, "out of memory");
             goto done;
         }
@@ -730,7 +780,7 @@ static int train(struct opts *o)
         crisp_adamw_set_total(opt, est_total);
         struct batch banked = {bx, by, bk.t ? bt : NULL, step};
         if (bk.n)
-            bank_batch(&bk, o->batch, o->seed, step, bx, by, bt);
+            bank_batch(&bk, o->batch, o->seed, step, o->bank_augment, bx, by, bt, bf);
         const struct batch *b = bk.n ? &banked : sampler_next(smp);
         if (!b) {
             ret = fail(EXIT_INPUT, "data worker failed");
@@ -779,7 +829,8 @@ static int train(struct opts *o)
         for (int i = 0; i < n_ad; i++) {
             int c, h, w;
             const float *fs = crisp_train_net_activation(net, ad[i].s_layer, &c, &h, &w);
-            const float *ft = crisp_train_net_activation(tnet, ad[i].t_layer, NULL, NULL, NULL);
+            const float *ft =
+                bk.nf ? bf[i] : crisp_train_net_activation(tnet, ad[i].t_layer, NULL, NULL, NULL);
             lfeat += adapter_loss(&ad[i], fs, ft, o->batch, (size_t)h * w, o->w_feat / n_ad);
             extra[i] = (struct crisp_train_extra_grad){ad[i].s_layer, ad[i].grad_s};
         }
@@ -858,6 +909,8 @@ done:
     crisp_afree(bx);
     crisp_afree(by);
     crisp_afree(bt);
+    for (int i = 0; i < 8; i++)
+        crisp_afree(bf[i]);
     bank_free(&bk);
     if (csv)
         fclose(csv);
@@ -987,7 +1040,9 @@ static const char USAGE[] =
     "  --profile mixed|call|half|half-h264|x2 [mixed]  degradation stage probabilities (docs/training.md)\n"
     "  --bank N [0]     draw N patches once (with the teacher's outputs when distilling) and\n"
     "                   train on random flips/rotations of them; the teacher then runs once\n"
-    "                   per bank patch instead of every step (not with --w-feat)\n"
+    "                   per bank patch instead of every step\n"
+    "  --bank-augment 0|1 [1]  serve bank patches in random flips/rotations; 0 (as drawn)\n"
+    "                   is required with --w-feat, whose teacher features the bank keeps\n"
     "  --teacher-ensemble 1|8 [1]  with --bank: the teacher's targets are the mean of its\n"
     "                   outputs on the 8 flips/rotations of each patch (8x the bank's cost)\n";
 
@@ -1010,13 +1065,13 @@ int main(int argc, char **argv)
     struct opts o = {.batch = 16, .patch = 96, .lr = 5e-4f, .clip = 1.0f, .warmup = 200,
                      .seed = 1, .gt_loss = CRISP_LOSS_L1, .w_gt = 1.0f, .w_soft = 1.0f,
                      .max_side = 1024, .val_every = 20, .val_crop = 256, .ckpt_minutes = 3,
-                     .progress_s = 30};
+                     .progress_s = 30, .bank_augment = 1};
     o.distill = !strcmp(cmd, "distill");
     enum { O_DATA = 256, O_ARCH, O_OUT, O_TEACHER, O_TDIR, O_MIN, O_STEPS, O_BATCH, O_PATCH,
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS };
+           O_TENS, O_BANKAUG };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -1032,7 +1087,7 @@ int main(int argc, char **argv)
         {"val-every", 1, 0, O_VALEVERY}, {"val-crop", 1, 0, O_VALCROP},
         {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS},
         {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK},
-        {"teacher-ensemble", 1, 0, O_TENS}, {0, 0, 0, 0}};
+        {"teacher-ensemble", 1, 0, O_TENS}, {"bank-augment", 1, 0, O_BANKAUG}, {0, 0, 0, 0}};
     argc--;
     argv++;
     opterr = 0;
@@ -1062,6 +1117,11 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "1") && strcmp(optarg, "8"))
                 return fail(EXIT_USAGE, "--teacher-ensemble must be 1 or 8 (got \"%s\")", optarg);
             o.t_ensemble = atoi(optarg);
+            break;
+        case O_BANKAUG:
+            if (strcmp(optarg, "0") && strcmp(optarg, "1"))
+                return fail(EXIT_USAGE, "--bank-augment must be 0 or 1 (got \"%s\")", optarg);
+            o.bank_augment = atoi(optarg);
             break;
         case O_BATCH: NUM(o.batch, int, 1, 1024); break;
         case O_PATCH: NUM(o.patch, int, 16, 1024); break;
@@ -1137,9 +1197,13 @@ int main(int argc, char **argv)
         if (o.teacher || o.teacher_dir)
             return fail(EXIT_USAGE, "teacher: --teacher and --teacher-dir belong to distill");
     }
-    if (o.bank > 0 && o.w_feat > 0)
-        return fail(EXIT_USAGE, "distill: --w-feat needs the live teacher; it cannot be used "
-                                "with --bank");
+    if (o.bank > 0 && o.w_feat > 0 && o.bank_augment)
+        return fail(EXIT_USAGE, "distill: --w-feat with --bank stores the teacher's features of "
+                                "each patch as drawn: add --bank-augment 0");
+    if (o.bank > 0 && o.w_feat > 0 && !o.teacher)
+        return fail(EXIT_USAGE, "distill: --w-feat needs a runnable --teacher");
+    if (o.bank <= 0 && !o.bank_augment)
+        return fail(EXIT_USAGE, "%s: --bank-augment belongs to --bank", cmd);
     if (o.t_ensemble > 1 && (!o.teacher || o.bank <= 0))
         return fail(EXIT_USAGE, "distill: --teacher-ensemble 8 needs --teacher and --bank");
     if (o.w_feat > 0 && o.n_feat == 0)

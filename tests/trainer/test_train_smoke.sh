@@ -49,7 +49,7 @@ if "$CRISP_TRAIN" distill "${COMMON[@]}" --arch crisp-rt --teacher "$T/r2.crisp"
 
 # --bank: patches and teacher outputs made once; the soft loss falls, and two
 # runs with the same seed give the same model (the bank and its batches are
-# seeded); --bank with the feature loss is a usage error (checked below)
+# seeded); --bank with the feature loss needs --bank-augment 0 (checked below)
 for i in 1 2; do
     "$CRISP_TRAIN" distill "${COMMON[@]}" --arch crisp-rt --teacher "$T/r2.crisp" --bank 24 \
         --profile half --steps 60 --lr 2e-3 --warmup 5 --w-gt 0 --w-soft 1 --out "$T/b$i.crisp" \
@@ -83,6 +83,29 @@ if grep -q "8-way self-ensemble" "$T/e8.err" &&
     ok "--teacher-ensemble 8 with a symmetric teacher: same targets as one pass"
 else
     bad "--teacher-ensemble: $(tail -1 "$T/e8.err"); $(sed -n 2p "$T/e1.csv") vs $(sed -n 2p "$T/e8.csv")"
+fi
+
+# --w-feat with --bank (--bank-augment 0): the bank keeps the teacher's
+# features of each patch as drawn. The feature loss falls, and its first
+# value is the same whether the soft targets are one pass or the 8-way
+# ensemble (features from the pass on the patch as drawn, not the last,
+# flipped one: taking them from the last changes this teacher's by 0.1%)
+for e in 1 8; do
+    "$CRISP_TRAIN" distill "${COMMON[@]}" --arch crisp-rt --teacher "$T/r2.crisp" --bank 24 \
+        --bank-augment 0 --profile half --steps 60 --lr 2e-3 --warmup 5 --w-gt 0 --w-soft 0 \
+        --w-feat 1 --feat 2:2 --teacher-ensemble $e --out "$T/f$e.crisp" --log "$T/f$e.csv" 2>"$T/f$e.err"
+done
+if grep -q "and features" "$T/f1.err" && falls 9 "$T/f1.csv"; then
+    ok "--w-feat with --bank: feature loss falls"
+else
+    bad "--w-feat --bank: $(tail -1 "$T/f1.err"); $(head -3 "$T/f1.csv"; tail -2 "$T/f1.csv")"
+fi
+f1=$(awk -F, 'NR == 2 { print $9 }' "$T/f1.csv")
+f8=$(awk -F, 'NR == 2 { print $9 }' "$T/f8.csv")
+if awk -v a="$f1" -v b="$f8" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d < 1e-5 * a) }'; then
+    ok "--w-feat with --teacher-ensemble 8: features of the patch as drawn"
+else
+    bad "--w-feat bank features: step-1 feature loss $f1 (one pass) vs $f8 (ensemble)"
 fi
 
 # --teacher-dir: outputs computed elsewhere, matched by name (here: the fixed degraded inputs)
@@ -153,6 +176,7 @@ expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --lr -1 --out "$T/x.cris
 expect2 frobnicate
 expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 16 --w-feat 1 \
     --feat 2:2 --steps 5 --out "$T/x.crisp"
+expect2 teacher --data "$T/data" --arch crisp-rt --bank-augment 0 --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --profile nosuch --out "$T/x.crisp"
 expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --teacher-ensemble 8 \
     --steps 5 --out "$T/x.crisp"
