@@ -135,6 +135,29 @@ r3 crisp-rt-r6-alone teacher --init "$RUNS/crisp-rt-r5-alone.crisp" --bank 8192 
 for m in crisp-rt-r6-distilled crisp-rt-r6-alone; do
     [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
 done
+# round 7 (sixth session): feature distillation from the bank. Both round-6
+# students continued R5_STEPS on a new bank (seed 11) served without flips
+# (--bank-augment 0: the bank keeps the teacher's layer-14 features of each
+# patch as drawn); the distilled one adds the feature loss (student layer 6,
+# 24 ch, through a learned 1x1 adapter onto teacher layer 14, 64 ch, weight 1)
+# to round 6's losses. Run one after the other with THREADS=2.
+R7=(--bank 8192 --bank-augment 0 --steps "$R5_STEPS" --lr 5e-4 --warmup 100 --seed 11)
+r3 crisp-rt-r7-distilled distill --init "$RUNS/crisp-rt-r6-distilled.crisp" \
+    --teacher "$RUNS/crisp-teacher-r4.crisp" --teacher-ensemble 8 "${R7[@]}" \
+    --w-gt 1 --w-soft 4 --w-feat 1 --feat 6:14
+r3 crisp-rt-r7-alone teacher --init "$RUNS/crisp-rt-r6-alone.crisp" "${R7[@]}"
+for m in crisp-rt-r7-distilled crisp-rt-r7-alone; do
+    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
+done
+# equal-time comparison (sixth session): each preset and crisp-rt from
+# scratch with round 3's cmp recipe (12 minutes on "half", lr 5e-4, 10
+# warm-up steps, seed 5, THREADS=1, two runs side by side);
+# cmp-crisp-teacher-again repeats cmp-crisp-teacher to show the spread
+for a in crisp-rt tiny3 dncnn-lite studentcnn4 resunet-small; do
+    r3 "cmp-$a" teacher --arch "$a" --lr 5e-4 --warmup 10 --seed 5 --minutes "${CMP_MINUTES:-12}"
+done
+r3 cmp-crisp-teacher-again teacher --arch crisp-teacher --lr 5e-4 --warmup 10 --seed 5 \
+    --minutes "${CMP_MINUTES:-12}"
 # shipped: crisp-teacher-r4 as models/crisp-teacher.crisp, crisp-rt-r6-distilled
 # as models/crisp-rt.crisp, crisp-rt-r6-alone as models/crisp-rt-alone.crisp
 echo "== all trained ($(date +%H:%M))"
