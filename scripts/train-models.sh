@@ -158,6 +158,22 @@ for a in crisp-rt tiny3 dncnn-lite studentcnn4 resunet-small; do
 done
 r3 cmp-crisp-teacher-again teacher --arch crisp-teacher --lr 5e-4 --warmup 10 --seed 5 \
     --minutes "${CMP_MINUTES:-12}"
-# shipped: crisp-teacher-r4 as models/crisp-teacher.crisp, crisp-rt-r6-distilled
-# as models/crisp-rt.crisp, crisp-rt-r6-alone as models/crisp-rt-alone.crisp
+# round 8 (seventh session, an Intel Xeon with AVX-512, 2.2 teacher steps/s):
+# the round-4 teacher trained 80 more minutes on "half" at a lower peak
+# learning rate (1e-4, 100 warm-up steps, seed 12, THREADS=2; 10,845 steps),
+# then both round-6 students continued R5_STEPS on one new bank (seed 13),
+# the distilled one from the new teacher's 8-way self-ensemble with round 6's
+# weights; one after the other with THREADS=2.
+r3 crisp-teacher-r8 teacher --init "$RUNS/crisp-teacher-r4.crisp" --lr 1e-4 --warmup 100 --seed 12 \
+    --minutes "${TEACHER_R8_MINUTES:-80}"
+R8=(--bank 8192 --steps "$R5_STEPS" --lr 5e-4 --warmup 100 --seed 13)
+r3 crisp-rt-r8-distilled distill --init "$RUNS/crisp-rt-r6-distilled.crisp" \
+    --teacher "$RUNS/crisp-teacher-r8.crisp" --teacher-ensemble 8 "${R8[@]}" --w-gt 1 --w-soft 4
+r3 crisp-rt-r8-alone teacher --init "$RUNS/crisp-rt-r6-alone.crisp" "${R8[@]}"
+for m in crisp-rt-r8-distilled crisp-rt-r8-alone; do
+    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
+done
+# shipped: crisp-teacher-r8 as models/crisp-teacher.crisp, crisp-rt-r8-distilled
+# as models/crisp-rt.crisp, crisp-rt-r8-alone as models/crisp-rt-alone.crisp
+# (before round 8: crisp-teacher-r4, crisp-rt-r6-distilled, crisp-rt-r6-alone)
 echo "== all trained ($(date +%H:%M))"
