@@ -84,6 +84,12 @@ r3() { # name command args...
         --checkpoint "$RUNS/$name.ckpt" --resume >"$RUNS/$name.log" 2>&1
     tail -1 "$RUNS/$name.log"
 }
+q8() { # int8 calibration (name.crisp.q8) for each trained run that has none yet
+    local m
+    for m; do
+        [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
+    done
+}
 r3 crisp-teacher-half teacher --init "$RUNS/crisp-teacher.crisp" --lr 2e-4 --warmup 100 --seed 3 \
     --minutes "${TEACHER_R3_MINUTES:-40}"
 r3 crisp-rt-half-distilled distill --arch crisp-rt --teacher "$RUNS/crisp-teacher-half.crisp" \
@@ -94,9 +100,7 @@ r3 crisp-rt-half-alone teacher --arch crisp-rt --bank 8192 --steps "$R3_STEPS" -
 # same time"; these two files are evaluated, not shipped)
 r3 cmp-crisp-teacher teacher --arch crisp-teacher --lr 5e-4 --warmup 10 --seed 5 --minutes "${CMP_MINUTES:-12}"
 r3 cmp-dncnn17 teacher --arch dncnn17 --lr 5e-4 --warmup 10 --seed 5 --minutes "${CMP_MINUTES:-12}"
-for m in crisp-rt-half-distilled crisp-rt-half-alone; do
-    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
-done
+q8 crisp-rt-half-distilled crisp-rt-half-alone
 # round 4 (a later session): the round-3 teacher trained 80 more minutes on
 # "half" (lr 3e-4, seed 6), then both round-3 students continued for the same
 # R4_STEPS on one new bank (seed 7): the distilled one from the new teacher,
@@ -110,9 +114,7 @@ r3 crisp-rt-r4-distilled distill --init "$RUNS/crisp-rt-half-distilled.crisp" \
     --seed 7 --w-gt 1 --w-soft 1
 r3 crisp-rt-r4-alone teacher --init "$RUNS/crisp-rt-half-alone.crisp" --bank 8192 --steps "$R4_STEPS" \
     --lr 5e-4 --warmup 100 --seed 7
-for m in crisp-rt-r4-distilled crisp-rt-r4-alone; do
-    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
-done
+q8 crisp-rt-r4-distilled crisp-rt-r4-alone
 # round 5 (a later session): both round-4 students continued for R5_STEPS on
 # one new bank (seed 9); the distilled one's targets are the round-4
 # teacher's 8-way self-ensemble (--teacher-ensemble 8). (A 60-minute
@@ -132,9 +134,7 @@ r3 crisp-rt-r6-distilled distill --init "$RUNS/crisp-rt-r5-distilled.crisp" \
     --lr 5e-4 --warmup 100 --seed 10 --w-gt 1 --w-soft 4
 r3 crisp-rt-r6-alone teacher --init "$RUNS/crisp-rt-r5-alone.crisp" --bank 8192 --steps "$R5_STEPS" \
     --lr 5e-4 --warmup 100 --seed 10
-for m in crisp-rt-r6-distilled crisp-rt-r6-alone; do
-    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
-done
+q8 crisp-rt-r6-distilled crisp-rt-r6-alone
 # round 7 (sixth session): feature distillation from the bank. Both round-6
 # students continued R5_STEPS on a new bank (seed 11) served without flips
 # (--bank-augment 0: the bank keeps the teacher's layer-14 features of each
@@ -146,9 +146,7 @@ r3 crisp-rt-r7-distilled distill --init "$RUNS/crisp-rt-r6-distilled.crisp" \
     --teacher "$RUNS/crisp-teacher-r4.crisp" --teacher-ensemble 8 "${R7[@]}" \
     --w-gt 1 --w-soft 4 --w-feat 1 --feat 6:14
 r3 crisp-rt-r7-alone teacher --init "$RUNS/crisp-rt-r6-alone.crisp" "${R7[@]}"
-for m in crisp-rt-r7-distilled crisp-rt-r7-alone; do
-    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
-done
+q8 crisp-rt-r7-distilled crisp-rt-r7-alone
 # equal-time comparison (sixth session): each preset and crisp-rt from
 # scratch with round 3's cmp recipe (12 minutes on "half", lr 5e-4, 10
 # warm-up steps, seed 5, THREADS=1, two runs side by side);
@@ -170,9 +168,7 @@ R8=(--bank 8192 --steps "$R5_STEPS" --lr 5e-4 --warmup 100 --seed 13)
 r3 crisp-rt-r8-distilled distill --init "$RUNS/crisp-rt-r6-distilled.crisp" \
     --teacher "$RUNS/crisp-teacher-r8.crisp" --teacher-ensemble 8 "${R8[@]}" --w-gt 1 --w-soft 4
 r3 crisp-rt-r8-alone teacher --init "$RUNS/crisp-rt-r6-alone.crisp" "${R8[@]}"
-for m in crisp-rt-r8-distilled crisp-rt-r8-alone; do
-    [ -f "$RUNS/$m.crisp.q8" ] || "$TRAIN" quantize --model "$RUNS/$m.crisp" --data "$DATA" --max-images 24
-done
+q8 crisp-rt-r8-distilled crisp-rt-r8-alone
 # shipped: crisp-teacher-r8 as models/crisp-teacher.crisp, crisp-rt-r8-distilled
 # as models/crisp-rt.crisp, crisp-rt-r8-alone as models/crisp-rt-alone.crisp
 # (before round 8: crisp-teacher-r4, crisp-rt-r6-distilled, crisp-rt-r6-alone)
