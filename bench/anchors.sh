@@ -61,7 +61,7 @@ echo "$t_teacher"
 echo "$t_rt"
 
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
-isa=$(grep -o -m1 -w -E 'avx512_vnni|avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')
+isa=$(grep -o -w -E 'amx_int8|avx512_vnni|avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')
 ok() { python3 -c "print('yes' if $1 else 'no')"; }
 cat >docs/benchmarks.md <<EOF
 # Benchmarks
