@@ -53,6 +53,7 @@ struct opts {
     long bank; /* patches in the fixed patch bank; 0 = fresh patches every step */
     int t_ensemble; /* 8: bank targets are the teacher's geometric self-ensemble */
     int bank_augment; /* 1: bank patches are served in a random flip/rotation */
+    unsigned net_flags; /* CRISP_TRAIN_BF16 with --precision bf16 */
 };
 
 /* ---- patch bank: a fixed set of patches (and teacher outputs) made once ----
@@ -659,10 +660,14 @@ static int train(struct opts *o)
     if (val.untouched)
         fprintf(stderr, "; %d left undegraded by the draw, not counted", val.untouched);
     fprintf(stderr, ")\n");
-    if (crisp_train_net_create(&net, m, o->batch, o->patch, o->patch, err, sizeof(err)) < 0) {
+    if (crisp_train_net_create_flags(&net, m, o->batch, o->patch, o->patch, o->net_flags, err,
+                                     sizeof(err)) < 0) {
         ret = fail(EXIT_INPUT, "%s", err);
         goto done;
     }
+    if (o->net_flags & CRISP_TRAIN_BF16)
+        fprintf(stderr, "precision bf16: %d convolutions in bf16 (the rest, weights and optimizer f32)\n",
+                crisp_train_net_bf16_convs(net));
     if (tm) {
         if (crisp_train_net_create(&tnet, tm, o->batch, o->patch, o->patch, err, sizeof(err)) < 0) {
             ret = fail(EXIT_INPUT, "teacher: %s", err);
@@ -962,7 +967,7 @@ static int export_degraded(const char *data, const char *outdir, int max_side, u
 
 /* ---- bench: seconds per training step ---- */
 
-static int bench(const char *arch, int batch, int patch, int steps, int threads)
+static int bench(const char *arch, int batch, int patch, int steps, int threads, unsigned flags)
 {
     char err[512];
     struct crisp_model *m;
@@ -972,7 +977,7 @@ static int bench(const char *arch, int batch, int patch, int steps, int threads)
     if (threads > 0)
         omp_set_num_threads(threads);
     struct crisp_train_net *net;
-    if (crisp_train_net_create(&net, m, batch, patch, patch, err, sizeof(err)) < 0) {
+    if (crisp_train_net_create_flags(&net, m, batch, patch, patch, flags, err, sizeof(err)) < 0) {
         crisp_model_destroy(&m);
         return fail(EXIT_INPUT, "%s", err);
     }
@@ -1000,8 +1005,10 @@ static int bench(const char *arch, int batch, int patch, int steps, int threads)
             best = dt < best ? dt : best;
         }
     }
-    printf("%s: batch %d of %dx%d, %d threads: %.3f s/step mean, %.3f best, %.2f it/s\n", arch,
-           batch, patch, patch, omp_get_max_threads(), sum / steps, best, steps / sum);
+    printf("%s: batch %d of %dx%d, %d threads, %s: %.3f s/step mean, %.3f best, %.2f it/s\n", arch,
+           batch, patch, patch, omp_get_max_threads(),
+           crisp_train_net_bf16_convs(net) ? "bf16 convolutions" : "f32", sum / steps, best,
+           steps / sum);
     free(g);
     free(t);
     crisp_adamw_destroy(&opt);
@@ -1019,7 +1026,8 @@ static const char USAGE[] =
     "  export-degraded --data DIR --out DIR   write the fixed degraded inputs for an\n"
     "                                         external teacher (--teacher-dir mode)\n"
     "  presets                                list the architectures\n"
-    "  bench --arch NAME [--batch B --patch P --steps N --threads T]   time a training step\n"
+    "  bench --arch NAME [--batch B --patch P --steps N --threads T --precision P]\n"
+    "                                         time a training step\n"
     "  quantize --model FILE --data DIR [--out FILE.q8] [--max-images N [32]] [--max-side N]\n"
     "                                         calibrate int8 ranges on training images (vc\n"
     "                                         degradation); writes FILE.q8 beside the model\n"
@@ -1028,6 +1036,8 @@ static const char USAGE[] =
     "  --minutes M      time budget [0: none]        --steps N       step budget [0: none]\n"
     "  --batch B [16]   --patch P [96]   --lr LR [5e-4]   --wd W [0]   --clip C [1.0]\n"
     "  --warmup N [200]  --seed S [1]    --threads T [all cores]\n"
+    "  --precision f32|bf16 [f32]  bf16: convolutions of the trained net in bf16 (mixed\n"
+    "                   precision; CPUs with AVX-512 BF16 or AMX; docs/training.md)\n"
     "  --loss l1|mse|charbonnier [l1]    ground-truth (and soft-target) loss\n"
     "  --w-gt W [1]     --w-ssim W [0]  (1 - SSIM on ground truth)\n"
     "  distill only: --w-soft W [1]  teacher output as target   --w-res W [0]  teacher residual\n"
@@ -1071,7 +1081,7 @@ int main(int argc, char **argv)
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG };
+           O_TENS, O_BANKAUG, O_PREC };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -1087,7 +1097,8 @@ int main(int argc, char **argv)
         {"val-every", 1, 0, O_VALEVERY}, {"val-crop", 1, 0, O_VALCROP},
         {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS},
         {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK},
-        {"teacher-ensemble", 1, 0, O_TENS}, {"bank-augment", 1, 0, O_BANKAUG}, {0, 0, 0, 0}};
+        {"teacher-ensemble", 1, 0, O_TENS}, {"bank-augment", 1, 0, O_BANKAUG},
+        {"precision", 1, 0, O_PREC}, {0, 0, 0, 0}};
     argc--;
     argv++;
     opterr = 0;
@@ -1122,6 +1133,18 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "0") && strcmp(optarg, "1"))
                 return fail(EXIT_USAGE, "--bank-augment must be 0 or 1 (got \"%s\")", optarg);
             o.bank_augment = atoi(optarg);
+            break;
+        case O_PREC:
+            if (!strcmp(optarg, "f32")) {
+                o.net_flags &= ~CRISP_TRAIN_BF16;
+            } else if (!strcmp(optarg, "bf16")) {
+                if (!crisp_train_bf16_available())
+                    return fail(EXIT_USAGE, "--precision bf16: this CPU has no AVX-512 BF16 or AMX "
+                                            "(oneDNN sees %s)", crisp_cpu_isa_name());
+                o.net_flags |= CRISP_TRAIN_BF16;
+            } else {
+                return fail(EXIT_USAGE, "--precision must be f32 or bf16 (got \"%s\")", optarg);
+            }
             break;
         case O_BATCH: NUM(o.batch, int, 1, 1024); break;
         case O_PATCH: NUM(o.patch, int, 16, 1024); break;
@@ -1169,7 +1192,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) {
         if (!o.arch)
             return fail(EXIT_USAGE, "bench: --arch is required");
-        return bench(o.arch, o.batch, o.patch, o.steps > 0 ? (int)o.steps : 5, o.threads);
+        return bench(o.arch, o.batch, o.patch, o.steps > 0 ? (int)o.steps : 5, o.threads,
+                     o.net_flags);
     }
     if (!strcmp(cmd, "quantize")) {
         if (!o.init || !o.data)

@@ -2,7 +2,10 @@
 // Training engine: every layer's parameter gradients match central finite
 // differences on tiny networks; the loss gradients match too; training
 // forward (evaluation mode) equals the oneDNN inference output; a tiny
-// network overfits one patch.
+// network overfits one patch. Mixed precision (CRISP_TRAIN_BF16), where
+// the CPU has it: outputs and gradients stay within bf16 rounding of the
+// f32 ones and the tiny network still overfits; elsewhere the flag is
+// ignored and the results are bit-identical.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,7 +296,81 @@ static void ssim_loss_matches_metric(void)
     CHECK(fabs((1.0 - l) - ssim) < 1e-9, "SSIM loss %f vs metric %f", 1.0 - l, ssim);
 }
 
-static void overfit(void)
+/* bf16 convolutions against f32 on the same weights and input */
+static void bf16_vs_f32(const struct net_def *d)
+{
+    struct crisp_model *m = make(d);
+    if (!m)
+        return;
+    const int B = 4, W = 32, H = 32;
+    struct crisp_train_net *a = NULL, *b = NULL;
+    char err[256] = "";
+    CHECK(crisp_train_net_create(&a, m, B, W, H, err, sizeof(err)) == 0, "%s", err);
+    CHECK(crisp_train_net_create_flags(&b, m, B, W, H, CRISP_TRAIN_BF16, err, sizeof(err)) == 0,
+          "%s", err);
+    if (!a || !b) {
+        crisp_train_net_destroy(&a);
+        crisp_train_net_destroy(&b);
+        crisp_model_destroy(&m);
+        return;
+    }
+    const int nb = crisp_train_net_bf16_convs(b), avail = crisp_train_bf16_available();
+    CHECK(avail ? nb > 0 : nb == 0, "%s: %d bf16 convolutions with bf16 %savailable", d->name, nb,
+          avail ? "" : "not ");
+    size_t n = (size_t)B * d->color * W * H;
+    float *R = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        crisp_train_net_input(a)[i] = crisp_train_net_input(b)[i] = uni(0.0f, 1.0f);
+        R[i] = uni(-1.0f, 1.0f);
+    }
+    crisp_train_net_forward(a);
+    crisp_train_net_forward(b);
+    const float *oa = crisp_train_net_output(a), *ob = crisp_train_net_output(b);
+    double worst = 0, ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs((double)oa[i] - ob[i]));
+        ref = fmax(ref, fabs((double)oa[i]));
+    }
+    crisp_train_net_backward(a, R, NULL, 0);
+    crisp_train_net_backward(b, R, NULL, 0);
+    /* per tensor: relative L2 error, against at least 5% of the largest
+     * gradient norm (a conv bias before BN has a gradient of exactly 0 in
+     * exact arithmetic: only rounding is left, relative to nothing) */
+    double norms[64] = {0}, errs[64] = {0}, gmax = 0, gworst = 0;
+    int nt = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        for (int r = 0; r < CRISP_ROLE_COUNT && nt < 64; r++) {
+            const float *ga = crisp_train_net_grad(a, i, r), *gb = crisp_train_net_grad(b, i, r);
+            size_t cnt = crisp_layer_tensor_size(&m->layers[i], m->layers[i].cin, r);
+            if (!ga || !cnt)
+                continue;
+            double num = 0, den = 0;
+            for (size_t j = 0; j < cnt; j++) {
+                num += ((double)ga[j] - gb[j]) * ((double)ga[j] - gb[j]);
+                den += (double)ga[j] * ga[j];
+            }
+            norms[nt] = sqrt(den);
+            errs[nt++] = sqrt(num);
+            gmax = fmax(gmax, sqrt(den));
+        }
+    for (int k = 0; k < nt; k++)
+        gworst = fmax(gworst, errs[k] / fmax(norms[k], 5e-2 * gmax + 1e-30));
+    printf("%-14s bf16 (%d convs): output max diff %.2e of %.2e, worst gradient rel. L2 %.3f\n",
+           d->name, nb, worst, ref, gworst);
+    if (nb) {
+        /* bf16 keeps 8 significant bits: rounding of about 0.4% per tensor */
+        CHECK(worst < 3e-2 * ref, "%s: bf16 output differs by %g (max |out| %g)", d->name, worst, ref);
+        CHECK(gworst < 0.15, "%s: bf16 gradient relative L2 error %g", d->name, gworst);
+    } else {
+        CHECK(worst == 0 && gworst == 0, "%s: bf16 unavailable but results differ", d->name);
+    }
+    free(R);
+    crisp_train_net_destroy(&a);
+    crisp_train_net_destroy(&b);
+    crisp_model_destroy(&m);
+}
+
+static void overfit(unsigned flags)
 {
     /* target: the unsharp mask of the input with zero padding, a linear 7x7
      * filter that a 7x7 conv + LReLU + 1x1 conv network can represent exactly */
@@ -310,7 +387,12 @@ static void overfit(void)
         m->data[i] = uni(-0.1f, 0.1f);
     const int W = 24, H = 24;
     struct crisp_train_net *net = NULL;
-    CHECK(crisp_train_net_create(&net, m, 1, W, H, err, sizeof(err)) == 0, "%s", err);
+    CHECK(crisp_train_net_create_flags(&net, m, 1, W, H, flags, err, sizeof(err)) == 0, "%s", err);
+    if (!net) {
+        crisp_model_destroy(&m);
+        crisp_model_destroy(&usm);
+        return;
+    }
     float *x = crisp_train_net_input(net), tgt[24 * 24], grad[24 * 24];
     for (int i = 0; i < W * H; i++)
         x[i] = 0.5f + 0.3f * sinf((float)(i % W) * 0.7f) * cosf((float)(i / W) * 0.5f) + uni(-0.1f, 0.1f);
@@ -331,7 +413,8 @@ static void overfit(void)
         crisp_train_net_backward(net, grad, NULL, 0);
         crisp_adamw_step(opt, net, NULL);
     }
-    printf("overfit: MSE %.3g -> %.3g after 1500 steps\n", first, last);
+    printf("overfit (%d bf16 convs): MSE %.3g -> %.3g after 1500 steps\n",
+           crisp_train_net_bf16_convs(net), first, last);
     CHECK(last < first * 0.01 && last < 2e-4, "overfit: MSE %g -> %g", first, last);
     crisp_adamw_destroy(&opt);
     crisp_train_net_destroy(&net);
@@ -358,6 +441,9 @@ int main(void)
     loss_grad_check(CRISP_LOSS_CHARBONNIER);
     loss_grad_check(CRISP_LOSS_SSIM);
     ssim_loss_matches_metric();
-    overfit();
+    overfit(0);
+    for (size_t i = sizeof(nets) / sizeof(nets[0]) - 2; i < sizeof(nets) / sizeof(nets[0]); i++)
+        bf16_vs_f32(&nets[i]);
+    overfit(CRISP_TRAIN_BF16);
     TEST_DONE();
 }

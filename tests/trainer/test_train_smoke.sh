@@ -30,6 +30,20 @@ else
     bad "loss does not fall: $(head -3 "$T/t.csv"; tail -2 "$T/t.csv")"
 fi
 if "$CRISP" info "$T/t.crisp" >/dev/null; then ok "teacher model loads"; else bad "teacher model invalid"; fi
+# mixed precision: trains (loss falls) where the CPU has bf16, else refused in one line
+if "$CRISP_TRAIN" bench --arch tiny3 --batch 2 --patch 32 --steps 1 --precision bf16 >/dev/null 2>"$T/p.err"; then
+    if "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch crisp-rt --steps 80 --lr 2e-3 --warmup 5 --precision bf16 \
+        --out "$T/p.crisp" --log "$T/p.csv" 2>"$T/p.err" && grep -q "precision bf16: [1-9][0-9]* convolutions in bf16" "$T/p.err" &&
+        falls 4 "$T/p.csv" >/dev/null; then
+        ok "--precision bf16: $(grep "precision bf16" "$T/p.err"); loss $(falls 4 "$T/p.csv")"
+    else
+        bad "--precision bf16: $(tail -2 "$T/p.err"); $(head -2 "$T/p.csv"; tail -1 "$T/p.csv")"
+    fi
+elif [ $? = 2 ] && [ "$(wc -l <"$T/p.err")" = 1 ] && grep -q "no AVX-512 BF16" "$T/p.err"; then
+    ok "--precision bf16 refused on this CPU: $(cat "$T/p.err")"
+else
+    bad "--precision bf16 bench: $(cat "$T/p.err")"
+fi
 
 # checkpoint and resume continue the step count
 "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch crisp-rt --steps 20 --out "$T/r1.crisp" \
@@ -174,6 +188,7 @@ expect2 teacher --data "$T/data" --arch nosuch --steps 5 --out "$T/x.crisp"
 expect2 distill --data "$T/data" --arch tiny3 --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --lr -1 --out "$T/x.crisp"
 expect2 frobnicate
+expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --precision f16 --out "$T/x.crisp"
 expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 16 --w-feat 1 \
     --feat 2:2 --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch crisp-rt --bank-augment 0 --steps 5 --out "$T/x.crisp"

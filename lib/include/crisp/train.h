@@ -25,6 +25,19 @@ CRISP_API int crisp_train_net_create(struct crisp_train_net **out, struct crisp_
                                      int batch, int w, int h, char *err, size_t errlen);
 CRISP_API void crisp_train_net_destroy(struct crisp_train_net **net);
 
+/* Flags for crisp_train_net_create_flags. CRISP_TRAIN_BF16: convolutions
+ * run in bf16 (inputs, outputs and their gradients rounded to bf16 around
+ * each convolution; master weights, weight gradients and everything else
+ * f32) where the CPU has AVX-512 BF16 or AMX; ignored elsewhere. */
+#define CRISP_TRAIN_BF16 1u
+CRISP_API int crisp_train_net_create_flags(struct crisp_train_net **out, struct crisp_model *m,
+                                           int batch, int w, int h, unsigned flags, char *err,
+                                           size_t errlen);
+/* Whether this CPU runs bf16 convolutions natively (oneDNN's ISA check). */
+CRISP_API int crisp_train_bf16_available(void);
+/* How many of the net's convolutions run in bf16 (0 without CRISP_TRAIN_BF16). */
+CRISP_API int crisp_train_net_bf16_convs(const struct crisp_train_net *net);
+
 /* Training mode (BN uses batch statistics and updates running ones) or
  * evaluation mode (BN uses running statistics, as inference does). */
 CRISP_API void crisp_train_net_set_training(struct crisp_train_net *net, int training);

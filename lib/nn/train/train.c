@@ -10,6 +10,12 @@
 // backward_weights primitives hinted by the forward one; everything else is
 // plain C over OpenMP loops, checked against finite differences in
 // tests/nn/test_train.c.
+// With CRISP_TRAIN_BF16 (CPUs with AVX-512 BF16 or AMX) each convolution
+// runs its three primitives on bf16 copies of its input, output and output
+// gradient (in the layouts oneDNN picks), made by reorders around it; the
+// master weights, their gradients (f32 from oneDNN), biases, every other
+// layer, the losses and AdamW stay f32 (mixed precision). Convolutions for
+// which oneDNN offers only reference bf16 code stay f32.
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -35,6 +41,10 @@ struct conv_prims {
      * plain on private copies */
     int src_copy, dst_copy;
     float *src_buf, *dst_buf, *ddst_buf;
+    /* bf16 mode: bf16 twins of src, dst, diff_dst, diff_src and their reorders */
+    int bf16;
+    dnnl_memory_t src16, dst16, ddst16, dsrc16;
+    dnnl_primitive_t r_src, r_dst, r_ddst, r_dsrc;
 };
 
 struct tlayer {
@@ -51,6 +61,8 @@ struct tlayer {
 struct crisp_train_net {
     struct crisp_model *m;
     int batch, w, h, c0, training, first_param;
+    unsigned flags;
+    int n_bf16;
     size_t n_in;
     float *x, *out, *scratch;
     struct tlayer *L;
@@ -137,6 +149,59 @@ static int make_reorder(struct crisp_train_net *n, dnnl_memory_t from, dnnl_memo
     return st ? CRISP_EDNNL : 0;
 }
 
+/* forward_training, backward_data (when asked) and backward_weights
+ * primitive descriptors for one convolution. f32: on the given f32 layouts;
+ * bf16: data and weights bf16 in layouts oneDNN picks, weight gradients f32. */
+static int conv_pds(struct crisp_train_net *n, const struct crisp_layer *l,
+                    const dnnl_memory_desc_t *src32, const dnnl_memory_desc_t *dst32,
+                    const dnnl_memory_desc_t *b, dnnl_data_type_t dt, int need_bwd_data,
+                    dnnl_primitive_desc_t *fpd, dnnl_primitive_desc_t *dpd,
+                    dnnl_primitive_desc_t *wpd)
+{
+    dnnl_memory_desc_t src = *src32, dst = *dst32, wany, dwany;
+    if (dt != dnnl_f32) {
+        dnnl_memory_desc_init_by_tag(&src, 4, src32->dims, dt, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&dst, 4, dst32->dims, dt, dnnl_format_tag_any);
+    }
+    dnnl_dims_t wd4 = {l->cout, l->cin, l->k, l->k};
+    dnnl_memory_desc_init_by_tag(&wany, 4, wd4, dt, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&dwany, 4, wd4, dnnl_f32, dnnl_format_tag_any);
+    int pad = (l->k - 1) / 2;
+    dnnl_dims_t st = {l->stride, l->stride}, pd = {pad, pad};
+    dnnl_convolution_desc_t fd, dd, wd;
+    *fpd = *dpd = *wpd = NULL;
+    if (dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
+                                           &src, &wany, b, &dst, st, pd, pd) ||
+        dnnl_primitive_desc_create(fpd, &fd, NULL, n->eng, NULL))
+        goto fail;
+    if (need_bwd_data &&
+        (dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src, &wany, &dst,
+                                                  st, pd, pd) ||
+         dnnl_primitive_desc_create(dpd, &dd, NULL, n->eng, *fpd)))
+        goto fail;
+    if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &dwany, b,
+                                                    &dst, st, pd, pd) ||
+        dnnl_primitive_desc_create(wpd, &wd, NULL, n->eng, *fpd))
+        goto fail;
+    return 0;
+fail:
+    dnnl_primitive_desc_destroy(*fpd);
+    dnnl_primitive_desc_destroy(*dpd);
+    dnnl_primitive_desc_destroy(*wpd);
+    *fpd = *dpd = *wpd = NULL;
+    return CRISP_EDNNL;
+}
+
+/* whether oneDNN fell back to its (slow) reference implementation */
+static int uses_ref(const_dnnl_primitive_desc_t pd)
+{
+    const char *impl = NULL;
+    if (!pd)
+        return 0;
+    return dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success ||
+           !impl || strstr(impl, "ref") != NULL;
+}
+
 static int build_conv(struct crisp_train_net *n, int i, int need_bwd_data, char *err,
                       size_t errlen)
 {
@@ -156,33 +221,29 @@ static int build_conv(struct crisp_train_net *n, int i, int need_bwd_data, char 
         (p->dst_copy && (!(p->dst_buf = crisp_aalloc(t->n * sizeof(float))) ||
                          !(p->ddst_buf = crisp_aalloc(t->n * sizeof(float))))))
         return -ENOMEM;
-    dnnl_memory_desc_t src, wt, wany, b, dst;
+    dnnl_memory_desc_t src, wt, b, dst;
     md4(&src, n->batch, l->cin, ih, iw, blk_tag(cl));
     md4(&wt, l->cout, l->cin, l->k, l->k, dnnl_oihw);
-    md4(&wany, l->cout, l->cin, l->k, l->k, dnnl_format_tag_any);
     dnnl_dims_t bd = {l->cout};
     dnnl_memory_desc_init_by_tag(&b, 1, bd, dnnl_f32, dnnl_a);
     md4(&dst, n->batch, l->cout, t->h, t->w, blk_tag(cl));
-    int pad = (l->k - 1) / 2;
-    dnnl_dims_t st = {l->stride, l->stride}, pd = {pad, pad};
-    dnnl_convolution_desc_t fd, dd, wd;
     dnnl_primitive_desc_t fpd = NULL, dpd = NULL, wpd = NULL;
     int ret = CRISP_EDNNL;
-    if (dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
-                                           &src, &wany, &b, &dst, st, pd, pd) ||
-        dnnl_primitive_desc_create(&fpd, &fd, NULL, n->eng, NULL) ||
-        dnnl_primitive_create(&p->fwd, fpd))
+    if ((n->flags & CRISP_TRAIN_BF16) &&
+        conv_pds(n, l, &src, &dst, &b, dnnl_bf16, need_bwd_data, &fpd, &dpd, &wpd) == 0) {
+        if (uses_ref(fpd) || uses_ref(dpd) || uses_ref(wpd)) {
+            dnnl_primitive_desc_destroy(fpd);
+            dnnl_primitive_desc_destroy(dpd);
+            dnnl_primitive_desc_destroy(wpd);
+            fpd = dpd = wpd = NULL;
+        } else {
+            p->bf16 = 1;
+        }
+    }
+    if (!p->bf16 && conv_pds(n, l, &src, &dst, &b, dnnl_f32, need_bwd_data, &fpd, &dpd, &wpd))
         goto fail;
-    if (need_bwd_data &&
-        (dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src, &wany, &dst,
-                                                  st, pd, pd) ||
-         dnnl_primitive_desc_create(&dpd, &dd, NULL, n->eng, fpd) ||
-         dnnl_primitive_create(&p->bwd_data, dpd)))
-        goto fail;
-    if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &wany, &b,
-                                                    &dst, st, pd, pd) ||
-        dnnl_primitive_desc_create(&wpd, &wd, NULL, n->eng, fpd) ||
-        dnnl_primitive_create(&p->bwd_w, wpd))
+    if (dnnl_primitive_create(&p->fwd, fpd) ||
+        (dpd && dnnl_primitive_create(&p->bwd_data, dpd)) || dnnl_primitive_create(&p->bwd_w, wpd))
         goto fail;
     const dnnl_memory_desc_t *wf = dnnl_primitive_desc_query_md(fpd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *dwm = dnnl_primitive_desc_query_md(wpd, dnnl_query_diff_weights_md, 0);
@@ -204,6 +265,32 @@ static int build_conv(struct crisp_train_net *n, int i, int need_bwd_data, char 
     }
     if (make_mem(n, p, 2, dwm, &p->diff_w) || make_reorder(n, p->diff_w, p->dw_plain, &p->r_dw))
         goto fail;
+    if (p->bf16) {
+        /* the bf16 twins, in the layouts the primitives chose; fwd and
+         * bwd-weights share src, bwd-data and bwd-weights share diff_dst */
+        const dnnl_memory_desc_t *s16 = dnnl_primitive_desc_query_md(fpd, dnnl_query_src_md, 0);
+        const dnnl_memory_desc_t *d16 = dnnl_primitive_desc_query_md(fpd, dnnl_query_dst_md, 0);
+        const dnnl_memory_desc_t *dd16 =
+            dnnl_primitive_desc_query_md(wpd, dnnl_query_diff_dst_md, 0);
+        if (!dnnl_memory_desc_equal(s16, dnnl_primitive_desc_query_md(wpd, dnnl_query_src_md, 0)) ||
+            (dpd && !dnnl_memory_desc_equal(
+                        dd16, dnnl_primitive_desc_query_md(dpd, dnnl_query_diff_dst_md, 0))))
+            goto fail;
+        if (dnnl_memory_create(&p->src16, s16, n->eng, DNNL_MEMORY_ALLOCATE) ||
+            dnnl_memory_create(&p->dst16, d16, n->eng, DNNL_MEMORY_ALLOCATE) ||
+            dnnl_memory_create(&p->ddst16, dd16, n->eng, DNNL_MEMORY_ALLOCATE) ||
+            make_reorder(n, p->src, p->src16, &p->r_src) ||
+            make_reorder(n, p->dst16, p->dst, &p->r_dst) ||
+            make_reorder(n, p->diff_dst, p->ddst16, &p->r_ddst))
+            goto fail;
+        if (dpd &&
+            (dnnl_memory_create(&p->dsrc16,
+                                dnnl_primitive_desc_query_md(dpd, dnnl_query_diff_src_md, 0),
+                                n->eng, DNNL_MEMORY_ALLOCATE) ||
+             make_reorder(n, p->dsrc16, p->diff_src, &p->r_dsrc)))
+            goto fail;
+        n->n_bf16++;
+    }
     ret = 0;
 fail:
     if (ret)
@@ -219,11 +306,13 @@ static void free_conv(struct conv_prims *p)
 {
     if (!p)
         return;
-    dnnl_primitive_t prims[] = {p->fwd, p->bwd_data, p->bwd_w, p->r_wf, p->r_wd, p->r_dw};
+    dnnl_primitive_t prims[] = {p->fwd,  p->bwd_data, p->bwd_w, p->r_wf,   p->r_wd,
+                                p->r_dw, p->r_src,    p->r_dst, p->r_ddst, p->r_dsrc};
     for (size_t k = 0; k < sizeof(prims) / sizeof(prims[0]); k++)
         dnnl_primitive_destroy(prims[k]);
     dnnl_memory_t mems[] = {p->src, p->w, p->wd, p->b, p->dst, p->diff_dst, p->diff_src,
-                            p->diff_w, p->diff_b, p->w_plain, p->dw_plain};
+                            p->diff_w, p->diff_b, p->w_plain, p->dw_plain,
+                            p->src16, p->dst16, p->ddst16, p->dsrc16};
     for (size_t k = 0; k < sizeof(mems) / sizeof(mems[0]); k++)
         dnnl_memory_destroy(mems[k]);
     for (int k = 0; k < 3; k++)
@@ -327,6 +416,20 @@ static int choose_layouts(struct crisp_train_net *n)
 int crisp_train_net_create(struct crisp_train_net **out, struct crisp_model *m, int batch, int w,
                            int h, char *err, size_t errlen)
 {
+    return crisp_train_net_create_flags(out, m, batch, w, h, 0, err, errlen);
+}
+
+int crisp_train_bf16_available(void)
+{
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+}
+
+int crisp_train_net_bf16_convs(const struct crisp_train_net *n) { return n->n_bf16; }
+
+int crisp_train_net_create_flags(struct crisp_train_net **out, struct crisp_model *m, int batch,
+                                 int w, int h, unsigned flags, char *err, size_t errlen)
+{
     *out = NULL;
     if (batch < 1 || batch > 4096 || w < 1 || h < 1 || w > 8192 || h > 8192) {
         crisp_seterr(err, errlen, "batch %d of %dx%d out of range", batch, w, h);
@@ -338,6 +441,7 @@ int crisp_train_net_create(struct crisp_train_net **out, struct crisp_model *m, 
     int ret = -ENOMEM, nl = m->n_layers;
     int *shapes = malloc(sizeof(int) * 3 * (size_t)nl);
     n->m = m;
+    n->flags = flags & CRISP_TRAIN_BF16 && crisp_train_bf16_available() ? flags : flags & ~CRISP_TRAIN_BF16;
     n->batch = batch;
     n->w = w;
     n->h = h;
@@ -549,12 +653,24 @@ int crisp_train_net_forward(struct crisp_train_net *n)
             if (t->conv->src_copy)
                 relayout(x, t->conv->src_buf, n->batch, l->cin, (size_t)n->L[i - 1].h * n->L[i - 1].w,
                          n->L[i - 1].blk, 1, 0);
-            dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC, t->conv->src},
-                                   {DNNL_ARG_WEIGHTS, t->conv->w},
-                                   {DNNL_ARG_BIAS, t->conv->b},
-                                   {DNNL_ARG_DST, t->conv->dst}};
-            if (exec(n, t->conv->fwd, 4, a))
-                return CRISP_EDNNL;
+            struct conv_prims *p = t->conv;
+            if (p->bf16) {
+                dnnl_exec_arg_t rs[] = {{DNNL_ARG_FROM, p->src}, {DNNL_ARG_TO, p->src16}};
+                dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC, p->src16},
+                                       {DNNL_ARG_WEIGHTS, p->w},
+                                       {DNNL_ARG_BIAS, p->b},
+                                       {DNNL_ARG_DST, p->dst16}};
+                dnnl_exec_arg_t rd[] = {{DNNL_ARG_FROM, p->dst16}, {DNNL_ARG_TO, p->dst}};
+                if (exec(n, p->r_src, 2, rs) || exec(n, p->fwd, 4, a) || exec(n, p->r_dst, 2, rd))
+                    return CRISP_EDNNL;
+            } else {
+                dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC, p->src},
+                                       {DNNL_ARG_WEIGHTS, p->w},
+                                       {DNNL_ARG_BIAS, p->b},
+                                       {DNNL_ARG_DST, p->dst}};
+                if (exec(n, p->fwd, 4, a))
+                    return CRISP_EDNNL;
+            }
             if (t->conv->dst_copy)
                 relayout(t->conv->dst_buf, t->y, n->batch, t->c, (size_t)t->h * t->w, t->blk, 0, 0);
             break;
@@ -713,8 +829,12 @@ int crisp_train_net_backward(struct crisp_train_net *n, const float *dout,
             struct conv_prims *p = t->conv;
             if (p->dst_copy)
                 relayout(t->dy, p->ddst_buf, n->batch, t->c, (size_t)t->h * t->w, t->blk, 1, 0);
-            dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, p->src},
-                                    {DNNL_ARG_DIFF_DST, p->diff_dst},
+            dnnl_memory_t xs = p->bf16 ? p->src16 : p->src, dd = p->bf16 ? p->ddst16 : p->diff_dst;
+            dnnl_exec_arg_t rg[] = {{DNNL_ARG_FROM, p->diff_dst}, {DNNL_ARG_TO, p->ddst16}};
+            if (p->bf16 && exec(n, p->r_ddst, 2, rg))
+                return CRISP_EDNNL;
+            dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, xs},
+                                    {DNNL_ARG_DIFF_DST, dd},
                                     {DNNL_ARG_DIFF_WEIGHTS, p->diff_w},
                                     {DNNL_ARG_DIFF_BIAS, p->diff_b}};
             dnnl_exec_arg_t ra[] = {{DNNL_ARG_FROM, p->diff_w}, {DNNL_ARG_TO, p->dw_plain}};
@@ -722,10 +842,12 @@ int crisp_train_net_backward(struct crisp_train_net *n, const float *dout,
                 return CRISP_EDNNL;
             if (dx) {
                 dnnl_exec_arg_t rd[] = {{DNNL_ARG_FROM, p->w_plain}, {DNNL_ARG_TO, p->wd}};
-                dnnl_exec_arg_t da[] = {{DNNL_ARG_DIFF_DST, p->diff_dst},
+                dnnl_exec_arg_t da[] = {{DNNL_ARG_DIFF_DST, dd},
                                         {DNNL_ARG_WEIGHTS, p->wd},
-                                        {DNNL_ARG_DIFF_SRC, p->diff_src}};
-                if (exec(n, p->r_wd, 2, rd) || exec(n, p->bwd_data, 3, da))
+                                        {DNNL_ARG_DIFF_SRC, p->bf16 ? p->dsrc16 : p->diff_src}};
+                dnnl_exec_arg_t rs[] = {{DNNL_ARG_FROM, p->dsrc16}, {DNNL_ARG_TO, p->diff_src}};
+                if (exec(n, p->r_wd, 2, rd) || exec(n, p->bwd_data, 3, da) ||
+                    (p->bf16 && exec(n, p->r_dsrc, 2, rs)))
                     return CRISP_EDNNL;
                 if (p->src_copy)
                     relayout(n->scratch, dx, n->batch, l->cin,
