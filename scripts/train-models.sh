@@ -169,6 +169,22 @@ r3 crisp-rt-r8-distilled distill --init "$RUNS/crisp-rt-r6-distilled.crisp" \
     --teacher "$RUNS/crisp-teacher-r8.crisp" --teacher-ensemble 8 "${R8[@]}" --w-gt 1 --w-soft 4
 r3 crisp-rt-r8-alone teacher --init "$RUNS/crisp-rt-r6-alone.crisp" "${R8[@]}"
 q8 crisp-rt-r8-distilled crisp-rt-r8-alone
+# round 9 (eighth session, an Intel Xeon with AMX): mixed precision
+# (--precision bf16, docs/training.md). The round-8 teacher trained 70 more
+# minutes on "half" (lr 1e-4, 100 warm-up steps, seed 14, THREADS=2), then
+# both round-8 students continued R5_STEPS on one new bank of 16384 patches
+# (seed 15), the distilled one from the round-9 teacher's 8-way
+# self-ensemble with round 6's weights, in bf16; the twin trained alone
+# once in bf16 and once in f32 (what bf16 costs). One after the other.
+r3 crisp-teacher-r9 teacher --init "$RUNS/crisp-teacher-r8.crisp" --lr 1e-4 --warmup 100 --seed 14 \
+    --minutes "${TEACHER_R9_MINUTES:-70}" --precision bf16
+R9=(--bank 16384 --steps "$R5_STEPS" --lr 5e-4 --warmup 100 --seed 15)
+r3 crisp-rt-r9-distilled distill --init "$RUNS/crisp-rt-r8-distilled.crisp" \
+    --teacher "$RUNS/crisp-teacher-r9.crisp" --teacher-ensemble 8 "${R9[@]}" --w-gt 1 --w-soft 4 \
+    --precision bf16
+r3 crisp-rt-r9-alone teacher --init "$RUNS/crisp-rt-r8-alone.crisp" "${R9[@]}" --precision bf16
+r3 crisp-rt-r9-alone-f32 teacher --init "$RUNS/crisp-rt-r8-alone.crisp" "${R9[@]}"
+q8 crisp-rt-r9-distilled crisp-rt-r9-alone
 # shipped: crisp-teacher-r8 as models/crisp-teacher.crisp, crisp-rt-r8-distilled
 # as models/crisp-rt.crisp, crisp-rt-r8-alone as models/crisp-rt-alone.crisp
 # (before round 8: crisp-teacher-r4, crisp-rt-r6-distilled, crisp-rt-r6-alone)
