@@ -185,7 +185,8 @@ r3 crisp-rt-r9-distilled distill --init "$RUNS/crisp-rt-r8-distilled.crisp" \
 r3 crisp-rt-r9-alone teacher --init "$RUNS/crisp-rt-r8-alone.crisp" "${R9[@]}" --precision bf16
 r3 crisp-rt-r9-alone-f32 teacher --init "$RUNS/crisp-rt-r8-alone.crisp" "${R9[@]}"
 q8 crisp-rt-r9-distilled crisp-rt-r9-alone
-# shipped: crisp-teacher-r8 as models/crisp-teacher.crisp, crisp-rt-r8-distilled
-# as models/crisp-rt.crisp, crisp-rt-r8-alone as models/crisp-rt-alone.crisp
-# (before round 8: crisp-teacher-r4, crisp-rt-r6-distilled, crisp-rt-r6-alone)
+# shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
+# as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
+# (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before
+# it crisp-teacher-r4, crisp-rt-r6-distilled, crisp-rt-r6-alone)
 echo "== all trained ($(date +%H:%M))"
