@@ -149,9 +149,20 @@ static int make_reorder(struct crisp_train_net *n, dnnl_memory_t from, dnnl_memo
     return st ? CRISP_EDNNL : 0;
 }
 
+/* whether oneDNN fell back to its (slow) reference implementation */
+static int uses_ref(const_dnnl_primitive_desc_t pd)
+{
+    const char *impl = NULL;
+    if (!pd)
+        return 0;
+    return dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success ||
+           !impl || strstr(impl, "ref") != NULL;
+}
+
 /* forward_training, backward_data (when asked) and backward_weights
  * primitive descriptors for one convolution. f32: on the given f32 layouts;
- * bf16: data and weights bf16 in layouts oneDNN picks, weight gradients f32. */
+ * bf16: data and weights bf16 in layouts oneDNN picks, weight gradients f32,
+ * refused (CRISP_EDNNL) where oneDNN has only reference code for them. */
 static int conv_pds(struct crisp_train_net *n, const struct crisp_layer *l,
                     const dnnl_memory_desc_t *src32, const dnnl_memory_desc_t *dst32,
                     const dnnl_memory_desc_t *b, dnnl_data_type_t dt, int need_bwd_data,
@@ -183,6 +194,8 @@ static int conv_pds(struct crisp_train_net *n, const struct crisp_layer *l,
                                                     &dst, st, pd, pd) ||
         dnnl_primitive_desc_create(wpd, &wd, NULL, n->eng, *fpd))
         goto fail;
+    if (dt != dnnl_f32 && (uses_ref(*fpd) || uses_ref(*dpd) || uses_ref(*wpd)))
+        goto fail;
     return 0;
 fail:
     dnnl_primitive_desc_destroy(*fpd);
@@ -190,16 +203,6 @@ fail:
     dnnl_primitive_desc_destroy(*wpd);
     *fpd = *dpd = *wpd = NULL;
     return CRISP_EDNNL;
-}
-
-/* whether oneDNN fell back to its (slow) reference implementation */
-static int uses_ref(const_dnnl_primitive_desc_t pd)
-{
-    const char *impl = NULL;
-    if (!pd)
-        return 0;
-    return dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success ||
-           !impl || strstr(impl, "ref") != NULL;
 }
 
 static int build_conv(struct crisp_train_net *n, int i, int need_bwd_data, char *err,
@@ -229,17 +232,8 @@ static int build_conv(struct crisp_train_net *n, int i, int need_bwd_data, char 
     md4(&dst, n->batch, l->cout, t->h, t->w, blk_tag(cl));
     dnnl_primitive_desc_t fpd = NULL, dpd = NULL, wpd = NULL;
     int ret = CRISP_EDNNL;
-    if ((n->flags & CRISP_TRAIN_BF16) &&
-        conv_pds(n, l, &src, &dst, &b, dnnl_bf16, need_bwd_data, &fpd, &dpd, &wpd) == 0) {
-        if (uses_ref(fpd) || uses_ref(dpd) || uses_ref(wpd)) {
-            dnnl_primitive_desc_destroy(fpd);
-            dnnl_primitive_desc_destroy(dpd);
-            dnnl_primitive_desc_destroy(wpd);
-            fpd = dpd = wpd = NULL;
-        } else {
-            p->bf16 = 1;
-        }
-    }
+    p->bf16 = (n->flags & CRISP_TRAIN_BF16) &&
+              conv_pds(n, l, &src, &dst, &b, dnnl_bf16, need_bwd_data, &fpd, &dpd, &wpd) == 0;
     if (!p->bf16 && conv_pds(n, l, &src, &dst, &b, dnnl_f32, need_bwd_data, &fpd, &dpd, &wpd))
         goto fail;
     if (dnnl_primitive_create(&p->fwd, fpd) ||
