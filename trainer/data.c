@@ -328,19 +328,27 @@ int degrade_fixed(struct crisp_image **out, const struct crisp_image *gt, const 
 
 /* ---- sampler ---- */
 
-#define SLOTS 3
+#define MAX_WORKERS 16
+#define MAX_SLOTS (MAX_WORKERS + 2)
+
+/* Slot states: FREE, BUILDING (a worker owns it), READY, HELD (handed to the
+ * caller until its next sampler_next). Workers claim batch indices in order;
+ * index k always goes to slot k % nslots, so the caller sees 0, 1, 2, ...
+ * whatever the number of workers. */
+enum { FREE, BUILDING, READY, HELD };
 
 struct sampler {
     const struct dataset *d;
     int batch, patch;
     uint64_t seed;
-    struct batch slots[SLOTS];
-    int ready[SLOTS];
-    int64_t produce, consume;
+    struct batch slots[MAX_SLOTS];
+    int ready[MAX_SLOTS];
+    int nslots, nthreads;
+    int64_t claim, consume;
     int stop, error, inited;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_t thread;
+    pthread_t threads[MAX_WORKERS];
 };
 
 static int crop(struct crisp_image **out, const struct crisp_image *src, int x, int y, int s)
@@ -427,23 +435,21 @@ static void *worker(void *arg)
 {
     struct sampler *s = arg;
     pthread_mutex_lock(&s->mu);
-    while (!s->stop) {
-        int slot = (int)(s->produce % SLOTS);
-        if (s->ready[slot] || s->produce >= s->consume + SLOTS) {
+    while (!s->stop && !s->error) {
+        int64_t index = s->claim;
+        int slot = (int)(index % s->nslots);
+        if (s->ready[slot] != FREE || index >= s->consume + s->nslots) {
             pthread_cond_wait(&s->cv, &s->mu);
             continue;
         }
-        int64_t index = s->produce;
+        s->claim++;
+        s->ready[slot] = BUILDING;
         pthread_mutex_unlock(&s->mu);
         int ret = make_batch(s, index, &s->slots[slot]);
         pthread_mutex_lock(&s->mu);
-        if (ret < 0) {
+        if (ret < 0 && !s->error)
             s->error = ret;
-            pthread_cond_broadcast(&s->cv);
-            break;
-        }
-        s->ready[slot] = 1;
-        s->produce++;
+        s->ready[slot] = ret < 0 ? FREE : READY;
         pthread_cond_broadcast(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
@@ -451,9 +457,13 @@ static void *worker(void *arg)
 }
 
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
-                   uint64_t seed, int64_t first_index)
+                   uint64_t seed, int64_t first_index, int workers)
 {
     *out = NULL;
+    if (workers < 1)
+        workers = 1;
+    if (workers > MAX_WORKERS)
+        workers = MAX_WORKERS;
     struct sampler *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
@@ -461,9 +471,10 @@ int sampler_create(struct sampler **out, const struct dataset *d, int batch, int
     s->batch = batch;
     s->patch = patch;
     s->seed = seed;
-    s->produce = s->consume = first_index;
+    s->nslots = workers + 2;
+    s->claim = s->consume = first_index;
     size_t n = (size_t)batch * patch * patch;
-    for (int i = 0; i < SLOTS; i++) {
+    for (int i = 0; i < s->nslots; i++) {
         s->slots[i].x = crisp_aalloc(n * sizeof(float));
         s->slots[i].y = crisp_aalloc(n * sizeof(float));
         s->slots[i].t = d->train_teacher ? crisp_aalloc(n * sizeof(float)) : NULL;
@@ -475,10 +486,12 @@ int sampler_create(struct sampler **out, const struct dataset *d, int batch, int
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->inited = 1;
-    if (pthread_create(&s->thread, NULL, worker, s)) {
-        s->thread = 0; /* sampler_destroy then skips the join */
-        sampler_destroy(&s);
-        return -EAGAIN;
+    for (int i = 0; i < workers; i++) {
+        if (pthread_create(&s->threads[i], NULL, worker, s)) {
+            sampler_destroy(&s); /* joins the ones started */
+            return -EAGAIN;
+        }
+        s->nthreads++;
     }
     *out = s;
     return 0;
@@ -488,16 +501,16 @@ const struct batch *sampler_next(struct sampler *s)
 {
     pthread_mutex_lock(&s->mu);
     /* release the slot handed out last time */
-    if (s->consume > 0 && s->ready[(s->consume - 1) % SLOTS] == 2) {
-        s->ready[(s->consume - 1) % SLOTS] = 0;
+    if (s->consume > 0 && s->ready[(s->consume - 1) % s->nslots] == HELD) {
+        s->ready[(s->consume - 1) % s->nslots] = FREE;
         pthread_cond_broadcast(&s->cv);
     }
-    int slot = (int)(s->consume % SLOTS);
-    while (s->ready[slot] != 1 && !s->error)
+    int slot = (int)(s->consume % s->nslots);
+    while (s->ready[slot] != READY && !s->error)
         pthread_cond_wait(&s->cv, &s->mu);
     const struct batch *b = NULL;
     if (!s->error) {
-        s->ready[slot] = 2;
+        s->ready[slot] = HELD;
         s->consume++;
         b = &s->slots[slot];
     }
@@ -510,18 +523,19 @@ void sampler_destroy(struct sampler **ps)
     if (!ps || !*ps)
         return;
     struct sampler *s = *ps;
-    if (s->thread) {
+    if (s->nthreads) {
         pthread_mutex_lock(&s->mu);
         s->stop = 1;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        pthread_join(s->thread, NULL);
+        for (int i = 0; i < s->nthreads; i++)
+            pthread_join(s->threads[i], NULL);
     }
     if (s->inited) {
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
     }
-    for (int i = 0; i < SLOTS; i++) {
+    for (int i = 0; i < s->nslots; i++) {
         crisp_afree(s->slots[i].x);
         crisp_afree(s->slots[i].y);
         crisp_afree(s->slots[i].t);

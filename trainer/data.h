@@ -50,10 +50,11 @@ struct batch {
 };
 
 struct sampler;
-/* Starts a worker thread preparing batches 0, 1, 2, ... (batch k depends
- * only on seed and k, so a resumed run sees the same data). */
+/* Starts `workers` threads (1..16) preparing batches first_index, +1, ...
+ * ahead of the caller. Batch k depends only on seed and k, so a resumed run
+ * sees the same data, and so does a run with another number of workers. */
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
-                   uint64_t seed, int64_t first_index);
+                   uint64_t seed, int64_t first_index, int workers);
 /* Blocks until batch `next` is ready; valid until the next call. */
 const struct batch *sampler_next(struct sampler *s);
 void sampler_destroy(struct sampler **s);

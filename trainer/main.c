@@ -42,7 +42,7 @@ struct opts {
     const char *data, *arch, *out, *teacher, *teacher_dir, *checkpoint, *log, *init;
     double minutes;
     long steps;
-    int batch, patch, threads, max_side, max_images, val_every, resume, val_crop;
+    int batch, patch, threads, data_threads, max_side, max_images, val_every, resume, val_crop;
     double ckpt_minutes, progress_s;
     float lr, wd, clip;
     int warmup;
@@ -142,7 +142,7 @@ static int teacher_targets(struct crisp_train_net *tnet, int batch, int p, int e
 
 /* `bk->nf` and `bk->f_layer` are set by the caller (0 for no features) */
 static int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int p,
-                      uint64_t seed, struct crisp_train_net *tnet, int ensemble)
+                      uint64_t seed, struct crisp_train_net *tnet, int ensemble, int workers)
 {
     struct sampler *smp = NULL;
     const size_t pp = (size_t)p * p, nb = (size_t)batch * pp;
@@ -164,7 +164,7 @@ static int bank_build(struct bank *bk, long n, const struct dataset *d, int batc
     }
     float *tmp = tnet && ensemble > 1 ? crisp_aalloc((nb + pp) * sizeof(float)) : NULL;
     if (!bk->x || !bk->y || (with_t && !bk->t) || !f_ok || (tnet && ensemble > 1 && !tmp) ||
-        sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0) < 0) {
+        sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0, workers) < 0) {
         crisp_afree(tmp);
         bank_free(bk);
         return -ENOMEM;
@@ -730,7 +730,8 @@ static int train(struct opts *o)
                 : o->t_ensemble > 1 ? " with teacher outputs (8-way self-ensemble)"
                                     : " with teacher outputs",
                 n_ad ? " and features" : "");
-        int bret = bank_build(&bk, o->bank, d, o->batch, o->patch, o->seed, tnet, o->t_ensemble);
+        int bret = bank_build(&bk, o->bank, d, o->batch, o->patch, o->seed, tnet, o->t_ensemble,
+                               o->data_threads);
         if (bret < 0) {
             ret = fail(EXIT_INPUT, "cannot build the patch bank: %s", crisp_strerror(bret));
             goto done;
@@ -753,7 +754,7 @@ static int train(struct opts *o)
         fprintf(stderr, "bank of %ld patches built in %.1f s\n", bk.n, now_s() - tb);
         /* only the bank's teacher outputs are used from here on */
         crisp_train_net_destroy(&tnet);
-    } else if (sampler_create(&smp, d, o->batch, o->patch, o->seed, step) < 0) {
+    } else if (sampler_create(&smp, d, o->batch, o->patch, o->seed, step, o->data_threads) < 0) {
         ret = fail(EXIT_INPUT, "cannot start the data worker");
         goto done;
     }
@@ -1045,6 +1046,7 @@ static const char USAGE[] =
     "  --checkpoint FILE  --checkpoint-minutes M [3]  --resume   --log FILE.csv\n"
     "  --init FILE      start from a model file instead of a fresh preset\n"
     "  --max-side N [1024]  area-downscale larger training images\n"
+    "  --data-threads N [1]  threads preparing batches (1..16; the batches are the same for any N)\n"
     "  --val-every K [20]   hold out every K-th image for validation   --val-crop N [256]\n"
     "  --max-images N   use only the first N images (smoke runs)   --progress S [30] seconds\n"
     "  --profile mixed|call|half|half-h264|x2 [mixed]  degradation stage probabilities (docs/training.md)\n"
@@ -1074,14 +1076,14 @@ int main(int argc, char **argv)
     }
     struct opts o = {.batch = 16, .patch = 96, .lr = 5e-4f, .clip = 1.0f, .warmup = 200,
                      .seed = 1, .gt_loss = CRISP_LOSS_L1, .w_gt = 1.0f, .w_soft = 1.0f,
-                     .max_side = 1024, .val_every = 20, .val_crop = 256, .ckpt_minutes = 3,
+                     .max_side = 1024, .data_threads = 1, .val_every = 20, .val_crop = 256, .ckpt_minutes = 3,
                      .progress_s = 30, .bank_augment = 1};
     o.distill = !strcmp(cmd, "distill");
     enum { O_DATA = 256, O_ARCH, O_OUT, O_TEACHER, O_TDIR, O_MIN, O_STEPS, O_BATCH, O_PATCH,
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -1093,7 +1095,7 @@ int main(int argc, char **argv)
         {"feat", 1, 0, O_FEAT}, {"checkpoint", 1, 0, O_CKPT},
         {"checkpoint-minutes", 1, 0, O_CKPTMIN}, {"resume", 0, 0, O_RESUME},
         {"log", 1, 0, O_LOG}, {"init", 1, 0, O_INIT}, {"model", 1, 0, O_INIT},
-        {"max-side", 1, 0, O_MAXSIDE},
+        {"max-side", 1, 0, O_MAXSIDE}, {"data-threads", 1, 0, O_DTHREADS},
         {"val-every", 1, 0, O_VALEVERY}, {"val-crop", 1, 0, O_VALCROP},
         {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS},
         {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK},
@@ -1175,6 +1177,7 @@ int main(int argc, char **argv)
         case O_LOG: o.log = optarg; break;
         case O_INIT: o.init = optarg; break;
         case O_MAXSIDE: NUM(o.max_side, int, 64, 100000); break;
+        case O_DTHREADS: NUM(o.data_threads, int, 1, 16); break;
         case O_VALEVERY: NUM(o.val_every, int, 2, 100000); break;
         case O_VALCROP: NUM(o.val_crop, int, 32, 4096); break;
         case O_MAXIMG: NUM(o.max_images, int, 0, 1e7); break;

@@ -45,6 +45,15 @@ else
     bad "--precision bf16 bench: $(cat "$T/p.err")"
 fi
 
+# several data workers prepare the same batches: the trained model is byte-identical
+"$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 12 --data-threads 1 --out "$T/w1.crisp" 2>"$T/w1.err"
+"$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 12 --data-threads 4 --out "$T/w4.crisp" 2>"$T/w4.err"
+if [ -s "$T/w1.crisp" ] && cmp -s "$T/w1.crisp" "$T/w4.crisp"; then
+    ok "--data-threads 4 trains the same model as 1"
+else
+    bad "--data-threads: models differ or missing: $(tail -1 "$T/w1.err"; tail -1 "$T/w4.err")"
+fi
+
 # checkpoint and resume continue the step count
 "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch crisp-rt --steps 20 --out "$T/r1.crisp" \
     --checkpoint "$T/ck" 2>"$T/r1.err"
@@ -188,6 +197,7 @@ expect2 teacher --data "$T/data" --arch nosuch --steps 5 --out "$T/x.crisp"
 expect2 distill --data "$T/data" --arch tiny3 --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --lr -1 --out "$T/x.crisp"
 expect2 frobnicate
+expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --data-threads 17 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --precision f16 --out "$T/x.crisp"
 expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 16 --w-feat 1 \
     --feat 2:2 --steps 5 --out "$T/x.crisp"
