@@ -70,9 +70,9 @@ done
 # and the ablation differs only in the loss.
 # (the shipped round-3 files were made with THREADS=1, the two students side
 # by side, and the two comparison runs side by side)
-R3=(--data "$DATA" --batch 16 --patch 96 --progress 60 --threads "${THREADS:-2}" --profile half)
+R3=(--data "$DATA" --batch 16 --patch 96 --progress 60 --threads "${THREADS:-2}")
 R3_STEPS=${R3_STEPS:-20000}
-r3() { # name command args...
+r3() { # name command args...   (PROFILE=name r3 ... for a profile other than "half")
     local name=$1
     shift
     if [ -f "$RUNS/$name.crisp" ]; then
@@ -80,7 +80,7 @@ r3() { # name command args...
         return
     fi
     echo "== $name ($(date +%H:%M))"
-    "$TRAIN" "$@" "${R3[@]}" --out "$RUNS/$name.crisp" --log "models/logs/$name.csv" \
+    "$TRAIN" "$@" "${R3[@]}" --profile "${PROFILE:-half}" --out "$RUNS/$name.crisp" --log "models/logs/$name.csv" \
         --checkpoint "$RUNS/$name.ckpt" --resume >"$RUNS/$name.log" 2>&1
     tail -1 "$RUNS/$name.log"
 }
@@ -195,11 +195,8 @@ q8 crisp-rt-r9-distilled crisp-rt-r9-alone
 # Neither is shipped (models/README.md, round 10).
 r3 crisp-teacher-r10 teacher --init "$RUNS/crisp-teacher-r9.crisp" --lr 1e-4 --warmup 100 --seed 16 \
     --minutes "${TEACHER_R10_MINUTES:-80}" --precision bf16
-R3_HALF=("${R3[@]}")
-R3=("${R3[@]/#half/half-h264}") # r3 puts R3 after the run's own options, so swap its --profile
-r3 crisp-teacher-r10-h264 teacher --init "$RUNS/crisp-teacher-r9.crisp" --lr 5e-5 --warmup 100 --seed 18 \
+PROFILE=half-h264 r3 crisp-teacher-r10-h264 teacher --init "$RUNS/crisp-teacher-r9.crisp" --lr 5e-5 --warmup 100 --seed 18 \
     --minutes "${TEACHER_R10_H264_MINUTES:-25}" --precision bf16
-R3=("${R3_HALF[@]}")
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before
