@@ -32,8 +32,10 @@ struct sink {
     void *priv;
 };
 
+extern const struct sink crispd_sink_null, crispd_sink_hash; /* sink_basic.c */
+extern const struct sink crispd_sink_file, crispd_sink_rtp;  /* sink_av.c */
 extern const struct sink crispd_sink_pipewire;   /* sink_pipewire.c, or a stub without PipeWire */
-extern const struct sink crispd_sink_v4l2loopback; /* v4l2.c */
+extern const struct sink crispd_sink_v4l2loopback; /* sink_v4l2loopback.c */
 
 /* I420 (the pool's format) to the packed/semi-planar formats cameras use.
  * YUYV repeats each chroma row for two luma rows, so converting back by

@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// V4L2 capture for crispd (v4l2.h) and the v4l2loopback sink (sink.h).
+// V4L2 cameras for crispd (v4l2.h): the capture source v4l2:/dev/videoN
+// (source.h) and the device helpers the v4l2loopback sink shares.
+//
+// Runs on the capture thread (the first open on the main thread). Owns the
+// device fd, its mmap buffers (one dequeued at a time, handed back by
+// release) and, for MJPEG, a libavcodec decoder. Streaming I/O with YUYV,
+// NV12 or MJPEG, negotiating the wanted size and rate or the nearest the
+// device offers. A camera that is unplugged or whose driver resets reports
+// -ENODEV; the capture thread closes it and reopens it with backoff.
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -19,12 +27,13 @@
 
 #include "crisp/frame.h"
 #include "crisp/log.h"
-#include "sink.h"
+#include "crisp/util.h"
+#include "source.h"
 #include "v4l2.h"
 
 #define NBUF 4
 
-static int xioctl(int fd, unsigned long req, void *arg)
+int v4l2_xioctl(int fd, unsigned long req, void *arg)
 {
     int r;
     do
@@ -43,11 +52,8 @@ static const char *fourcc(uint32_t f, char buf[8])
     return buf;
 }
 
-/* Opens a V4L2 node for `what` ("input v4l2", "output v4l2loopback") and
- * queries it: the fd, the card name and the node's capabilities, or -errno /
- * -ENOTTY with err set. */
-static int open_node(const char *path, const char *what, struct v4l2_capability *cap,
-                     uint32_t *caps, char *err, size_t n)
+int v4l2_open_node(const char *path, const char *what, struct v4l2_capability *cap,
+                   uint32_t *caps, char *err, size_t n)
 {
     int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
@@ -57,7 +63,7 @@ static int open_node(const char *path, const char *what, struct v4l2_capability 
         return -e;
     }
     memset(cap, 0, sizeof(*cap));
-    if (xioctl(fd, VIDIOC_QUERYCAP, cap) < 0) {
+    if (v4l2_xioctl(fd, VIDIOC_QUERYCAP, cap) < 0) {
         snprintf(err, n, "%s:%s: not a V4L2 device", what, path);
         close(fd);
         return -ENOTTY;
@@ -94,7 +100,7 @@ static double best_rate(int fd, uint32_t fmt, int w, int h, double want)
 {
     struct v4l2_frmivalenum fi = {.pixel_format = fmt, .width = (uint32_t)w, .height = (uint32_t)h};
     double best = 0;
-    for (fi.index = 0; xioctl(fd, VIDIOC_ENUM_FRAMEINTERVALS, &fi) == 0; fi.index++) {
+    for (fi.index = 0; v4l2_xioctl(fd, VIDIOC_ENUM_FRAMEINTERVALS, &fi) == 0; fi.index++) {
         struct v4l2_fract t = fi.type == V4L2_FRMIVAL_TYPE_DISCRETE ? fi.discrete : fi.stepwise.min;
         if (!t.numerator)
             continue;
@@ -132,7 +138,7 @@ static int negotiate(struct v4l2_src *s, int ww, int wh, double wfps, char *err,
     struct cand best = {0};
     char offered[256] = "";
     struct v4l2_fmtdesc fd = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
-    for (fd.index = 0; xioctl(s->fd, VIDIOC_ENUM_FMT, &fd) == 0; fd.index++) {
+    for (fd.index = 0; v4l2_xioctl(s->fd, VIDIOC_ENUM_FMT, &fd) == 0; fd.index++) {
         char cc[8];
         size_t l = strlen(offered);
         snprintf(offered + l, sizeof(offered) - l, "%s%s", l ? " " : "", fourcc(fd.pixelformat, cc));
@@ -144,7 +150,7 @@ static int negotiate(struct v4l2_src *s, int ww, int wh, double wfps, char *err,
             continue;
         struct v4l2_frmsizeenum fs = {.pixel_format = fd.pixelformat};
         int any = 0;
-        for (fs.index = 0; xioctl(s->fd, VIDIOC_ENUM_FRAMESIZES, &fs) == 0; fs.index++) {
+        for (fs.index = 0; v4l2_xioctl(s->fd, VIDIOC_ENUM_FRAMESIZES, &fs) == 0; fs.index++) {
             any = 1;
             if (fs.type == V4L2_FRMSIZE_TYPE_DISCRETE) {
                 consider(s->fd, &best, fd.pixelformat, rank, (int)fs.discrete.width,
@@ -175,7 +181,7 @@ static int negotiate(struct v4l2_src *s, int ww, int wh, double wfps, char *err,
     f.fmt.pix.height = (uint32_t)best.h;
     f.fmt.pix.pixelformat = best.fmt;
     f.fmt.pix.field = V4L2_FIELD_NONE;
-    if (xioctl(s->fd, VIDIOC_S_FMT, &f) < 0) {
+    if (v4l2_xioctl(s->fd, VIDIOC_S_FMT, &f) < 0) {
         int e = errno;
         snprintf(err, n, "input v4l2:%s: %s", s->dev,
                  e == EBUSY ? "device busy (another program is streaming from it)" : strerror(e));
@@ -203,7 +209,7 @@ static int negotiate(struct v4l2_src *s, int ww, int wh, double wfps, char *err,
     parm.parm.capture.timeperframe.numerator = 1000;
     parm.parm.capture.timeperframe.denominator = (uint32_t)(rate * 1000 + 0.5);
     s->fps = rate;
-    if (xioctl(s->fd, VIDIOC_S_PARM, &parm) == 0 && parm.parm.capture.timeperframe.numerator &&
+    if (v4l2_xioctl(s->fd, VIDIOC_S_PARM, &parm) == 0 && parm.parm.capture.timeperframe.numerator &&
         parm.parm.capture.timeperframe.denominator)
         s->fps = (double)parm.parm.capture.timeperframe.denominator /
                  parm.parm.capture.timeperframe.numerator;
@@ -228,7 +234,7 @@ int v4l2_src_open(struct v4l2_src **out, const char *dev, int want_w, int want_h
     int ret;
     struct v4l2_capability cap;
     uint32_t caps;
-    if ((s->fd = open_node(dev, "input v4l2", &cap, &caps, err, n)) < 0) {
+    if ((s->fd = v4l2_open_node(dev, "input v4l2", &cap, &caps, err, n)) < 0) {
         ret = s->fd;
         goto fail;
     }
@@ -244,7 +250,7 @@ int v4l2_src_open(struct v4l2_src **out, const char *dev, int want_w, int want_h
         goto fail;
     struct v4l2_requestbuffers rb = {.count = NBUF, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
                                      .memory = V4L2_MEMORY_MMAP};
-    if (xioctl(s->fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 2) {
+    if (v4l2_xioctl(s->fd, VIDIOC_REQBUFS, &rb) < 0 || rb.count < 2) {
         ret = rb.count < 2 && errno != EBUSY ? -ENOMEM : -errno;
         snprintf(err, n, "input v4l2:%s: %s", dev,
                  errno == EBUSY ? "device busy (another program is streaming from it)"
@@ -255,7 +261,7 @@ int v4l2_src_open(struct v4l2_src **out, const char *dev, int want_w, int want_h
     for (int i = 0; i < s->nbuf; i++) {
         struct v4l2_buffer b = {.index = (uint32_t)i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
                                 .memory = V4L2_MEMORY_MMAP};
-        if (xioctl(s->fd, VIDIOC_QUERYBUF, &b) < 0) {
+        if (v4l2_xioctl(s->fd, VIDIOC_QUERYBUF, &b) < 0) {
             ret = -errno;
             snprintf(err, n, "input v4l2:%s: VIDIOC_QUERYBUF: %s", dev, strerror(errno));
             goto fail;
@@ -268,7 +274,7 @@ int v4l2_src_open(struct v4l2_src **out, const char *dev, int want_w, int want_h
             snprintf(err, n, "input v4l2:%s: mmap: %s", dev, strerror(errno));
             goto fail;
         }
-        if (xioctl(s->fd, VIDIOC_QBUF, &b) < 0) {
+        if (v4l2_xioctl(s->fd, VIDIOC_QBUF, &b) < 0) {
             ret = -errno;
             snprintf(err, n, "input v4l2:%s: VIDIOC_QBUF: %s", dev, strerror(errno));
             goto fail;
@@ -288,7 +294,7 @@ int v4l2_src_open(struct v4l2_src **out, const char *dev, int want_w, int want_h
         }
     }
     enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    if (xioctl(s->fd, VIDIOC_STREAMON, &type) < 0) {
+    if (v4l2_xioctl(s->fd, VIDIOC_STREAMON, &type) < 0) {
         ret = -errno;
         snprintf(err, n, "input v4l2:%s: VIDIOC_STREAMON: %s", dev,
                  errno == EBUSY ? "device busy" : strerror(errno));
@@ -314,7 +320,7 @@ int v4l2_src_next(struct v4l2_src *s, int timeout_ms, const struct AVFrame **fra
     if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL) && !(pfd.revents & POLLIN))
         return -ENODEV;
     struct v4l2_buffer b = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
-    if (xioctl(s->fd, VIDIOC_DQBUF, &b) < 0)
+    if (v4l2_xioctl(s->fd, VIDIOC_DQBUF, &b) < 0)
         return errno == EAGAIN ? -EAGAIN : errno == EIO ? -EBADMSG : -ENODEV;
     if (b.index >= (uint32_t)s->nbuf)
         return -EBADMSG;
@@ -364,7 +370,7 @@ void v4l2_src_release(struct v4l2_src *s)
         return;
     struct v4l2_buffer b = {.index = (uint32_t)s->held, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
                             .memory = V4L2_MEMORY_MMAP};
-    xioctl(s->fd, VIDIOC_QBUF, &b);
+    v4l2_xioctl(s->fd, VIDIOC_QBUF, &b);
     s->held = -1;
 }
 
@@ -378,7 +384,7 @@ void v4l2_src_close(struct v4l2_src **sp)
         return;
     if (s->streaming) {
         enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        xioctl(s->fd, VIDIOC_STREAMOFF, &type);
+        v4l2_xioctl(s->fd, VIDIOC_STREAMOFF, &type);
     }
     for (int i = 0; i < NBUF; i++)
         if (s->buf[i].p)
@@ -386,7 +392,7 @@ void v4l2_src_close(struct v4l2_src **sp)
     if (s->fd >= 0) {
         struct v4l2_requestbuffers rb = {.count = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
                                          .memory = V4L2_MEMORY_MMAP};
-        xioctl(s->fd, VIDIOC_REQBUFS, &rb);
+        v4l2_xioctl(s->fd, VIDIOC_REQBUFS, &rb);
         close(s->fd);
     }
     if (s->frame && s->pixfmt != V4L2_PIX_FMT_MJPEG)
@@ -402,161 +408,42 @@ void v4l2_src_close(struct v4l2_src **sp)
     *sp = NULL;
 }
 
-/* ---- the v4l2loopback sink ---- */
+/* ---- the source vtable (source.h) ---- */
 
-struct loop_sink {
-    int fd, streaming;
-    uint32_t pixfmt;
-    size_t size;
-    int stride;
-    unsigned char *buf;
-    int64_t interval_ns;
-    long short_writes, dropped;
-    char dev[256];
-};
-
-static int loop_close(struct sink *sk);
-
-static int loop_open(struct sink *sk, const char *arg, const struct sink_params *sp, char *err,
-                     size_t n)
+static int src_open(struct source *s, char *err, size_t n)
 {
-    struct loop_sink *s = calloc(1, sizeof(*s));
-    if (!s) {
-        snprintf(err, n, "out of memory");
-        return -ENOMEM;
-    }
-    sk->priv = s;
-    snprintf(s->dev, sizeof(s->dev), "%s", arg);
-    s->pixfmt = sp->pixfmt && !strcmp(sp->pixfmt, "i420") ? V4L2_PIX_FMT_YUV420 : V4L2_PIX_FMT_YUYV;
-    s->stride = s->pixfmt == V4L2_PIX_FMT_YUYV ? 2 * sp->w : sp->w;
-    s->size = s->pixfmt == V4L2_PIX_FMT_YUYV ? (size_t)s->stride * sp->h
-                                             : (size_t)sp->w * sp->h * 3 / 2;
-    s->interval_ns = (int64_t)(1e9 / (sp->fps > 0 ? sp->fps : 30));
-    int ret;
-    struct v4l2_capability cap;
-    uint32_t caps;
-    if ((s->fd = open_node(arg, "output v4l2loopback", &cap, &caps, err, n)) < 0) {
-        ret = s->fd;
-        goto fail;
-    }
-    if (!(caps & V4L2_CAP_VIDEO_OUTPUT) && !(cap.capabilities & V4L2_CAP_VIDEO_OUTPUT)) {
-        ret = -ENOTTY;
-        snprintf(err, n,
-                 "output v4l2loopback:%s: %s is not a video output device (or another program "
-                 "already writes to it)",
-                 arg, (const char *)cap.card);
-        goto fail;
-    }
-    struct v4l2_format f = {.type = V4L2_BUF_TYPE_VIDEO_OUTPUT};
-    f.fmt.pix.width = (uint32_t)sp->w;
-    f.fmt.pix.height = (uint32_t)sp->h;
-    f.fmt.pix.pixelformat = s->pixfmt;
-    f.fmt.pix.field = V4L2_FIELD_NONE;
-    f.fmt.pix.bytesperline = (uint32_t)s->stride;
-    f.fmt.pix.sizeimage = (uint32_t)s->size;
-    f.fmt.pix.colorspace = V4L2_COLORSPACE_SMPTE170M;
-    if (xioctl(s->fd, VIDIOC_S_FMT, &f) < 0) {
-        ret = -errno;
-        snprintf(err, n, "output v4l2loopback:%s: cannot set %s %dx%d: %s", arg,
-                 s->pixfmt == V4L2_PIX_FMT_YUYV ? "YUYV" : "I420", sp->w, sp->h,
-                 errno == EBUSY ? "device busy (another producer or a reader holds another format)"
-                                : strerror(errno));
-        goto fail;
-    }
-    if (f.fmt.pix.width != (uint32_t)sp->w || f.fmt.pix.height != (uint32_t)sp->h ||
-        f.fmt.pix.pixelformat != s->pixfmt) {
-        ret = -EINVAL;
-        snprintf(err, n, "output v4l2loopback:%s: the device keeps %ux%u; crispd writes %dx%d", arg,
-                 f.fmt.pix.width, f.fmt.pix.height, sp->w, sp->h);
-        goto fail;
-    }
-    if (f.fmt.pix.sizeimage && f.fmt.pix.sizeimage != s->size)
-        crisp_log(CRISP_LOG_INFO, "v4l2loopback %s: frame size %u, writing %zu", arg,
-                  f.fmt.pix.sizeimage, s->size);
-    struct v4l2_streamparm parm = {.type = V4L2_BUF_TYPE_VIDEO_OUTPUT};
-    parm.parm.output.timeperframe.numerator = 1000;
-    parm.parm.output.timeperframe.denominator = (uint32_t)((sp->fps > 0 ? sp->fps : 30) * 1000 + 0.5);
-    xioctl(s->fd, VIDIOC_S_PARM, &parm); /* advisory: the rate readers see */
-    if (!(s->buf = malloc(s->size))) {
-        ret = -ENOMEM;
-        snprintf(err, n, "out of memory");
-        goto fail;
-    }
-    /* v4l2loopback 0.12 needs STREAMON from the producer, and STREAMOFF
-     * before close, or the next producer finds the device unusable */
-    enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-    if (xioctl(s->fd, VIDIOC_STREAMON, &type) < 0) {
-        ret = -errno;
-        snprintf(err, n, "output v4l2loopback:%s: VIDIOC_STREAMON: %s", arg, strerror(errno));
-        goto fail;
-    }
-    s->streaming = 1;
-    return 0;
-fail:
-    loop_close(sk);
-    return ret;
+    struct v4l2_src *v = NULL;
+    const struct source_params *sp = &s->params;
+    int r = v4l2_src_open(&v, sp->arg, sp->w, sp->h, sp->fps ? sp->fps : 30, err, n);
+    s->priv = v;
+    s->fps = r < 0 ? 0 : v->fps;
+    s->desc = r < 0 ? NULL : v->desc;
+    return r;
 }
 
-static int loop_write(struct sink *sk, const struct crisp_frame *f)
+static int src_next(struct source *s, struct source_frame *out)
 {
-    struct loop_sink *s = sk->priv;
-    if (s->pixfmt == V4L2_PIX_FMT_YUYV)
-        pix_i420_to_yuyv(f, s->buf, s->stride);
-    else
-        pix_i420_pack(f, s->buf, s->stride);
-    /* non-blocking: a partial write goes on where it stopped; a device that
-     * takes nothing for a whole frame interval costs this frame, not the pipeline */
-    size_t done = 0;
-    int64_t give_up = crisp_now_ns() + s->interval_ns;
-    while (done < s->size) {
-        ssize_t w = write(s->fd, s->buf + done, s->size - done);
-        if (w > 0) {
-            done += (size_t)w;
-            if (done < s->size)
-                s->short_writes++;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && errno != EAGAIN) {
-            crisp_log(CRISP_LOG_ERROR, "v4l2loopback %s: write: %s", s->dev, strerror(errno));
-            return -errno;
-        }
-        int64_t left = give_up - crisp_now_ns();
-        if (left <= 0) {
-            s->dropped++;
-            return 0;
-        }
-        struct pollfd pfd = {.fd = s->fd, .events = POLLOUT};
-        poll(&pfd, 1, (int)(left / 1000000) + 1);
-    }
+    const AVFrame *fr = NULL;
+    int r = v4l2_src_next(s->priv, 100, &fr);
+    if (r == -EAGAIN || r == -EBADMSG)
+        return r;
+    if (r < 0)
+        return -ENODEV;
+    out->frame = fr;
+    out->pts_us = fr->best_effort_timestamp; /* already microseconds */
+    out->decode_ns = 0;
     return 0;
 }
 
-static int loop_close(struct sink *sk)
+static void src_release(struct source *s) { v4l2_src_release(s->priv); }
+
+static void src_close(struct source *s)
 {
-    struct loop_sink *s = sk->priv;
-    if (!s)
-        return 0;
-    if (s->streaming) {
-        enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-        xioctl(s->fd, VIDIOC_STREAMOFF, &type);
-    }
-    if (s->fd >= 0)
-        close(s->fd);
-    if (s->short_writes || s->dropped)
-        crisp_log(CRISP_LOG_INFO, "v4l2loopback %s: %ld partial writes, %ld frames not taken",
-                  s->dev, s->short_writes, s->dropped);
-    free(s->buf);
-    free(s);
-    sk->priv = NULL;
-    return 0;
+    struct v4l2_src *v = s->priv;
+    v4l2_src_close(&v);
+    s->priv = NULL;
 }
 
-const struct sink crispd_sink_v4l2loopback = {
-    .name = "v4l2loopback",
-    .live = 1,
-    .open = loop_open,
-    .write = loop_write,
-    .close = loop_close,
-};
+const struct source crispd_source_v4l2 = {.name = "v4l2", .live = 1, .open = src_open,
+                                          .next = src_next, .release = src_release,
+                                          .close = src_close};

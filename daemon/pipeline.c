@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// crispd's pipeline (pipeline.h): the capture, inference and sink threads,
+// the pool and rings that join them, and the model's engine with its hot
+// swap on SIGHUP.
+//
+// Threads: capture_thread, infer_thread and sink_thread run here; the
+// other functions run on the main thread. Owns the frame pool, the rings,
+// the float planes, the sample arrays and the engines; the source and the
+// sink are opened and closed by main.c but driven only by their threads.
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavutil/frame.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+#include "crisp/error.h"
+#include "crisp/log.h"
+#include "crisp/model.h"
+#include "crisp/util.h"
+#include "pipeline.h"
+
+#define POOL 8
+
+/* ---- the model ---- */
+
+int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
+                          struct crisp_engine **out, char *err, size_t n)
+{
+    const struct crispd_opts *o = &p->o;
+    struct crisp_model *m = NULL;
+    struct crisp_quant *q = NULL;
+    enum crisp_precision prec;
+    char why[512] = "", msg[512] = "";
+    int ret;
+    *out = NULL;
+    if ((ret = crisp_weights_load(&m, path, msg, sizeof(msg))) < 0) {
+        snprintf(err, n, hup ? "SIGHUP: %s; keeping the current model" : "%s", msg);
+        goto done;
+    }
+    if (m->color != CRISP_COLOR_LUMA) {
+        ret = CRISP_EMODEL;
+        snprintf(err, n,
+                 hup ? "SIGHUP: %s is not a luma model; keeping the current one"
+                     : "model %s works on RGB; crispd sharpens luma and needs a luma model",
+                 path);
+        goto done;
+    }
+    if ((ret = crisp_precision_choose(o->precision, path, m, &prec, &q, why, sizeof(why), msg,
+                                      sizeof(msg))) < 0) {
+        if (hup)
+            snprintf(err, n, "SIGHUP: %s; keeping the current model", msg);
+        else
+            snprintf(err, n, "model %s: %s", path, msg);
+        goto done;
+    }
+    if (*why && !hup) /* int8 was possible in principle: say why it is not used */
+        crisp_log(o->precision ? CRISP_LOG_WARN : CRISP_LOG_INFO, "%s", why);
+    struct crisp_engine_params ep = {.width = o->w, .height = o->h, .threads = o->threads,
+                                     .precision = prec, .quant = q};
+    if ((ret = crisp_engine_create(out, m, &ep, msg, sizeof(msg))) < 0) {
+        snprintf(err, n, hup ? "SIGHUP: %s: %s; keeping the current model" : "model %s: %s", path,
+                 msg);
+        goto done;
+    }
+    if (!hup)
+        crisp_log(CRISP_LOG_INFO, "model %s: %s, %d of its convolutions in int8", path,
+                  prec == CRISP_PRECISION_INT8 ? "int8" : "f32", crisp_engine_int8_convs(*out));
+done:
+    crisp_quant_destroy(&q);
+    crisp_model_destroy(&m);
+    return ret;
+}
+
+void pipeline_reload(struct pipeline *p)
+{
+    if (p->o.bypass || atomic_load(&p->pending_engine)) {
+        crisp_log(CRISP_LOG_WARN, "SIGHUP: nothing to reload");
+        return;
+    }
+    /* a new model: loaded, checked and warmed up before it replaces the old one */
+    struct crisp_engine *ne = NULL;
+    char err[1024];
+    if (pipeline_engine_build(p, p->model_path, 1, &ne, err, sizeof(err)) < 0)
+        crisp_log(CRISP_LOG_ERROR, "%s", err);
+    else if (crisp_engine_run(ne, p->fin_hup, p->fout_hup) < 0)
+        crisp_log(CRISP_LOG_ERROR, "SIGHUP: warm-up failed; keeping the current model");
+    else {
+        atomic_store(&p->pending_engine, ne);
+        ne = NULL;
+        crisp_log(CRISP_LOG_WARN, "SIGHUP: reloaded %s", p->model_path);
+    }
+    crisp_engine_destroy(&ne);
+}
+
+void pipeline_collect(struct pipeline *p)
+{
+    struct crisp_engine *old = atomic_exchange(&p->retired_engine, NULL);
+    crisp_engine_destroy(&old);
+}
+
+/* ---- capture ---- */
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* scale/convert a decoded frame into pool frame f (BT.601 limited range) */
+static int convert(struct pipeline *p, const AVFrame *src, struct crisp_frame *f)
+{
+    p->sws = sws_getCachedContext(p->sws, src->width, src->height, (enum AVPixelFormat)src->format,
+                                  f->w, f->h, AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
+    if (!p->sws)
+        return CRISP_EFORMAT;
+    int dst_stride[4] = {f->stride[0], f->stride[1], f->stride[2], 0};
+    uint8_t *dst[4] = {f->data[0], f->data[1], f->data[2], NULL};
+    sws_scale(p->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dst,
+              dst_stride);
+    return 0;
+}
+
+static int get_free(struct pipeline *p, uint32_t *idx, int live)
+{
+    for (;;) {
+        if (crisp_ring_pop(&p->sink2cap, idx) == 0 || crisp_ring_pop(&p->inf2cap, idx) == 0)
+            return 0;
+        if (live || atomic_load(&p->stop))
+            return -EAGAIN;
+        /* offline: wait for the sink to hand a frame back */
+        crisp_ring_wait(&p->sink2cap, 20);
+    }
+}
+
+/* a decoded picture into the pipeline: 0, or -1 when it cannot be converted */
+static int deliver(struct pipeline *p, const AVFrame *fr, int64_t pts_us, uint64_t seq, int live)
+{
+    uint32_t idx;
+    if (get_free(p, &idx, live) < 0) {
+        atomic_fetch_add(&p->dropped_capture, 1);
+        return 0;
+    }
+    struct crisp_frame *f = &p->pool.frames[idx];
+    int64_t t_conv = crisp_now_ns();
+    if (convert(p, fr, f) < 0) {
+        snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s", p->o.input,
+                 av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?");
+        atomic_store(&p->failed, 1);
+        crisp_ring_push(&p->sink2cap, idx);
+        return -1;
+    }
+    f->capture_ns = crisp_now_ns();
+    if (p->n_cap < PIPELINE_SAMPLES) /* decode (or camera dequeue) + conversion */
+        p->cap_ms[p->n_cap++] = (float)((f->capture_ns - t_conv + p->dec_ns) / 1e6);
+    p->dec_ns = 0;
+    f->pts = pts_us;
+    f->seq = seq;
+    atomic_fetch_add(&p->frames_in, 1);
+    crisp_ring_push(&p->cap2inf, idx); /* cannot fail: the ring holds the whole pool */
+    return 0;
+}
+
+/* Reads the source until it ends or crispd stops. A live source that is
+ * closed (it vanished, or was not there at start) is reopened with backoff
+ * (0.1 s doubling to 2 s) while the sink keeps publishing. A source with
+ * nothing for a second counts one stall until its next frame. */
+static void *capture_thread(void *arg)
+{
+    struct pipeline *p = arg;
+    struct source *src = &p->src;
+    const int live = p->o.realtime;
+    uint64_t seq = 0;
+    int backoff_ms = 100, stalled = 0;
+    int64_t last_frame = crisp_now_ns();
+    while (!atomic_load(&p->stop)) {
+        if (!src->priv) {
+            char err[256];
+            if (src->open(src, err, sizeof(err)) < 0) {
+                for (int t = 0; t < backoff_ms && !atomic_load(&p->stop); t += 20)
+                    sleep_ms(20);
+                backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
+                continue;
+            }
+            atomic_fetch_add(&p->source_reopens, 1);
+            last_frame = crisp_now_ns();
+        }
+        struct source_frame sf;
+        int r = src->next(src, &sf);
+        if (r == -EAGAIN) {
+            if (!stalled && crisp_now_ns() - last_frame > 1000000000LL) {
+                stalled = 1;
+                atomic_fetch_add(&p->source_stalls, 1);
+            }
+            continue;
+        }
+        if (r == -ETIMEDOUT) {
+            atomic_fetch_add(&p->source_stalls, 1);
+            continue;
+        }
+        if (r == -EBADMSG) {
+            atomic_fetch_add(&p->frames_corrupt, 1);
+            continue;
+        }
+        if (r == -ENODEV) { /* gone: the sink keeps publishing meanwhile */
+            src->close(src);
+            atomic_fetch_add(&p->source_lost, 1);
+            continue;
+        }
+        if (r < 0)
+            break; /* end of stream */
+        backoff_ms = 100;
+        stalled = 0;
+        last_frame = crisp_now_ns();
+        p->dec_ns += sf.decode_ns;
+        int d = deliver(p, sf.frame, sf.pts_us, seq++, live);
+        src->release(src);
+        if (d < 0)
+            break;
+    }
+    atomic_store(&p->source_done, 1);
+    return NULL;
+}
+
+/* ---- inference ---- */
+
+static void sharpen_luma(struct pipeline *p, struct crisp_frame *f)
+{
+    const int w = f->w, h = f->h;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = f->data[0] + (size_t)y * f->stride[0];
+        float *d = p->fin + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            d[x] = row[x] * (1.0f / 255.0f);
+    }
+    if (crisp_engine_run(p->engine, p->fin, p->fout) < 0) {
+        atomic_store(&p->failed, 2); /* reported by the main thread */
+        return;
+    }
+    const float s = p->o.strength;
+    for (int y = 0; y < h; y++) {
+        uint8_t *row = f->data[0] + (size_t)y * f->stride[0];
+        const float *o = p->fout + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            float v = row[x] + s * (o[x] * 255.0f - row[x]) + 0.5f;
+            row[x] = (uint8_t)(v < 0.0f ? 0 : v >= 255.0f ? 255 : (int)v);
+        }
+    }
+}
+
+static void *infer_thread(void *arg)
+{
+    struct pipeline *p = arg;
+    const int live = p->o.realtime;
+    for (;;) {
+        uint32_t idx, newer;
+        if (crisp_ring_pop(&p->cap2inf, &idx) < 0) {
+            if (atomic_load(&p->stop) || (atomic_load(&p->source_done) && !crisp_ring_count(&p->cap2inf)))
+                break;
+            crisp_ring_wait(&p->cap2inf, 20);
+            continue;
+        }
+        /* latest frame wins on live sources */
+        while (live && crisp_ring_pop(&p->cap2inf, &newer) == 0) {
+            crisp_ring_push(&p->inf2cap, idx);
+            atomic_fetch_add(&p->dropped_infer, 1);
+            idx = newer;
+        }
+        struct crisp_engine *ne = atomic_exchange(&p->pending_engine, NULL);
+        if (ne) {
+            atomic_store(&p->retired_engine, p->engine);
+            p->engine = ne;
+        }
+        struct crisp_frame *f = &p->pool.frames[idx];
+        if (!p->o.bypass) {
+            int64_t t = crisp_now_ns();
+            sharpen_luma(p, f);
+            if (p->n_inf < PIPELINE_SAMPLES)
+                p->inf_ms[p->n_inf++] = (float)((crisp_now_ns() - t) / 1e6);
+        }
+        crisp_ring_push(&p->inf2sink, idx);
+    }
+    atomic_store(&p->infer_done, 1);
+    return NULL;
+}
+
+/* ---- sink ---- */
+
+static int emit(struct pipeline *p, const struct crisp_frame *f, int fresh)
+{
+    long limit = p->o.frames;
+    if (limit > 0 && atomic_load(&p->frames_out) >= limit)
+        return 0;
+    int64_t ts = crisp_now_ns();
+    int wr = p->sink.write(&p->sink, f);
+    if (p->n_sink < PIPELINE_SAMPLES)
+        p->sink_ms[p->n_sink++] = (float)((crisp_now_ns() - ts) / 1e6);
+    if (wr < 0) {
+        p->sink_err = wr;
+        atomic_store(&p->failed, 3);
+        return -1;
+    }
+    int64_t now = crisp_now_ns();
+    if (!p->t_first_out)
+        p->t_first_out = now;
+    p->t_last_out = now;
+    if (fresh && p->n_lat < PIPELINE_SAMPLES)
+        p->lat_ms[p->n_lat++] = (float)((now - f->capture_ns) / 1e6);
+    if (atomic_fetch_add(&p->frames_out, 1) + 1 == limit)
+        atomic_store(&p->stop, 1);
+    return 0;
+}
+
+/* Offline: every frame in order. Live: the newest frame as soon as it comes;
+ * with nothing new for one frame interval the last frame again, and after
+ * --no-signal seconds a "no signal" frame, so consumers keep the device. */
+static void *sink_thread(void *arg)
+{
+    struct pipeline *p = arg;
+    const int live = p->o.realtime;
+    const int64_t interval = (int64_t)(1e9 / (p->fps > 0 ? p->fps : 30.0));
+    const int64_t no_signal = (int64_t)(p->o.no_signal_s * 1e9);
+    int64_t last_write = crisp_now_ns(), last_fresh = last_write;
+    int64_t hold = -1; /* live: the frame kept for repeats */
+    int repeating = 0; /* a late frame is not a stall: wait 1.5 intervals before repeating */
+    for (;;) {
+        uint32_t idx, newer;
+        if (crisp_ring_pop(&p->inf2sink, &idx) < 0) {
+            if (atomic_load(&p->stop) ||
+                (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink)))
+                break;
+            if (!live) {
+                crisp_ring_wait(&p->inf2sink, 20);
+                continue;
+            }
+            int64_t now = crisp_now_ns();
+            int64_t wait = last_write + (repeating ? interval : interval * 3 / 2) - now;
+            if (wait > 0) {
+                crisp_ring_wait(&p->inf2sink, (int)(wait / 1000000) + 1);
+                continue;
+            }
+            const struct crisp_frame *f = NULL;
+            if (now - last_fresh >= no_signal) {
+                f = &p->no_signal.frames[0];
+                atomic_fetch_add(&p->frames_no_signal, 1);
+            } else if (hold >= 0) {
+                f = &p->pool.frames[hold];
+                atomic_fetch_add(&p->frames_repeated, 1);
+            }
+            if (f && emit(p, f, 0) < 0)
+                break;
+            last_write = now;
+            repeating = 1;
+            continue;
+        }
+        while (live && crisp_ring_pop(&p->inf2sink, &newer) == 0) {
+            crisp_ring_push(&p->sink2cap, idx);
+            atomic_fetch_add(&p->dropped_sink, 1);
+            idx = newer;
+        }
+        int r = emit(p, &p->pool.frames[idx], 1);
+        last_write = last_fresh = crisp_now_ns();
+        repeating = 0;
+        if (live) {
+            if (hold >= 0)
+                crisp_ring_push(&p->sink2cap, (uint32_t)hold);
+            hold = idx;
+        } else {
+            crisp_ring_push(&p->sink2cap, idx);
+        }
+        if (r < 0)
+            break;
+    }
+    if (hold >= 0)
+        crisp_ring_push(&p->sink2cap, (uint32_t)hold);
+    return NULL;
+}
+
+/* ---- set-up and tear-down (main thread) ---- */
+
+int pipeline_prepare(struct pipeline *p, char *err, size_t n)
+{
+    const int w = p->o.w, h = p->o.h;
+    const size_t np = (size_t)w * h;
+    if (crisp_frame_pool_init(&p->pool, POOL, w, h) < 0 ||
+        crisp_ring_init(&p->cap2inf, POOL) < 0 || crisp_ring_init(&p->inf2sink, POOL) < 0 ||
+        crisp_ring_init(&p->inf2cap, POOL) < 0 || crisp_ring_init(&p->sink2cap, POOL) < 0 ||
+        !(p->fin = malloc(sizeof(float) * np)) || !(p->fout = malloc(sizeof(float) * np)) ||
+        !(p->fin_hup = calloc(np, sizeof(float))) || !(p->fout_hup = malloc(sizeof(float) * np)) ||
+        !(p->lat_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
+        !(p->inf_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
+        !(p->cap_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
+        !(p->sink_ms = malloc(sizeof(float) * PIPELINE_SAMPLES))) {
+        snprintf(err, n, "out of memory for %dx%d frames", w, h);
+        return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < POOL; i++)
+        crisp_ring_push(&p->sink2cap, i);
+    if (p->engine) { /* warm-up: oneDNN generates its kernels on the first run */
+        memset(p->fin, 0, sizeof(float) * np);
+        if (crisp_engine_run(p->engine, p->fin, p->fout) < 0) {
+            snprintf(err, n, "warm-up inference failed");
+            return -EIO;
+        }
+    }
+    if (crisp_frame_pool_init(&p->no_signal, 1, w, h) < 0) {
+        snprintf(err, n, "out of memory");
+        return -ENOMEM;
+    }
+    /* "no signal": dark grey with lighter diagonal bands */
+    struct crisp_frame *f = &p->no_signal.frames[0];
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            f->data[0][(size_t)y * f->stride[0] + x] = ((x + y) / 64) % 2 ? 60 : 40;
+    for (int pl = 1; pl < 3; pl++)
+        memset(f->data[pl], 128, (size_t)f->stride[pl] * (h / 2));
+    return 0;
+}
+
+int pipeline_start(struct pipeline *p)
+{
+    void *(*fns[3])(void *) = {sink_thread, infer_thread, capture_thread};
+    for (int i = 0; i < 3; i++) {
+        if (pthread_create(&p->th[i], NULL, fns[i], p)) {
+            atomic_store(&p->stop, 1);
+            return -EAGAIN;
+        }
+        p->started++;
+    }
+    return 0;
+}
+
+void pipeline_join(struct pipeline *p)
+{
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->th[i], NULL);
+    p->started = 0;
+}
+
+void pipeline_destroy(struct pipeline *p)
+{
+    sws_freeContext(p->sws);
+    p->sws = NULL;
+    if (p->src.close)
+        p->src.close(&p->src);
+    crisp_engine_destroy(&p->engine);
+    struct crisp_engine *pe = atomic_exchange(&p->pending_engine, NULL),
+                        *re = atomic_exchange(&p->retired_engine, NULL);
+    crisp_engine_destroy(&pe);
+    crisp_engine_destroy(&re);
+    crisp_ring_destroy(&p->cap2inf);
+    crisp_ring_destroy(&p->inf2sink);
+    crisp_ring_destroy(&p->inf2cap);
+    crisp_ring_destroy(&p->sink2cap);
+    crisp_frame_pool_destroy(&p->pool);
+    crisp_frame_pool_destroy(&p->no_signal);
+    free(p->fin);
+    free(p->fout);
+    free(p->fin_hup);
+    free(p->fout_hup);
+    free(p->lat_ms);
+    free(p->inf_ms);
+    free(p->cap_ms);
+    free(p->sink_ms);
+}

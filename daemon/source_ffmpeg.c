@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The FFmpeg source (source.h): files, sdp:FILE, rtp://, udp:// and any URL
+// libavformat opens, decoded with libavcodec on one thread.
+//
+// Runs on the capture thread (its first open on the main thread). Owns the
+// demuxer, the decoder, one packet and one frame. Network sources (live)
+// open with low-latency settings and a 2 s deadline; a read that waits
+// longer than 1 s is reported as a stall (-ETIMEDOUT) with the socket kept
+// bound, so a sender that comes back is picked up at its next keyframe; a
+// read error on a live source drains the decoder and then reports the
+// source gone (-ENODEV), and the capture thread reopens it. A file read with
+// --realtime is paced at its stream's rate.
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+
+#include "crisp/error.h"
+#include "crisp/frame.h"
+#include "crisp/util.h"
+#include "source.h"
+
+struct ff_src {
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    AVPacket *pkt;
+    AVFrame *fr;
+    int stream;
+    AVRational tb;
+    int eof, lost;
+    int64_t t0, pts0; /* pacing: the first frame's clock and timestamp */
+    int64_t dec_ns;   /* decoding time since the last frame handed out */
+    _Atomic int64_t deadline_ns; /* blocking FFmpeg calls give up after it (0: never) */
+    atomic_int *stop;
+};
+
+static int interrupt_cb(void *opaque)
+{
+    struct ff_src *f = opaque;
+    int64_t d = atomic_load(&f->deadline_ns);
+    return atomic_load(f->stop) || (d && crisp_now_ns() > d);
+}
+
+static void ff_close(struct source *s)
+{
+    struct ff_src *f = s->priv;
+    if (!f)
+        return;
+    avcodec_free_context(&f->dec);
+    avformat_close_input(&f->fmt);
+    av_frame_free(&f->fr);
+    av_packet_free(&f->pkt);
+    free(f);
+    s->priv = NULL;
+}
+
+/* the demuxer's and decoder's options: low latency for network sources */
+static AVDictionary *open_options(const struct source *s, struct ff_src *f)
+{
+    AVDictionary *opt = NULL;
+    if (!strncmp(s->params.uri, "sdp:", 4))
+        av_dict_set(&opt, "protocol_whitelist", "file,udp,rtp", 0);
+    if (s->live) {
+        /* no input buffering, small probe, codec parameters from the SDP */
+        av_dict_set(&opt, "fflags", "nobuffer", 0);
+        av_dict_set(&opt, "probesize", "32768", 0);
+        av_dict_set(&opt, "analyzeduration", "0", 0);
+        av_dict_set_int(&opt, "reorder_queue_size", s->params.reorder, 0);
+        atomic_store(&f->deadline_ns, crisp_now_ns() + 2000000000LL);
+    }
+    return opt;
+}
+
+static int open_decoder(struct ff_src *f)
+{
+    const AVCodec *codec = NULL;
+    int ret = av_find_best_stream(f->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (ret < 0)
+        return ret;
+    f->stream = ret;
+    if (!(f->dec = avcodec_alloc_context3(codec)))
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_to_context(f->dec, f->fmt->streams[f->stream]->codecpar)) < 0)
+        return ret;
+    f->dec->thread_count = 1; /* leave the cores to inference; no frame-threading delay */
+    f->dec->flags |= AV_CODEC_FLAG_LOW_DELAY;
+    return avcodec_open2(f->dec, codec, NULL);
+}
+
+/* Returns 0, -ENOENT, -EAGAIN (timed out: worth retrying) or CRISP_EAV. */
+static int ff_open(struct source *s, char *err, size_t n)
+{
+    const char *url = s->params.uri;
+    s->fps = 0;
+    s->desc = NULL;
+    if (!strncmp(url, "file:", 5))
+        url += 5;
+    if (!strncmp(url, "sdp:", 4)) {
+        url += 4;
+        if (access(url, R_OK) < 0) {
+            snprintf(err, n, "input %s: %s", s->params.uri, strerror(errno));
+            return -errno;
+        }
+    }
+    struct ff_src *f = calloc(1, sizeof(*f));
+    if (!f) {
+        snprintf(err, n, "input %s: out of memory", s->params.uri);
+        return -ENOMEM;
+    }
+    s->priv = f;
+    f->stop = s->params.stop;
+    f->pts0 = AV_NOPTS_VALUE;
+    AVDictionary *opt = open_options(s, f);
+    int ret = AVERROR(ENOMEM);
+    if (!(f->pkt = av_packet_alloc()) || !(f->fr = av_frame_alloc()) ||
+        !(f->fmt = avformat_alloc_context()))
+        goto fail;
+    f->fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, f};
+    if ((ret = avformat_open_input(&f->fmt, url, NULL, &opt)) < 0 ||
+        (ret = avformat_find_stream_info(f->fmt, NULL)) < 0 || (ret = open_decoder(f)) < 0)
+        goto fail;
+    AVRational r = f->fmt->streams[f->stream]->avg_frame_rate;
+    s->fps = r.num && r.den ? av_q2d(r) : 30.0;
+    f->tb = f->fmt->streams[f->stream]->time_base;
+    atomic_store(&f->deadline_ns, 0);
+    av_dict_free(&opt);
+    return 0;
+fail:;
+    char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+    av_strerror(ret, buf, sizeof(buf));
+    int timed_out = ret == AVERROR_EXIT && !atomic_load(f->stop);
+    snprintf(err, n, "input %s: %s", s->params.uri, timed_out ? "no data (timed out)" : buf);
+    av_dict_free(&opt);
+    ff_close(s);
+    return ret == AVERROR(ENOENT) ? -ENOENT : timed_out ? -EAGAIN : CRISP_EAV;
+}
+
+/* --realtime on a file: sleep until the frame's time on the stream's clock */
+static void pace(struct ff_src *f, int64_t pts)
+{
+    if (pts == AV_NOPTS_VALUE)
+        return;
+    if (f->pts0 == AV_NOPTS_VALUE) {
+        f->pts0 = pts;
+        f->t0 = crisp_now_ns();
+    }
+    int64_t due = f->t0 + av_rescale_q(pts - f->pts0, f->tb, (AVRational){1, 1000000000});
+    int64_t now = crisp_now_ns();
+    if (due > now && due - now < 2000000000LL) {
+        struct timespec ts = {(due - now) / 1000000000, (due - now) % 1000000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* one packet into the decoder; 1: nothing more will come (end or error) */
+static int feed(struct source *s, struct ff_src *f)
+{
+    if (s->live) /* a stalled sender must not block us forever */
+        atomic_store(&f->deadline_ns, crisp_now_ns() + 1000000000LL);
+    int ret = av_read_frame(f->fmt, f->pkt);
+    atomic_store(&f->deadline_ns, 0);
+    if (ret == AVERROR_EXIT && s->live && !atomic_load(f->stop))
+        return -ETIMEDOUT;
+    if (ret < 0) {
+        f->eof = 1;
+        f->lost = s->live;
+        avcodec_send_packet(f->dec, NULL);
+        return 0;
+    }
+    if (f->pkt->stream_index == f->stream) {
+        int64_t td = crisp_now_ns();
+        avcodec_send_packet(f->dec, f->pkt); /* corrupt data: the decoder skips it */
+        f->dec_ns += crisp_now_ns() - td;
+    }
+    av_packet_unref(f->pkt);
+    return 0;
+}
+
+static int ff_next(struct source *s, struct source_frame *out)
+{
+    struct ff_src *f = s->priv;
+    while (!atomic_load(f->stop)) {
+        int64_t td = crisp_now_ns();
+        int ret = avcodec_receive_frame(f->dec, f->fr);
+        f->dec_ns += crisp_now_ns() - td;
+        if (ret == AVERROR(EAGAIN) && !f->eof) {
+            if (feed(s, f) < 0)
+                return -ETIMEDOUT;
+            continue;
+        }
+        if (ret < 0) /* end of stream, or the source is gone */
+            return f->lost ? -ENODEV : -ENODATA;
+        int64_t pts = f->fr->best_effort_timestamp;
+        if (s->params.realtime && !s->live)
+            pace(f, pts);
+        out->frame = f->fr;
+        out->pts_us = pts == AV_NOPTS_VALUE ? -1 : av_rescale_q(pts, f->tb, (AVRational){1, 1000000});
+        out->decode_ns = f->dec_ns;
+        f->dec_ns = 0;
+        return 0;
+    }
+    return -ENODATA;
+}
+
+static void ff_release(struct source *s)
+{
+    struct ff_src *f = s->priv;
+    av_frame_unref(f->fr);
+}
+
+const struct source crispd_source_ffmpeg = {
+    .name = "ffmpeg", .open = ff_open, .next = ff_next, .release = ff_release, .close = ff_close};
