@@ -137,11 +137,14 @@ static const char BENCH_USAGE[] =
     "                   [--json FILE] [--crispd PATH] [--no-paced] [--precision int8|fp32]\n"
     "  CLIP defaults to ../shared/data/video/talking-720p-a.mp4, else demo/cockatoo.mp4\n";
 
-int cmd_bench(int argc, char **argv)
+struct bench_opts {
+    const char *input, *model, *json, *crispd_opt, *size, *precision;
+    int frames, threads, paced, w, h;
+};
+
+/* the options and the default clip; -1 to go on, else the exit code */
+static int bench_options(struct bench_opts *b, int argc, char **argv)
 {
-    const char *input = NULL, *model = NULL, *json = NULL, *crispd_opt = NULL, *size = "1280x720",
-               *precision = NULL;
-    int frames = 300, threads = 0, paced = 1;
     static const struct option lo[] = {{"input", 1, 0, 'i'},  {"model", 1, 0, 'm'},
                                        {"frames", 1, 0, 'n'}, {"size", 1, 0, 's'},
                                        {"threads", 1, 0, 't'}, {"json", 1, 0, 'j'},
@@ -151,86 +154,62 @@ int cmd_bench(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
-        case 'i': input = optarg; break;
-        case 'm': model = optarg; break;
-        case 'n': frames = atoi(optarg); break;
-        case 's': size = optarg; break;
-        case 't': threads = atoi(optarg); break;
-        case 'j': json = optarg; break;
-        case 'c': crispd_opt = optarg; break;
-        case 'P': paced = 0; break;
+        case 'i': b->input = optarg; break;
+        case 'm': b->model = optarg; break;
+        case 'n': b->frames = atoi(optarg); break;
+        case 's': b->size = optarg; break;
+        case 't': b->threads = atoi(optarg); break;
+        case 'j': b->json = optarg; break;
+        case 'c': b->crispd_opt = optarg; break;
+        case 'P': b->paced = 0; break;
         case 'p':
             if (strcmp(optarg, "int8") && strcmp(optarg, "fp32"))
                 return fail(EXIT_USAGE, "bench: --precision must be int8 or fp32");
-            precision = optarg;
+            b->precision = optarg;
             break;
         case 'h': fputs(BENCH_USAGE, stdout); return 0;
         default: return fail(EXIT_USAGE, "bench: unknown option %s (see crisp bench --help)", argv[optind - 1]);
         }
     }
-    if (frames < 2 || frames > 1000000)
+    if (b->frames < 2 || b->frames > 1000000)
         return fail(EXIT_USAGE, "bench: --frames must be 2..1000000");
-    int w, h;
-    if (sscanf(size, "%dx%d", &w, &h) != 2 || w < 16 || h < 16)
+    if (sscanf(b->size, "%dx%d", &b->w, &b->h) != 2 || b->w < 16 || b->h < 16)
         return fail(EXIT_USAGE, "bench: --size must be WxH");
-    if (!input) {
+    if (!b->input) {
         const char *cands[] = {"../shared/data/video/talking-720p-a.mp4",
                                CRISP_SOURCE_ROOT "/../shared/data/video/talking-720p-a.mp4",
                                "demo/cockatoo.mp4", CRISP_SOURCE_ROOT "/demo/cockatoo.mp4"};
-        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && !input; i++)
+        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && !b->input; i++)
             if (access(cands[i], R_OK) == 0)
-                input = cands[i];
-        if (!input)
+                b->input = cands[i];
+        if (!b->input)
             return fail(EXIT_INPUT, "bench: no clip found (../shared/data/video/talking-720p-a.mp4 "
                                     "or demo/cockatoo.mp4 from scripts/demo.sh): pass --input");
     }
-    if (access(input, R_OK) < 0)
-        return fail(EXIT_INPUT, "bench: %s: %s", input, strerror(errno));
-    char crispd[4096];
-    if (crispd_opt)
-        snprintf(crispd, sizeof(crispd), "%s", crispd_opt);
-    else if (find_crispd(crispd, sizeof(crispd)) < 0)
-        return fail(EXIT_INPUT, "bench: crispd not found next to crisp or on PATH (--crispd PATH)");
+    if (access(b->input, R_OK) < 0)
+        return fail(EXIT_INPUT, "bench: %s: %s", b->input, strerror(errno));
+    return -1;
+}
 
-    /* the model's cost */
-    const char *mp = model ? model : CRISP_SOURCE_ROOT "/models/crisp-rt.crisp";
-    struct crisp_model *m = NULL;
-    char err[512];
-    if (crisp_weights_load(&m, mp, err, sizeof(err)) < 0)
-        return fail(EXIT_INPUT, "%s", err);
-    const double gmac_frame = crisp_model_macs(m, w, h) / 1e9;
-    enum crisp_precision prec;
-    struct crisp_quant *qq = NULL;
-    char why[512];
-    if (crisp_precision_choose(precision, mp, m, &prec, &qq, why, sizeof(why), err, sizeof(err)) < 0) {
-        crisp_model_destroy(&m);
-        return fail(EXIT_INPUT, "bench: %s", err);
-    }
-    crisp_quant_destroy(&qq);
-    crisp_model_destroy(&m);
-    const char *prec_name = prec == CRISP_PRECISION_INT8 ? "int8" : "fp32";
-
-    /* the reference: the best single convolution layer, same machine, same run */
-    double peak = 0;
-    char peak_desc[128] = "";
-    if (crisp_engine_conv_peak(threads, prec, &peak, peak_desc, sizeof(peak_desc)) < 0 || peak <= 0)
-        return fail(EXIT_INPUT, "bench: oneDNN convolution benchmark failed");
-
+/* crispd on the clip to the null sink, fast and (with paced) at the clip's
+ * rate, results in r[0] and r[1]; 0 or the exit code */
+static int bench_runs(const struct bench_opts *b, const char *crispd, const char *mp,
+                      struct run_result r[2])
+{
     char tmpl[] = "/tmp/crisp-bench-XXXXXX";
     if (!mkdtemp(tmpl))
         return fail(EXIT_INPUT, "bench: mkdtemp: %s", strerror(errno));
-    char stats[2][4200], in_arg[4200], frames_arg[32], threads_arg[32];
-    snprintf(in_arg, sizeof(in_arg), "file:%s", input);
-    snprintf(frames_arg, sizeof(frames_arg), "%d", frames);
-    snprintf(threads_arg, sizeof(threads_arg), "%d", threads);
-    struct run_result r[2];
-    memset(r, 0, sizeof(r));
+    char stats[2][4200] = {"", ""}, in_arg[4200], frames_arg[32], threads_arg[32], err[512];
+    snprintf(in_arg, sizeof(in_arg), "file:%s", b->input);
+    snprintf(frames_arg, sizeof(frames_arg), "%d", b->frames);
+    snprintf(threads_arg, sizeof(threads_arg), "%d", b->threads);
+    memset(r, 0, 2 * sizeof(*r));
     int ret = EXIT_OK;
-    for (int k = 0; k < 1 + paced; k++) {
+    for (int k = 0; k < 1 + b->paced; k++) {
         snprintf(stats[k], sizeof(stats[k]), "%s/stats-%d.json", tmpl, k);
         char *args[24];
         int a = 0;
-        args[a++] = crispd;
+        args[a++] = (char *)crispd;
         args[a++] = "--input";
         args[a++] = in_arg;
         args[a++] = "--output";
@@ -238,7 +217,7 @@ int cmd_bench(int argc, char **argv)
         args[a++] = "--model";
         args[a++] = (char *)mp;
         args[a++] = "--size";
-        args[a++] = (char *)size;
+        args[a++] = (char *)b->size;
         args[a++] = "--frames";
         args[a++] = frames_arg;
         args[a++] = "--threads";
@@ -247,9 +226,9 @@ int cmd_bench(int argc, char **argv)
         args[a++] = stats[k];
         if (k == 1)
             args[a++] = "--realtime";
-        if (precision) {
+        if (b->precision) {
             args[a++] = "--precision";
-            args[a++] = (char *)precision;
+            args[a++] = (char *)b->precision;
         }
         args[a] = NULL;
         if (run_crispd(crispd, args, stats[k], &r[k], err, sizeof(err)) < 0) {
@@ -261,17 +240,29 @@ int cmd_bench(int argc, char **argv)
         unlink(stats[k]);
     }
     rmdir(tmpl);
-    if (ret != EXIT_OK)
-        return ret;
+    return ret;
+}
 
-    const double gmacs = r[0].inf50 > 0 ? gmac_frame / (r[0].inf50 / 1000.0) : 0;
+/* what the table and the JSON report beside the runs */
+struct bench_cost {
+    const char *mp, *prec_name;
+    double gmac_frame, peak;
+    char why[512], peak_desc[128];
+};
+
+static void bench_print(const struct bench_opts *b, const struct bench_cost *k,
+                        const struct run_result *r)
+{
+    const double gmacs = r[0].inf50 > 0 ? k->gmac_frame / (r[0].inf50 / 1000.0) : 0;
     const double cpu_frame = r[0].frames_out > 0 ? r[0].cpu_s / r[0].frames_out : 0;
+    char threads_arg[32];
+    snprintf(threads_arg, sizeof(threads_arg), "%d", b->threads);
     printf("clip %s, model %s in %s (%.2f GMAC per %dx%d frame), %d frames, threads %s, CPU %s\n",
-           input, mp, prec_name, gmac_frame, w, h, frames, threads ? threads_arg : "default",
-           crisp_cpu_isa_name());
-    if (*why)
-        printf("(%s)\n", why);
-    printf("%-26s %10s %10s\n", "", "fast", paced ? "paced" : "");
+           b->input, k->mp, k->prec_name, k->gmac_frame, b->w, b->h, b->frames,
+           b->threads ? threads_arg : "default", crisp_cpu_isa_name());
+    if (*k->why)
+        printf("(%s)\n", k->why);
+    printf("%-26s %10s %10s\n", "", "fast", b->paced ? "paced" : "");
     printf("%-26s %10.1f %10.1f\n", "fps", r[0].fps, r[1].fps);
     printf("%-26s %5.1f/%-5.1f %5.1f/%-5.1f\n", "decode+convert ms p50/p99", r[0].cap50, r[0].cap99,
            r[1].cap50, r[1].cap99);
@@ -286,28 +277,79 @@ int cmd_bench(int argc, char **argv)
     printf("%-26s %10.1f %10.1f\n", "peak RSS MB", r[0].rss_mb, r[1].rss_mb);
     printf("%-26s %10ld %10ld\n", "frames dropped", r[0].drops, r[1].drops);
     printf("inference %.1f GMAC/s = %.0f%% of the best single conv layer here (%.1f GMAC/s, %s)\n",
-           gmacs, 100 * gmacs / peak, peak, peak_desc);
-    if (json) {
-        FILE *f = fopen(json, "w");
-        if (!f)
-            return fail(EXIT_INPUT, "bench: %s: %s", json, strerror(errno));
-        fprintf(f,
-                "{\"clip\": \"%s\", \"precision\": \"%s\", \"isa\": \"%s\", \"frames\": %d, "
-                "\"width\": %d, \"height\": %d, "
-                "\"gmac_per_frame\": %.4f, "
-                "\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
-                "\"stage_ms\": {\"capture\": {\"p50\": %.3f, \"p99\": %.3f}, "
-                "\"infer\": {\"p50\": %.3f, \"p99\": %.3f}, \"sink\": {\"p50\": %.3f, \"p99\": %.3f}}, "
-                "\"cpu_s_per_frame\": %.5f, \"peak_rss_mb\": %.1f, \"gmacs_per_s\": %.2f, "
-                "\"peak_gmacs_per_s\": %.2f, \"peak_fraction\": %.4f, "
-                "\"paced\": {\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
-                "\"cpu_s_per_frame\": %.5f, \"dropped\": %ld}}\n",
-                input, prec_name, crisp_cpu_isa_name(), frames, w, h, gmac_frame, r[0].fps, r[0].lat50, r[0].lat99, r[0].cap50,
-                r[0].cap99, r[0].inf50, r[0].inf99, r[0].sink50, r[0].sink99, cpu_frame,
-                r[0].rss_mb, gmacs, peak, gmacs / peak, r[1].fps, r[1].lat50, r[1].lat99,
-                r[1].frames_out > 0 ? r[1].cpu_s / r[1].frames_out : 0, r[1].drops);
-        if (fclose(f))
-            return fail(EXIT_INPUT, "bench: %s: write failed", json);
-    }
+           gmacs, 100 * gmacs / k->peak, k->peak, k->peak_desc);
+}
+
+static int bench_json(const struct bench_opts *b, const struct bench_cost *k,
+                      const struct run_result *r)
+{
+    const double gmacs = r[0].inf50 > 0 ? k->gmac_frame / (r[0].inf50 / 1000.0) : 0;
+    const double cpu_frame = r[0].frames_out > 0 ? r[0].cpu_s / r[0].frames_out : 0;
+    FILE *f = fopen(b->json, "w");
+    if (!f)
+        return fail(EXIT_INPUT, "bench: %s: %s", b->json, strerror(errno));
+    fprintf(f,
+            "{\"clip\": \"%s\", \"precision\": \"%s\", \"isa\": \"%s\", \"frames\": %d, "
+            "\"width\": %d, \"height\": %d, "
+            "\"gmac_per_frame\": %.4f, "
+            "\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+            "\"stage_ms\": {\"capture\": {\"p50\": %.3f, \"p99\": %.3f}, "
+            "\"infer\": {\"p50\": %.3f, \"p99\": %.3f}, \"sink\": {\"p50\": %.3f, \"p99\": %.3f}}, "
+            "\"cpu_s_per_frame\": %.5f, \"peak_rss_mb\": %.1f, \"gmacs_per_s\": %.2f, "
+            "\"peak_gmacs_per_s\": %.2f, \"peak_fraction\": %.4f, "
+            "\"paced\": {\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+            "\"cpu_s_per_frame\": %.5f, \"dropped\": %ld}}\n",
+            b->input, k->prec_name, crisp_cpu_isa_name(), b->frames, b->w, b->h, k->gmac_frame,
+            r[0].fps, r[0].lat50, r[0].lat99, r[0].cap50, r[0].cap99, r[0].inf50, r[0].inf99,
+            r[0].sink50, r[0].sink99, cpu_frame, r[0].rss_mb, gmacs, k->peak, gmacs / k->peak,
+            r[1].fps, r[1].lat50, r[1].lat99,
+            r[1].frames_out > 0 ? r[1].cpu_s / r[1].frames_out : 0, r[1].drops);
+    if (fclose(f))
+        return fail(EXIT_INPUT, "bench: %s: write failed", b->json);
     return EXIT_OK;
+}
+
+/* the model's GMAC per frame and precision, and the best single convolution
+ * layer measured in the same run; 0 or the exit code */
+static int bench_cost(const struct bench_opts *b, struct bench_cost *k)
+{
+    struct crisp_model *m = NULL;
+    char err[512];
+    if (crisp_weights_load(&m, k->mp, err, sizeof(err)) < 0)
+        return fail(EXIT_INPUT, "%s", err);
+    k->gmac_frame = crisp_model_macs(m, b->w, b->h) / 1e9;
+    enum crisp_precision prec;
+    struct crisp_quant *qq = NULL;
+    if (crisp_precision_choose(b->precision, k->mp, m, &prec, &qq, k->why, sizeof(k->why), err,
+                               sizeof(err)) < 0) {
+        crisp_model_destroy(&m);
+        return fail(EXIT_INPUT, "bench: %s", err);
+    }
+    crisp_quant_destroy(&qq);
+    crisp_model_destroy(&m);
+    k->prec_name = prec == CRISP_PRECISION_INT8 ? "int8" : "fp32";
+    /* the reference: the best single convolution layer, same machine, same run */
+    if (crisp_engine_conv_peak(b->threads, prec, &k->peak, k->peak_desc, sizeof(k->peak_desc)) < 0 ||
+        k->peak <= 0)
+        return fail(EXIT_INPUT, "bench: oneDNN convolution benchmark failed");
+    return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    struct bench_opts b = {.size = "1280x720", .frames = 300, .paced = 1};
+    int ret = bench_options(&b, argc, argv);
+    if (ret >= 0)
+        return ret;
+    char crispd[4096];
+    if (b.crispd_opt)
+        snprintf(crispd, sizeof(crispd), "%s", b.crispd_opt);
+    else if (find_crispd(crispd, sizeof(crispd)) < 0)
+        return fail(EXIT_INPUT, "bench: crispd not found next to crisp or on PATH (--crispd PATH)");
+    struct bench_cost k = {.mp = b.model ? b.model : CRISP_SOURCE_ROOT "/models/crisp-rt.crisp"};
+    struct run_result r[2];
+    if ((ret = bench_cost(&b, &k)) || (ret = bench_runs(&b, crispd, k.mp, r)))
+        return ret;
+    bench_print(&b, &k, r);
+    return b.json ? bench_json(&b, &k, r) : EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "crisp/util.h"
 #include "sharpen.h"
 
 /* Runs the model on `c` planes of w x h (model range) into `res`. */
@@ -30,23 +31,6 @@ static int run_planes(const struct crisp_model *m, enum sharpen_backend backend,
     return ret;
 }
 
-/* Orientation `o` (0..7) of a w x h plane: bit 2 transposes, bit 0 flips the
- * rows and bit 1 the columns of the result. `inverse` scatters instead of
- * gathering, which undoes the same orientation. */
-static void orient(float *dst, const float *src, int w, int h, int o, int inverse)
-{
-    const int ow = (o & 4) ? h : w, oh = (o & 4) ? w : h;
-    for (int i = 0; i < oh; i++)
-        for (int j = 0; j < ow; j++) {
-            int i2 = (o & 1) ? oh - 1 - i : i, j2 = (o & 2) ? ow - 1 - j : j;
-            size_t s = (o & 4) ? (size_t)j2 * w + i2 : (size_t)i2 * w + j2, d = (size_t)i * ow + j;
-            if (inverse)
-                dst[s] = src[d];
-            else
-                dst[d] = src[s];
-        }
-}
-
 /* The geometric self-ensemble: the mean of the model's outputs on the 8
  * flips/rotations of the input, each turned back (Lim et al. 2017, "EDSR+"). */
 static int run_ensemble(const struct crisp_model *m, enum sharpen_backend backend, int threads,
@@ -67,11 +51,11 @@ static int run_ensemble(const struct crisp_model *m, enum sharpen_backend backen
     for (int o = 0; o < 8 && ret == 0; o++) {
         const int ow = (o & 4) ? h : w, oh = (o & 4) ? w : h;
         for (int k = 0; k < c; k++)
-            orient(ti + (size_t)k * n, planes + (size_t)k * n, w, h, o, 0);
+            crisp_orient(ti + (size_t)k * n, planes + (size_t)k * n, w, h, o, 0);
         if ((ret = run_planes(m, backend, threads, q, ti, ow, oh, to, err, errlen)) < 0)
             break;
         for (int k = 0; k < c; k++) {
-            orient(back, to + (size_t)k * n, w, h, o, 1);
+            crisp_orient(back, to + (size_t)k * n, w, h, o, 1);
             for (size_t i = 0; i < n; i++)
                 res[(size_t)k * n + i] += back[i] * 0.125f;
         }

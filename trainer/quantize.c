@@ -69,21 +69,12 @@ static int is_image(const char *n)
 
 static int cmps(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-int quantize(const char *model_path, const char *data, const char *out, int max_images, int max_side)
+/* the PNG/JPEG names in `dir`, sorted; 0 or -1 with errno set */
+static int list_images(const char *data, char ***names_out, size_t *n_out)
 {
-    char err[512];
-    struct crisp_model *m = NULL;
-    if (crisp_weights_load(&m, model_path, err, sizeof(err)) < 0)
-        return crisp_fail(1, "%s", err);
-    if (m->color != CRISP_COLOR_LUMA) {
-        crisp_model_destroy(&m);
-        return crisp_fail(1, "quantize: %s is an RGB model; int8 calibration is for luma models", model_path);
-    }
     DIR *dir = opendir(data);
-    if (!dir) {
-        crisp_model_destroy(&m);
-        return crisp_fail(1, "quantize: %s: %s", data, strerror(errno));
-    }
+    if (!dir)
+        return -1;
     char **names = NULL;
     size_t nn = 0, cap = 0;
     struct dirent *de;
@@ -101,6 +92,95 @@ int quantize(const char *model_path, const char *data, const char *out, int max_
     }
     closedir(dir);
     qsort(names, nn, sizeof(char *), cmps);
+    *names_out = names;
+    *n_out = nn;
+    return 0;
+}
+
+/* One calibration image: read, area-downscaled to at most max_side (a
+ * multiple of 4), degraded by "vc", run through the C reference while the
+ * conv inputs are observed. 1 if it was used, 0 if it could not be run,
+ * -1 if skipped (unreadable, or too small). */
+static int observe_image(struct calib *k, const char *path, int max_side)
+{
+    const struct crisp_model *m = k->m;
+    char err[512];
+    int r = 0;
+    struct crisp_image *img = NULL, *small = NULL, *deg = NULL;
+    if (crisp_image_read(&img, path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "skipping %s\n", err);
+        return -1;
+    }
+    int w = img->w, h = img->h;
+    if (w > max_side || h > max_side) {
+        double s = (double)max_side / (w > h ? w : h);
+        w = (int)(w * s) & ~3;
+        h = (int)(h * s) & ~3;
+    } else {
+        w &= ~3;
+        h &= ~3;
+    }
+    if (w < 32 || h < 32 || crisp_resize(&small, img, w, h, CRISP_SCALE_AREA) < 0 ||
+        crisp_degrade_protocol(&deg, small, "vc", err, sizeof(err)) < 0) {
+        crisp_image_destroy(&img);
+        crisp_image_destroy(&small);
+        return -1;
+    }
+    float *y = malloc(sizeof(float) * (size_t)w * h), *o = malloc(sizeof(float) * (size_t)w * h);
+    if (y && o) {
+        crisp_image_to_ycbcr(deg, y, NULL, NULL);
+        for (size_t i = 0; i < (size_t)w * h; i++)
+            y[i] *= m->range_max / 255.0f;
+        if (crisp_ref_run_observe(m, y, w, h, o, observe, k) == 0)
+            r = 1;
+    }
+    free(y);
+    free(o);
+    crisp_image_destroy(&img);
+    crisp_image_destroy(&small);
+    crisp_image_destroy(&deg);
+    return r;
+}
+
+/* the ranges into q: the first conv stays f32, the others u8 or s8 */
+static void set_ranges(struct crisp_quant *q, const struct calib *k)
+{
+    const struct crisp_model *m = k->m;
+    for (int i = 0, first = 1; i < m->n_layers; i++)
+        if (m->layers[i].type == CRISP_LAYER_CONV && first) {
+            /* the first conv reads the image itself: its s8 weights, applied
+             * to raw intensities, cost the round-3 crisp-rt 0.14 dB on
+             * Kodak24 vc; in f32 it costs nothing measurable (models/README.md) */
+            first = 0;
+            q->in_min[i] = 0;
+            q->in_max[i] = CRISP_QUANT_KEEP_F32;
+            printf("layer %2d conv %dx%d %4d->%-4d kept in f32 (reads the image)\n", i,
+                   m->layers[i].k, m->layers[i].k, m->layers[i].cin, m->layers[i].cout);
+        } else if (m->layers[i].type == CRISP_LAYER_CONV) {
+            q->in_min[i] = k->lo[i] >= 0 ? 0.0f : k->lo[i];
+            q->in_max[i] = k->hi[i] > 0 ? k->hi[i] : 1e-3f;
+            printf("layer %2d conv %dx%d %4d->%-4d input range [%.4g, %.4g]%s\n", i, m->layers[i].k,
+                   m->layers[i].k, m->layers[i].cin, m->layers[i].cout, q->in_min[i], q->in_max[i],
+                   q->in_min[i] >= 0 ? " u8" : " s8");
+        }
+}
+
+int quantize(const char *model_path, const char *data, const char *out, int max_images, int max_side)
+{
+    char err[512];
+    struct crisp_model *m = NULL;
+    if (crisp_weights_load(&m, model_path, err, sizeof(err)) < 0)
+        return crisp_fail(1, "%s", err);
+    if (m->color != CRISP_COLOR_LUMA) {
+        crisp_model_destroy(&m);
+        return crisp_fail(1, "quantize: %s is an RGB model; int8 calibration is for luma models", model_path);
+    }
+    char **names = NULL;
+    size_t nn = 0;
+    if (list_images(data, &names, &nn) < 0) {
+        crisp_model_destroy(&m);
+        return crisp_fail(1, "quantize: %s: %s", data, strerror(errno));
+    }
     struct crisp_quant *q = crisp_quant_new(m->n_layers);
     struct calib k = {.m = m, .cap = 1 << 18};
     k.sample = malloc(sizeof(float) * k.cap);
@@ -118,39 +198,10 @@ int quantize(const char *model_path, const char *data, const char *out, int max_
     for (size_t f = 0; f < nn && used < max_images; f += stride) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", data, names[f]);
-        struct crisp_image *img = NULL, *small = NULL, *deg = NULL;
-        if (crisp_image_read(&img, path, err, sizeof(err)) < 0) {
-            fprintf(stderr, "skipping %s\n", err);
+        int u = observe_image(&k, path, max_side);
+        if (u < 0)
             continue;
-        }
-        int w = img->w, h = img->h;
-        if (w > max_side || h > max_side) {
-            double s = (double)max_side / (w > h ? w : h);
-            w = (int)(w * s) & ~3;
-            h = (int)(h * s) & ~3;
-        } else {
-            w &= ~3;
-            h &= ~3;
-        }
-        if (w < 32 || h < 32 || crisp_resize(&small, img, w, h, CRISP_SCALE_AREA) < 0 ||
-            crisp_degrade_protocol(&deg, small, "vc", err, sizeof(err)) < 0) {
-            crisp_image_destroy(&img);
-            crisp_image_destroy(&small);
-            continue;
-        }
-        float *y = malloc(sizeof(float) * (size_t)w * h), *o = malloc(sizeof(float) * (size_t)w * h);
-        if (y && o) {
-            crisp_image_to_ycbcr(deg, y, NULL, NULL);
-            for (size_t i = 0; i < (size_t)w * h; i++)
-                y[i] *= m->range_max / 255.0f;
-            if (crisp_ref_run_observe(m, y, w, h, o, observe, &k) == 0)
-                used++;
-        }
-        free(y);
-        free(o);
-        crisp_image_destroy(&img);
-        crisp_image_destroy(&small);
-        crisp_image_destroy(&deg);
+        used += u;
         fprintf(stderr, "\rcalibrating: %d images", used);
     }
     fprintf(stderr, "\n");
@@ -158,23 +209,7 @@ int quantize(const char *model_path, const char *data, const char *out, int max_
         ret = crisp_fail(1, "quantize: no usable images in %s", data);
         goto done;
     }
-    for (int i = 0, first = 1; i < m->n_layers; i++)
-        if (m->layers[i].type == CRISP_LAYER_CONV && first) {
-            /* the first conv reads the image itself: its s8 weights, applied
-             * to raw intensities, cost the round-3 crisp-rt 0.14 dB on
-             * Kodak24 vc; in f32 it costs nothing measurable (models/README.md) */
-            first = 0;
-            q->in_min[i] = 0;
-            q->in_max[i] = CRISP_QUANT_KEEP_F32;
-            printf("layer %2d conv %dx%d %4d->%-4d kept in f32 (reads the image)\n", i,
-                   m->layers[i].k, m->layers[i].k, m->layers[i].cin, m->layers[i].cout);
-        } else if (m->layers[i].type == CRISP_LAYER_CONV) {
-            q->in_min[i] = k.lo[i] >= 0 ? 0.0f : k.lo[i];
-            q->in_max[i] = k.hi[i] > 0 ? k.hi[i] : 1e-3f;
-            printf("layer %2d conv %dx%d %4d->%-4d input range [%.4g, %.4g]%s\n", i, m->layers[i].k,
-                   m->layers[i].k, m->layers[i].cin, m->layers[i].cout, q->in_min[i], q->in_max[i],
-                   q->in_min[i] >= 0 ? " u8" : " s8");
-        }
+    set_ranges(q, &k);
     if ((ret = crisp_file_crc32(model_path, &q->model_crc)) < 0) {
         ret = crisp_fail(1, "%s: %s", model_path, crisp_strerror(ret));
         goto done;

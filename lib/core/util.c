@@ -184,3 +184,25 @@ int crisp_exe_dir(char *buf, size_t n)
     *slash = 0;
     return 0;
 }
+
+void crisp_orient(float *dst, const float *src, int w, int h, int o, int inverse)
+{
+    const int ow = (o & 4) ? h : w, oh = (o & 4) ? w : h;
+    for (int i = 0; i < oh; i++)
+        for (int j = 0; j < ow; j++) {
+            int a = i, b = j;
+            if (o & 4) {
+                int t = a;
+                a = b;
+                b = t;
+            }
+            if (o & 1)
+                a = h - 1 - a;
+            if (o & 2)
+                b = w - 1 - b;
+            if (inverse)
+                dst[(size_t)a * w + b] = src[(size_t)i * ow + j];
+            else
+                dst[(size_t)i * ow + j] = src[(size_t)a * w + b];
+        }
+}

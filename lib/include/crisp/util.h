@@ -39,4 +39,13 @@ CRISP_API double crisp_rng_uniform(struct crisp_rng *r);
 /* Standard normal (Box-Muller). */
 CRISP_API double crisp_rng_normal(struct crisp_rng *r);
 
+/* One of the 8 flips/rotations (the dihedral group) of a w x h float plane,
+ * the geometric self-ensemble's and the training augmentation's transform.
+ * Orientation `o` (0..7): bit 2 transposes (dst is h x w), then bit 0
+ * flips the source's rows and bit 1 its columns. dst(i, j) = src(a, b) for
+ * (a, b) = (i, j), swapped by bit 2, mirrored by bits 0 and 1. `inverse`
+ * scatters instead of gathering: with the same o it turns the oriented
+ * plane back (dst w x h). dst and src must not overlap. */
+CRISP_API void crisp_orient(float *dst, const float *src, int w, int h, int o, int inverse);
+
 #endif

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The distillation patch bank (bank.h): built once on the main thread
+// before training, then read by the training loop. Owns the bank's patch,
+// target and feature arrays.
+#include <errno.h>
+#include <string.h>
+
+#include "bank.h"
+#include "crisp/util.h"
+
+void bank_free(struct bank *bk)
+{
+    crisp_afree(bk->x);
+    crisp_afree(bk->y);
+    crisp_afree(bk->t);
+    for (int k = 0; k < bk->nf; k++)
+        crisp_afree(bk->f[k]);
+    memset(bk, 0, sizeof(*bk));
+}
+
+/* copies the teacher's activations at the bank's feature layers for the
+ * batch just run into bank rows i.. */
+static int bank_store_features(struct bank *bk, struct crisp_train_net *tnet, long i, int batch)
+{
+    for (int k = 0; k < bk->nf; k++) {
+        const float *a = crisp_train_net_activation(tnet, bk->f_layer[k], NULL, NULL, NULL);
+        if (!a)
+            return -ENOMEM;
+        memcpy(bk->f[k] + (size_t)i * bk->f_len[k], a, (size_t)batch * bk->f_len[k] * sizeof(float));
+    }
+    return 0;
+}
+
+/* The teacher's output for the batch in its input buffer, written to `t`:
+ * one forward pass, or with `ensemble` 8 the mean of its outputs on the 8
+ * flips/rotations of each patch, each turned back (`tmp`: one batch and
+ * one patch). */
+static int teacher_targets(struct crisp_train_net *tnet, int batch, int p, int ensemble, float *t,
+                           float *tmp, struct bank *bk, long row)
+{
+    const size_t pp = (size_t)p * p, nb = (size_t)batch * pp;
+    float *in = crisp_train_net_input(tnet);
+    if (ensemble <= 1) {
+        if (crisp_train_net_forward(tnet) < 0)
+            return -EIO;
+        memcpy(t, crisp_train_net_output(tnet), nb * sizeof(float));
+        return bank_store_features(bk, tnet, row, batch);
+    }
+    memcpy(tmp, in, nb * sizeof(float));
+    memset(t, 0, nb * sizeof(float));
+    float *back = tmp + nb;
+    for (int o = 0; o < 8; o++) {
+        for (int k = 0; k < batch; k++)
+            crisp_orient(in + k * pp, tmp + k * pp, p, p, o, 0);
+        if (crisp_train_net_forward(tnet) < 0)
+            return -EIO;
+        if (o == 0 && bank_store_features(bk, tnet, row, batch) < 0) /* the patch as drawn */
+            return -ENOMEM;
+        const float *out = crisp_train_net_output(tnet);
+        for (int k = 0; k < batch; k++) {
+            crisp_orient(back, out + k * pp, p, p, o, 1);
+            for (size_t i = 0; i < pp; i++)
+                t[k * pp + i] += 0.125f * back[i];
+        }
+    }
+    return 0;
+}
+
+/* `bk->nf` and `bk->f_layer` are set by the caller (0 for no features) */
+int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int p,
+                      uint64_t seed, struct crisp_train_net *tnet, int ensemble, int workers)
+{
+    struct sampler *smp = NULL;
+    const size_t pp = (size_t)p * p, nb = (size_t)batch * pp;
+    n = (n + batch - 1) / batch * batch;
+    bk->n = n;
+    bk->p = p;
+    bk->x = crisp_aalloc((size_t)n * pp * sizeof(float));
+    bk->y = crisp_aalloc((size_t)n * pp * sizeof(float));
+    bk->t = NULL;
+    int with_t = tnet || d->train_teacher, f_ok = 1;
+    if (with_t)
+        bk->t = crisp_aalloc((size_t)n * pp * sizeof(float));
+    for (int k = 0; k < bk->nf; k++) {
+        int c, h, w;
+        crisp_train_net_activation(tnet, bk->f_layer[k], &c, &h, &w);
+        bk->f_len[k] = (size_t)c * h * w;
+        bk->f[k] = crisp_aalloc((size_t)n * bk->f_len[k] * sizeof(float));
+        f_ok = f_ok && bk->f[k];
+    }
+    float *tmp = tnet && ensemble > 1 ? crisp_aalloc((nb + pp) * sizeof(float)) : NULL;
+    if (!bk->x || !bk->y || (with_t && !bk->t) || !f_ok || (tnet && ensemble > 1 && !tmp) ||
+        sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0, workers) < 0) {
+        crisp_afree(tmp);
+        bank_free(bk);
+        return -ENOMEM;
+    }
+    for (long i = 0; i < n; i += batch) {
+        const struct batch *b = sampler_next(smp);
+        if (!b) {
+            sampler_destroy(&smp);
+            crisp_afree(tmp);
+            bank_free(bk);
+            return -EIO;
+        }
+        memcpy(bk->x + (size_t)i * pp, b->x, nb * sizeof(float));
+        memcpy(bk->y + (size_t)i * pp, b->y, nb * sizeof(float));
+        if (tnet) {
+            memcpy(crisp_train_net_input(tnet), b->x, nb * sizeof(float));
+            if (teacher_targets(tnet, batch, p, ensemble, bk->t + (size_t)i * pp, tmp, bk, i) < 0) {
+                sampler_destroy(&smp);
+                crisp_afree(tmp);
+                bank_free(bk);
+                return -EIO;
+            }
+        } else if (bk->t) {
+            memcpy(bk->t + (size_t)i * pp, b->t, nb * sizeof(float));
+        }
+    }
+    sampler_destroy(&smp);
+    crisp_afree(tmp);
+    return 0;
+}
+
+/* batch k of training: random bank patches, each in a random flip/rotation
+ * when `augment` (the orientation is drawn either way, so the patches picked
+ * do not depend on it); their stored features into f[0..nf) */
+void bank_batch(const struct bank *bk, int batch, uint64_t seed, int64_t k, int augment,
+                       float *x, float *y, float *t, float **f)
+{
+    struct crisp_rng r;
+    crisp_rng_seed(&r, seed * 0x9E3779B97F4A7C15ull + (uint64_t)k + 1);
+    const size_t pp = (size_t)bk->p * bk->p;
+    for (int i = 0; i < batch; i++) {
+        size_t j = (size_t)(crisp_rng_u64(&r) % (uint64_t)bk->n), src = j * pp;
+        int o = (int)(crisp_rng_u64(&r) % 8);
+        if (!augment)
+            o = 0;
+        crisp_orient(x + i * pp, bk->x + src, bk->p, bk->p, o, 0);
+        crisp_orient(y + i * pp, bk->y + src, bk->p, bk->p, o, 0);
+        if (t && bk->t)
+            crisp_orient(t + i * pp, bk->t + src, bk->p, bk->p, o, 0);
+        for (int q = 0; q < bk->nf; q++)
+            memcpy(f[q] + i * bk->f_len[q], bk->f[q] + j * bk->f_len[q],
+                   bk->f_len[q] * sizeof(float));
+    }
+}

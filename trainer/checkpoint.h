@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Training checkpoints (checkpoint.c): the model file's bytes, the AdamW
+// state, the feature adapters and the progress (step, minutes trained), so
+// --resume continues a run exactly. Training loop thread only.
+#ifndef CRISP_TRAINER_CHECKPOINT_H
+#define CRISP_TRAINER_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "adapter.h"
+#include "crisp/model.h"
+#include "crisp/train.h"
+
+/* writes the checkpoint atomically; 0 or < 0 */
+int ckpt_save(const char *path, const struct crisp_model *m, const struct crisp_adamw *o,
+              const struct adapter *ad, int n_ad, int64_t step, double elapsed);
+/* Loads a checkpoint into `m` (same architecture), the optimizer and adapters. */
+int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o, struct adapter *ad,
+              int n_ad, int64_t *step, double *elapsed, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// crisp-train's training loop (trainer.h): teacher training on ground truth
+// and distillation from a teacher (live, from the patch bank, or from a
+// folder of its outputs), with validation, progress lines, a CSV log and
+// checkpoints.
+//
+// Runs on the main thread; oneDNN runs the network on its OpenMP pool, and
+// the sampler's workers (data.c) prepare batches ahead. Owns the model, the
+// training networks, the optimizer, the adapters, the bank and the batch
+// buffers for the length of train_run.
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "bank.h"
+#include "checkpoint.h"
+#include "crisp/model.h"
+#include "crisp/util.h"
+#include "data.h"
+#include "presets.h"
+#include "trainer.h"
+#include "validate.h"
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { g_stop = sig; }
+
+/* everything a run holds; freed by run_free */
+struct run {
+    struct train_opts *o;
+    struct crisp_model *m, *tm;
+    struct dataset *d;
+    struct sampler *smp;
+    struct crisp_train_net *net, *tnet;
+    struct crisp_adamw *opt;
+    struct adapter ad[8];
+    int n_ad;
+    float *grad, *rs, *rt, *bx, *by, *bt;
+    float *bf[8];
+    struct bank bk;
+    FILE *csv;
+    struct val_set val;
+    size_t n; /* floats in a batch */
+    int64_t step;
+    double elapsed0; /* minutes trained before this process, in seconds */
+};
+
+/* the student (fresh preset or --init) and the teacher; 0 or an exit code */
+static int run_models(struct run *r)
+{
+    struct train_opts *o = r->o;
+    char err[512] = "";
+    if (o->init) {
+        if (crisp_weights_load(&r->m, o->init, err, sizeof(err)) < 0)
+            return fail(EXIT_INPUT, "%s", err);
+    } else if (preset_build(o->arch, &r->m, err, sizeof(err)) < 0) {
+        return fail(EXIT_USAGE, "%s", err);
+    } else {
+        preset_init(r->m, o->seed);
+    }
+    if (r->m->color != CRISP_COLOR_LUMA)
+        return fail(EXIT_USAGE, "only luma models are trained for now");
+    int align = crisp_model_alignment(r->m);
+    if (o->patch % align || o->patch < 16)
+        return fail(EXIT_USAGE, "--patch %d must be >= 16 and a multiple of %d for %s", o->patch,
+                    align, r->m->name);
+    if (o->distill && o->teacher) {
+        if (crisp_weights_load(&r->tm, o->teacher, err, sizeof(err)) < 0)
+            return fail(EXIT_INPUT, "%s", err);
+        if (r->tm->color != r->m->color || o->patch % crisp_model_alignment(r->tm))
+            return fail(EXIT_INPUT, "teacher %s does not suit the student (colour or alignment)",
+                        o->teacher);
+    }
+    return 0;
+}
+
+/* the images and the validation crops */
+static int run_data(struct run *r)
+{
+    struct train_opts *o = r->o;
+    char err[512] = "";
+    struct dataset_params dp = {.dir = o->data, .max_side = o->max_side, .val_every = o->val_every,
+                                .max_images = o->max_images,
+                                .teacher_dir = o->distill ? o->teacher_dir : NULL,
+                                .seed = o->seed};
+    fprintf(stderr, "loading %s ...\n", o->data);
+    if (dataset_load(&r->d, &dp, err, sizeof(err)) < 0)
+        return fail(EXIT_INPUT, "%s", err);
+    if (val_prepare(&r->val, r->d, o->val_crop, o->seed) < 0)
+        return fail(EXIT_INPUT, "cannot prepare validation images");
+    fprintf(stderr, "%d training images, %d held out for validation (degraded PSNR-Y %.3f dB",
+            r->d->n_train, r->val.n + r->val.untouched, r->val.deg_psnr);
+    if (r->val.untouched)
+        fprintf(stderr, "; %d left undegraded by the draw, not counted", r->val.untouched);
+    fprintf(stderr, ")\n");
+    return 0;
+}
+
+/* the training networks, the feature adapters and the optimizer */
+static int run_nets(struct run *r)
+{
+    struct train_opts *o = r->o;
+    char err[512] = "";
+    if (crisp_train_net_create_flags(&r->net, r->m, o->batch, o->patch, o->patch, o->net_flags,
+                                     err, sizeof(err)) < 0)
+        return fail(EXIT_INPUT, "%s", err);
+    if (o->net_flags & CRISP_TRAIN_BF16)
+        fprintf(stderr, "precision bf16: %d convolutions in bf16 (the rest, weights and optimizer f32)\n",
+                crisp_train_net_bf16_convs(r->net));
+    if (r->tm) {
+        if (crisp_train_net_create(&r->tnet, r->tm, o->batch, o->patch, o->patch, err,
+                                   sizeof(err)) < 0)
+            return fail(EXIT_INPUT, "teacher: %s", err);
+        crisp_train_net_set_training(r->tnet, 0);
+    }
+    struct crisp_rng arng;
+    crisp_rng_seed(&arng, o->seed ^ 0xADA9);
+    for (int i = 0; i < o->n_feat && o->w_feat > 0; i++) {
+        int cs, hs, ws, ct, ht, wt;
+        if (!r->tnet || !crisp_train_net_activation(r->net, o->feat_s[i], &cs, &hs, &ws) ||
+            !crisp_train_net_activation(r->tnet, o->feat_t[i], &ct, &ht, &wt) || hs != ht ||
+            ws != wt)
+            return fail(EXIT_USAGE, "--feat %d:%d: layers missing or of different spatial sizes",
+                        o->feat_s[i], o->feat_t[i]);
+        struct adapter *a = &r->ad[r->n_ad++]; /* freed by run_free even if half made */
+        a->s_layer = o->feat_s[i];
+        a->t_layer = o->feat_t[i];
+        if (adapter_init(a, cs, ct, (size_t)o->batch * hs * ws, &arng) < 0)
+            return fail(EXIT_INPUT, "out of memory");
+    }
+    struct crisp_adamw_params ap = {.lr = o->lr, .weight_decay = o->wd, .clip_norm = o->clip,
+                                    .warmup_steps = o->warmup,
+                                    .total_steps = o->steps > 0 ? (int)o->steps : 1000000};
+    if (crisp_adamw_create(&r->opt, r->m, &ap) < 0)
+        return fail(EXIT_INPUT, "out of memory");
+    return 0;
+}
+
+/* --resume from the checkpoint, and the CSV log (appended to when resumed) */
+static int run_resume(struct run *r)
+{
+    struct train_opts *o = r->o;
+    char err[512] = "";
+    if (o->resume && o->checkpoint && access(o->checkpoint, F_OK) == 0) {
+        if (ckpt_load(o->checkpoint, r->m, r->opt, r->ad, r->n_ad, &r->step, &r->elapsed0, err,
+                      sizeof(err)) < 0)
+            return fail(EXIT_INPUT, "%s", err);
+        fprintf(stderr, "resumed from %s at step %lld (%.1f min trained)\n", o->checkpoint,
+                (long long)r->step, r->elapsed0 / 60);
+    }
+    if (o->log) {
+        r->csv = fopen(o->log, r->step > 0 ? "a" : "w");
+        if (!r->csv)
+            return fail(EXIT_INPUT, "%s: %s", o->log, strerror(errno));
+        if (r->step == 0)
+            fprintf(r->csv, "step,minutes,lr,loss,gt,ssim,soft,res,feat,grad_norm,val_psnr_y\n");
+    }
+    return 0;
+}
+
+/* The patch bank (teacher outputs and features included), built once, or
+ * the sampler's workers; then the loss buffers. */
+static int run_batches(struct run *r)
+{
+    struct train_opts *o = r->o;
+    const size_t n = r->n;
+    if (o->bank > 0) {
+        double tb = now_s();
+        r->bk.nf = r->n_ad;
+        for (int i = 0; i < r->n_ad; i++)
+            r->bk.f_layer[i] = r->ad[i].t_layer;
+        fprintf(stderr, "building a bank of %ld patches%s%s ...\n", o->bank,
+                !r->tnet ? ""
+                : o->t_ensemble > 1 ? " with teacher outputs (8-way self-ensemble)"
+                                    : " with teacher outputs",
+                r->n_ad ? " and features" : "");
+        int bret = bank_build(&r->bk, o->bank, r->d, o->batch, o->patch, o->seed, r->tnet,
+                              o->t_ensemble, o->data_threads);
+        if (bret < 0)
+            return fail(EXIT_INPUT, "cannot build the patch bank: %s", crisp_strerror(bret));
+        r->bx = crisp_aalloc(n * sizeof(float));
+        r->by = crisp_aalloc(n * sizeof(float));
+        r->bt = crisp_aalloc(n * sizeof(float));
+        int bf_ok = 1;
+        for (int i = 0; i < r->bk.nf; i++)
+            bf_ok = bf_ok &&
+                    (r->bf[i] = crisp_aalloc((size_t)o->batch * r->bk.f_len[i] * sizeof(float)));
+        if (!r->bx || !r->by || !r->bt || !bf_ok)
+            return fail(EXIT_INPUT, "out of memory");
+        /* building the bank (the teacher's passes included) counts against
+         * --minutes, once: a resumed run rebuilds the same bank, and the first
+         * build is already in the checkpoint's elapsed time */
+        if (r->step == 0)
+            r->elapsed0 += now_s() - tb;
+        fprintf(stderr, "bank of %ld patches built in %.1f s\n", r->bk.n, now_s() - tb);
+        /* only the bank's teacher outputs are used from here on */
+        crisp_train_net_destroy(&r->tnet);
+    } else if (sampler_create(&r->smp, r->d, o->batch, o->patch, o->seed, r->step,
+                              o->data_threads) < 0) {
+        return fail(EXIT_INPUT, "cannot start the data worker");
+    }
+    r->grad = crisp_aalloc(n * sizeof(float));
+    r->rs = crisp_aalloc(n * sizeof(float));
+    r->rt = crisp_aalloc(n * sizeof(float));
+    if (!r->grad || !r->rs || !r->rt)
+        return fail(EXIT_INPUT, "out of memory");
+    return 0;
+}
+
+/* The losses of the student's output `out` on batch b, their gradients
+ * summed into r->grad; terms[1..5] get gt, ssim, soft, res and feat. */
+static void step_losses(struct run *r, const struct batch *b, const float *out, double *terms,
+                        struct crisp_train_extra_grad *extra)
+{
+    struct train_opts *o = r->o;
+    const size_t n = r->n;
+    double lg = 0, lss = 0, lsoft = 0, lres = 0, lfeat = 0;
+    const float *target_t = b->t;
+    if (r->tnet && !r->bk.n) {
+        memcpy(crisp_train_net_input(r->tnet), b->x, n * sizeof(float));
+        crisp_train_net_forward(r->tnet);
+        target_t = crisp_train_net_output(r->tnet);
+    }
+    if (o->w_gt > 0)
+        lg = crisp_loss(o->gt_loss, out, b->y, (size_t)o->batch, o->patch, o->patch, 1.0f, o->w_gt,
+                        r->grad);
+    if (o->w_ssim > 0)
+        lss = crisp_loss(CRISP_LOSS_SSIM, out, b->y, (size_t)o->batch, o->patch, o->patch, 1.0f,
+                         o->w_ssim, r->grad);
+    if (target_t && o->w_soft > 0)
+        lsoft = crisp_loss(o->gt_loss, out, target_t, (size_t)o->batch, o->patch, o->patch, 1.0f,
+                           o->w_soft, r->grad);
+    if (target_t && o->w_res > 0) {
+        /* residual matching, normalized by the teacher residual's energy */
+        double e = 0, s = 0;
+        for (size_t j = 0; j < n; j++) {
+            r->rs[j] = out[j] - b->x[j];
+            r->rt[j] = target_t[j] - b->x[j];
+            e += (double)r->rt[j] * r->rt[j];
+        }
+        e += 1e-6 * (double)n;
+        for (size_t j = 0; j < n; j++) {
+            double dd = r->rs[j] - r->rt[j];
+            s += dd * dd;
+            r->grad[j] += (float)(o->w_res * 2 * dd / e);
+        }
+        lres = s / e;
+    }
+    for (int i = 0; i < r->n_ad; i++) {
+        struct adapter *a = &r->ad[i];
+        int c, h, w;
+        const float *fs = crisp_train_net_activation(r->net, a->s_layer, &c, &h, &w);
+        const float *ft = r->bk.nf ? r->bf[i]
+                                   : crisp_train_net_activation(r->tnet, a->t_layer, NULL, NULL, NULL);
+        lfeat += adapter_loss(a, fs, ft, o->batch, (size_t)h * w, o->w_feat / r->n_ad);
+        extra[i] = (struct crisp_train_extra_grad){a->s_layer, a->grad_s};
+    }
+    terms[0] = o->w_gt * lg + o->w_ssim * lss + o->w_soft * lsoft + o->w_res * lres +
+               o->w_feat * lfeat;
+    terms[1] = lg;
+    terms[2] = lss;
+    terms[3] = lsoft;
+    terms[4] = lres;
+    terms[5] = lfeat;
+}
+
+/* One optimizer step: the batch, forward, losses, backward, AdamW and the
+ * adapters' steps. 0, or an exit code. */
+static int train_step(struct run *r, double *terms, double *gnorm)
+{
+    struct train_opts *o = r->o;
+    const size_t n = r->n;
+    struct batch banked = {r->bx, r->by, r->bk.t ? r->bt : NULL, r->step};
+    if (r->bk.n)
+        bank_batch(&r->bk, o->batch, o->seed, r->step, o->bank_augment, r->bx, r->by, r->bt, r->bf);
+    const struct batch *b = r->bk.n ? &banked : sampler_next(r->smp);
+    if (!b)
+        return fail(EXIT_INPUT, "data worker failed");
+    memcpy(crisp_train_net_input(r->net), b->x, n * sizeof(float));
+    if (crisp_train_net_forward(r->net) < 0)
+        return fail(EXIT_INPUT, "forward pass failed");
+    const float *out = crisp_train_net_output(r->net);
+    memset(r->grad, 0, n * sizeof(float));
+    struct crisp_train_extra_grad extra[8];
+    step_losses(r, b, out, terms, extra);
+    if (crisp_train_net_backward(r->net, r->grad, extra, r->n_ad) < 0)
+        return fail(EXIT_INPUT, "backward pass failed");
+    *gnorm = 0;
+    int sret = crisp_adamw_step(r->opt, r->net, gnorm);
+    if (sret < 0)
+        fprintf(stderr, "step %lld: non-finite gradient, step skipped\n", (long long)r->step);
+    for (int i = 0; i < r->n_ad; i++)
+        adapter_step(&r->ad[i], crisp_adamw_lr(r->opt), crisp_adamw_steps(r->opt));
+    return 0;
+}
+
+/* progress between two reports: loss terms summed over acc_n steps */
+struct progress {
+    double acc[6];
+    int acc_n, steps_since;
+    double last_print;
+};
+
+/* the progress line (stderr) and the CSV row, with validation */
+static void report(struct run *r, struct progress *pg, double tn, double el, double budget,
+                   double gnorm)
+{
+    struct train_opts *o = r->o;
+    const double *acc = pg->acc;
+    const int an = pg->acc_n;
+    double vpsnr = val_psnr(&r->val, r->m);
+    double ips = pg->steps_since / (tn - pg->last_print + 1e-9);
+    double eta = o->steps > 0 ? (o->steps - r->step) / (ips + 1e-9) : 0;
+    if (budget > 0)
+        eta = fmax(0, budget - el);
+    fprintf(stderr,
+            "step %6lld  %.2f it/s  %5.1f min  ETA %5.1f min  lr %.2e  loss %.5f "
+            "[gt %.5f ssim %.4f soft %.5f res %.4f feat %.5f]  |g| %.3f  val PSNR-Y "
+            "%.3f dB (degraded %.3f)\n",
+            (long long)r->step, ips, el / 60, eta / 60, crisp_adamw_lr(r->opt), acc[0] / an,
+            acc[1] / an, acc[2] / an, acc[3] / an, acc[4] / an, acc[5] / an, gnorm, vpsnr,
+            r->val.deg_psnr);
+    if (r->csv) {
+        fprintf(r->csv, "%lld,%.3f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.4g,%.4f\n",
+                (long long)r->step, el / 60, crisp_adamw_lr(r->opt), acc[0] / an, acc[1] / an,
+                acc[2] / an, acc[3] / an, acc[4] / an, acc[5] / an, gnorm, vpsnr);
+        fflush(r->csv);
+    }
+    memset(pg->acc, 0, sizeof(pg->acc));
+    pg->acc_n = 0;
+    pg->steps_since = 0;
+    pg->last_print = tn;
+}
+
+/* Steps until the step or time budget (whichever ends first) or a signal;
+ * progress every --progress seconds, a checkpoint every
+ * --checkpoint-minutes and at the end. 0, or an exit code. */
+static int train_loop(struct run *r)
+{
+    struct train_opts *o = r->o;
+    const double budget = o->minutes > 0 ? o->minutes * 60 : 0;
+    const double t0 = now_s();
+    double last_ckpt = t0;
+    struct progress pg = {.last_print = t0};
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    for (;;) {
+        double elapsed = r->elapsed0 + (now_s() - t0);
+        double frac = 0;
+        if (o->steps > 0)
+            frac = (double)r->step / o->steps;
+        if (budget > 0)
+            frac = fmax(frac, elapsed / budget);
+        if (frac >= 1 || g_stop)
+            break;
+        /* the cosine schedule follows whichever budget ends first */
+        int est_total =
+            frac > 0.01 ? (int)(r->step / frac) : (o->steps > 0 ? (int)o->steps : 1000000);
+        crisp_adamw_set_total(r->opt, est_total);
+        double terms[6] = {0}, gnorm = 0;
+        int sr = train_step(r, terms, &gnorm);
+        if (sr)
+            return sr;
+        for (int k = 0; k < 6; k++)
+            pg.acc[k] += terms[k];
+        pg.acc_n++;
+        pg.steps_since++;
+        r->step++;
+        double tn = now_s();
+        int final_step = (o->steps > 0 && r->step >= o->steps) ||
+                         (budget > 0 && r->elapsed0 + (tn - t0) >= budget);
+        if (tn - pg.last_print >= o->progress_s || final_step || r->step == 1)
+            report(r, &pg, tn, r->elapsed0 + (tn - t0), budget, gnorm);
+        if (o->checkpoint && tn - last_ckpt >= o->ckpt_minutes * 60) {
+            if (ckpt_save(o->checkpoint, r->m, r->opt, r->ad, r->n_ad, r->step,
+                          r->elapsed0 + (tn - t0)) < 0)
+                fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
+            last_ckpt = tn;
+        }
+    }
+    if (o->checkpoint && ckpt_save(o->checkpoint, r->m, r->opt, r->ad, r->n_ad, r->step,
+                                   r->elapsed0 + (now_s() - t0)) < 0)
+        fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
+    if (g_stop) {
+        fprintf(stderr, "interrupted at step %lld; resume with --resume\n", (long long)r->step);
+        return EXIT_INPUT;
+    }
+    r->elapsed0 += now_s() - t0;
+    return 0;
+}
+
+static void run_free(struct run *r)
+{
+    crisp_afree(r->rs);
+    crisp_afree(r->rt);
+    crisp_afree(r->bx);
+    crisp_afree(r->by);
+    crisp_afree(r->bt);
+    for (int i = 0; i < 8; i++)
+        crisp_afree(r->bf[i]);
+    bank_free(&r->bk);
+    if (r->csv)
+        fclose(r->csv);
+    sampler_destroy(&r->smp);
+    crisp_afree(r->grad);
+    for (int i = 0; i < r->n_ad; i++)
+        adapter_free(&r->ad[i]);
+    crisp_adamw_destroy(&r->opt);
+    crisp_train_net_destroy(&r->net);
+    crisp_train_net_destroy(&r->tnet);
+    val_free(&r->val);
+    dataset_free(&r->d);
+    crisp_model_destroy(&r->m);
+    crisp_model_destroy(&r->tm);
+}
+
+int train_run(struct train_opts *o)
+{
+    struct run r = {.o = o, .n = (size_t)o->batch * o->patch * o->patch};
+    if (o->threads > 0)
+        omp_set_num_threads(o->threads);
+    int ret = run_models(&r);
+    if (!ret)
+        ret = run_data(&r);
+    if (!ret)
+        ret = run_nets(&r);
+    if (!ret)
+        ret = run_resume(&r);
+    if (!ret)
+        ret = run_batches(&r);
+    if (!ret)
+        ret = train_loop(&r);
+    if (!ret && crisp_weights_save(r.m, o->out) < 0)
+        ret = fail(EXIT_INPUT, "%s: cannot write the model", o->out);
+    if (!ret)
+        fprintf(stderr,
+                "wrote %s after %lld steps (%.1f min); validation PSNR-Y %.3f dB (degraded %.3f)\n",
+                o->out, (long long)r.step, r.elapsed0 / 60, val_psnr(&r.val, r.m),
+                r.val.deg_psnr);
+    run_free(&r);
+    return ret;
+}
