@@ -38,6 +38,9 @@ static const char USAGE[] =
     "                 write the classic unsharp mask as a model file\n"
     "  eval --data DIR --protocol P --model M [--model M2 ...] [--json FILE] [--crop N]\n"
     "                 mean PSNR-Y/SSIM-Y over a folder: degraded, unsharp, each model\n"
+    "  eval --video CLIP [--frames N] --protocol vc|x2 --model M ... [--json FILE]\n"
+    "                 the same on a clip degraded as a call (vc: inter-coded H.264), with\n"
+    "                 the flicker metric (temporal-difference error, 8-bit units)\n"
     "                 (M@int8 or M@fp32 picks the precision; plain M: int8 when M.q8 exists;\n"
     "                 a final +x8, as in M@fp32+x8, adds the 8-way self-ensemble)\n"
     "  bench [--input CLIP] [--model M] [--frames N] [--threads T] [--json FILE]\n"
@@ -326,8 +329,11 @@ static int cmd_eval(int argc, char **argv)
                                          {"crop", required_argument, 0, 'c'},
                                          {"threads", required_argument, 0, 't'},
                                          {"per-image", no_argument, 0, 'v'},
+                                         {"video", required_argument, 0, 'V'},
+                                         {"frames", required_argument, 0, 'n'},
                                          {0, 0, 0, 0}};
     struct eval_params p = {.crop = 2};
+    int frames = 0;
     int c, ret;
     while ((c = getopt_long(argc, argv, "d:p:m:j:c:t:v", opts, NULL)) != -1) {
         switch (c) {
@@ -348,11 +354,21 @@ static int cmd_eval(int argc, char **argv)
                 return ret;
             break;
         case 'v': p.verbose = 1; break;
+        case 'V': p.video = optarg; break;
+        case 'n':
+            if ((ret = parse_int(optarg, "--frames", 2, 100000000, &frames)))
+                return ret;
+            break;
         default: return fail(EXIT_USAGE, "eval: unknown option (see crisp -h)");
         }
     }
-    if (!p.data || !p.protocol)
-        return fail(EXIT_USAGE, "eval: --data and --protocol are required");
+    p.frames = frames;
+    if (!p.data == !p.video || !p.protocol)
+        return fail(EXIT_USAGE, "eval: --protocol and one of --data and --video are required");
+    if (p.video && strcmp(p.protocol, "x2") && strcmp(p.protocol, "vc"))
+        return fail(EXIT_USAGE, "eval: --video takes --protocol vc or x2 (got \"%s\")", p.protocol);
+    if (frames && !p.video)
+        return fail(EXIT_USAGE, "eval: --frames belongs to --video");
     if (strcmp(p.protocol, "x2") && strcmp(p.protocol, "vc") && strcmp(p.protocol, "blur"))
         return fail(EXIT_USAGE, "eval: unknown protocol \"%s\" (known: %s)", p.protocol,
                     crisp_degrade_protocols());

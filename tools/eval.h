@@ -1,16 +1,45 @@
 // SPDX-License-Identifier: BSD-2-Clause
+// crisp eval: degrade images or a video clip by a protocol, restore them
+// with each model, and report PSNR-Y / SSIM-Y (and, on video, the flicker
+// metric) beside the degraded input and the classic unsharp mask
+// (docs/evaluation.md). Main thread.
 #ifndef CRISP_TOOLS_EVAL_H
 #define CRISP_TOOLS_EVAL_H
 
 #include <stddef.h>
 
+#include "sharpen.h"
+
 struct eval_params {
-    const char *data, *protocol, *json;
+    const char *data, *video, *protocol, *json;
     const char *models[16];
     int n_models, crop, threads, verbose;
+    long frames; /* video: 0 = the whole clip */
 };
 
-/* Prints the table to stdout; returns 0, or 1 with err filled (bad input). */
+/* The rows of the table: "degraded", "unsharp", then one per model with its
+ * precision and ensemble (MODEL@int8, MODEL@fp32, a final +x8), each with
+ * a sharpener; the sums of its scores. */
+struct eval_rows {
+    int n;
+    char (*names)[64];
+    struct crisp_model **models;
+    struct crisp_quant **quants;
+    struct sharpener *sh;
+    double *psnr, *ssim, *flicker; /* sums over images or frames (flicker: frame pairs) */
+};
+
+/* Loads the models of p into the rows; 0, or 1 with err filled. Free with
+ * eval_rows_free either way. */
+int eval_rows_load(const struct eval_params *p, struct eval_rows *rows, char *err, size_t errlen);
+void eval_rows_free(struct eval_rows *rows);
+/* restores `deg` with row r (r 0: the degraded input itself, *out NULL) */
+int eval_rows_restore(struct eval_rows *rows, int r, const struct crisp_image *deg,
+                      struct crisp_image **out, char *err, size_t errlen);
+
+/* Stills (p->data) or a clip (p->video, eval_video.c): prints the table to
+ * stdout and writes p->json; returns 0, or 1 with err filled (bad input). */
 int eval_run(const struct eval_params *p, char *err, size_t errlen);
+int eval_video(const struct eval_params *p, struct eval_rows *rows, char *err, size_t errlen);
 
 #endif

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
+// Running a model on a whole RGB image (sharpen.h), for crisp's sharpen and
+// eval commands: colour handling, the self-ensemble, and oneDNN engines kept
+// between calls of the same frame size (video frames reuse them). Main
+// thread; owns the sharpener's engines.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,35 +10,61 @@
 #include "crisp/util.h"
 #include "sharpen.h"
 
+/* the engine for w x h: one of the two kept (the self-ensemble needs w x h
+ * and h x w), else a new one in the slot used least recently */
+static int engine_for(struct sharpener *s, int w, int h, struct crisp_engine **out, char *err,
+                      size_t errlen)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->eng[i] && s->ew[i] == w && s->eh[i] == h) {
+            s->last = i;
+            *out = s->eng[i];
+            return 0;
+        }
+    int i = s->eng[0] && !s->eng[1] ? 1 : s->eng[0] ? !s->last : 0;
+    crisp_engine_destroy(&s->eng[i]);
+    struct crisp_engine_params p = {.width = w,
+                                    .height = h,
+                                    .threads = s->threads,
+                                    .precision = s->q ? CRISP_PRECISION_INT8 : CRISP_PRECISION_F32,
+                                    .quant = s->q};
+    int ret = crisp_engine_create(&s->eng[i], s->m, &p, err, errlen);
+    if (ret < 0)
+        return ret;
+    s->ew[i] = w;
+    s->eh[i] = h;
+    s->last = i;
+    *out = s->eng[i];
+    return 0;
+}
+
 /* Runs the model on `c` planes of w x h (model range) into `res`. */
-static int run_planes(const struct crisp_model *m, enum sharpen_backend backend, int threads,
-                      const struct crisp_quant *q, const float *planes, int w, int h, float *res,
+static int run_planes(struct sharpener *s, const float *planes, int w, int h, float *res,
                       char *err, size_t errlen)
 {
     int ret;
-    if (backend == BACKEND_REF) {
-        if ((ret = crisp_ref_run(m, planes, w, h, res)) < 0)
+    if (s->backend == BACKEND_REF) {
+        if ((ret = crisp_ref_run(s->m, planes, w, h, res)) < 0)
             snprintf(err, errlen, "reference run failed: %s", crisp_strerror(ret));
         return ret;
     }
     struct crisp_engine *eng = NULL;
-    struct crisp_engine_params p = {.width = w,
-                                    .height = h,
-                                    .threads = threads,
-                                    .precision = q ? CRISP_PRECISION_INT8 : CRISP_PRECISION_F32,
-                                    .quant = q};
-    if ((ret = crisp_engine_create(&eng, m, &p, err, errlen)) < 0)
+    if ((ret = engine_for(s, w, h, &eng, err, errlen)) < 0)
         return ret;
     if ((ret = crisp_engine_run(eng, planes, res)) < 0)
         snprintf(err, errlen, "oneDNN run failed: %s", crisp_strerror(ret));
-    crisp_engine_destroy(&eng);
     return ret;
+}
+
+void sharpener_free(struct sharpener *s)
+{
+    crisp_engine_destroy(&s->eng[0]);
+    crisp_engine_destroy(&s->eng[1]);
 }
 
 /* The geometric self-ensemble: the mean of the model's outputs on the 8
  * flips/rotations of the input, each turned back (Lim et al. 2017, "EDSR+"). */
-static int run_ensemble(const struct crisp_model *m, enum sharpen_backend backend, int threads,
-                        const struct crisp_quant *q, const float *planes, int c, int w, int h,
+static int run_ensemble(struct sharpener *s, const float *planes, int c, int w, int h,
                         float *res, char *err, size_t errlen)
 {
     const size_t n = (size_t)w * h;
@@ -52,7 +82,7 @@ static int run_ensemble(const struct crisp_model *m, enum sharpen_backend backen
         const int ow = (o & 4) ? h : w, oh = (o & 4) ? w : h;
         for (int k = 0; k < c; k++)
             crisp_orient(ti + (size_t)k * n, planes + (size_t)k * n, w, h, o, 0);
-        if ((ret = run_planes(m, backend, threads, q, ti, ow, oh, to, err, errlen)) < 0)
+        if ((ret = run_planes(s, ti, ow, oh, to, err, errlen)) < 0)
             break;
         for (int k = 0; k < c; k++) {
             crisp_orient(back, to + (size_t)k * n, w, h, o, 1);
@@ -67,10 +97,10 @@ done:
     return ret;
 }
 
-int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int threads,
-                  const struct crisp_quant *q, float strength, int ensemble,
-                  const struct crisp_image *in, struct crisp_image **out, char *err, size_t errlen)
+int sharpener_run(struct sharpener *s, float strength, const struct crisp_image *in,
+                  struct crisp_image **out, char *err, size_t errlen)
 {
+    const struct crisp_model *m = s->m;
     *out = NULL;
     const size_t n = (size_t)in->w * in->h;
     const int c = (int)m->color;
@@ -92,9 +122,8 @@ int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int
     }
     for (size_t i = 0; i < n * (size_t)c; i++)
         planes[i] *= to_model;
-    ret = ensemble > 1
-              ? run_ensemble(m, backend, threads, q, planes, c, in->w, in->h, res, err, errlen)
-              : run_planes(m, backend, threads, q, planes, in->w, in->h, res, err, errlen);
+    ret = s->ensemble > 1 ? run_ensemble(s, planes, c, in->w, in->h, res, err, errlen)
+                          : run_planes(s, planes, in->w, in->h, res, err, errlen);
     if (ret < 0)
         goto done;
     for (size_t i = 0; i < n * (size_t)c; i++) {
@@ -119,5 +148,16 @@ done:
     crisp_image_destroy(&o);
     free(planes);
     free(res);
+    return ret;
+}
+
+int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int threads,
+                  const struct crisp_quant *q, float strength, int ensemble,
+                  const struct crisp_image *in, struct crisp_image **out, char *err, size_t errlen)
+{
+    struct sharpener s = {.m = m, .q = q, .backend = backend, .threads = threads,
+                          .ensemble = ensemble};
+    int ret = sharpener_run(&s, strength, in, out, err, errlen);
+    sharpener_free(&s);
     return ret;
 }

@@ -16,6 +16,23 @@ enum sharpen_backend { BACKEND_DNNL = 0, BACKEND_REF = 1 };
  * in int8, NULL in f32. `ensemble` 8 averages the outputs over the 8
  * flips/rotations of the input (the geometric self-ensemble, 8x the cost);
  * 1 runs the model once. */
+/* A model ready to run on many images: it keeps the oneDNN engines of the
+ * last two image sizes, so frames of one video build them once. Set the
+ * fields with a designated initializer (the rest zero); free with
+ * sharpener_free. */
+struct sharpener {
+    const struct crisp_model *m;
+    const struct crisp_quant *q; /* int8 ranges, or NULL: f32 */
+    enum sharpen_backend backend;
+    int threads, ensemble;
+    struct crisp_engine *eng[2];
+    int ew[2], eh[2], last;
+};
+/* sharpen_image with the sharpener's model, precision and ensemble */
+int sharpener_run(struct sharpener *s, float strength, const struct crisp_image *in,
+                  struct crisp_image **out, char *err, size_t errlen);
+void sharpener_free(struct sharpener *s);
+
 int sharpen_image(const struct crisp_model *m, enum sharpen_backend backend, int threads,
                   const struct crisp_quant *q, float strength, int ensemble,
                   const struct crisp_image *in, struct crisp_image **out, char *err, size_t errlen);

@@ -226,3 +226,139 @@ done:
     crisp_image_destroy(&b);
     return ret;
 }
+
+/* ---- a protocol on a whole sequence ---- */
+
+struct crisp_degrade_stream {
+    int vc, w, h;
+    int64_t pts;
+    AVCodecContext *enc, *dec;
+    AVPacket *pkt;
+    AVFrame *frame;
+};
+
+void crisp_degrade_stream_close(struct crisp_degrade_stream **sp)
+{
+    struct crisp_degrade_stream *s = sp ? *sp : NULL;
+    if (!s)
+        return;
+    avcodec_free_context(&s->enc);
+    avcodec_free_context(&s->dec);
+    av_packet_free(&s->pkt);
+    av_frame_free(&s->frame);
+    free(s);
+    *sp = NULL;
+}
+
+/* libx264 as a real-time sender runs it, and FFmpeg's decoder */
+static int stream_codecs(struct crisp_degrade_stream *s, double fps)
+{
+    const AVCodec *ec = avcodec_find_encoder_by_name("libx264");
+    const AVCodec *dc = avcodec_find_decoder(AV_CODEC_ID_H264);
+    if (!ec || !dc)
+        return CRISP_EAV;
+    if (!(s->enc = avcodec_alloc_context3(ec)) || !(s->dec = avcodec_alloc_context3(dc)) ||
+        !(s->pkt = av_packet_alloc()) || !(s->frame = av_frame_alloc()))
+        return -ENOMEM;
+    const int rate = (int)(fps * 1000 + 0.5);
+    s->enc->width = s->w / 2;
+    s->enc->height = s->h / 2;
+    s->enc->pix_fmt = AV_PIX_FMT_YUV420P;
+    s->enc->time_base = (AVRational){1000, rate};
+    s->enc->framerate = (AVRational){rate, 1000};
+    s->enc->gop_size = (int)(3 * fps + 0.5); /* a keyframe every 3 seconds */
+    s->enc->max_b_frames = 0;
+    s->enc->thread_count = 1; /* one thread: bit-exact for a given input */
+    s->enc->color_range = AVCOL_RANGE_MPEG;
+    s->enc->colorspace = AVCOL_SPC_SMPTE170M;
+    av_opt_set(s->enc->priv_data, "preset", "veryfast", 0);
+    av_opt_set(s->enc->priv_data, "tune", "zerolatency", 0);
+    av_opt_set(s->enc->priv_data, "crf", "32", 0);
+    int ret = avcodec_open2(s->enc, ec, NULL);
+    if (ret < 0)
+        return crisp_media_averr(ret, "open libx264");
+    s->dec->thread_count = 1;
+    s->dec->flags |= AV_CODEC_FLAG_LOW_DELAY;
+    if ((ret = avcodec_open2(s->dec, dc, NULL)) < 0)
+        return crisp_media_averr(ret, "open the H.264 decoder");
+    return 0;
+}
+
+int crisp_degrade_stream_open(struct crisp_degrade_stream **out, const char *protocol, int w,
+                              int h, double fps, char *err, size_t errlen)
+{
+    *out = NULL;
+    int vc = !strcmp(protocol, "vc");
+    if (!vc && strcmp(protocol, "x2")) {
+        snprintf(err, errlen, "protocol \"%s\" has no video form (video: x2, vc)", protocol);
+        return CRISP_EUSAGE;
+    }
+    int m = vc ? 4 : 2;
+    if (w % m || h % m || w < 4 * m || h < 4 * m) {
+        snprintf(err, errlen,
+                 "protocol %s needs width and height divisible by %d and at least %d (frames are "
+                 "%dx%d; crop them first)", protocol, m, 4 * m, w, h);
+        return CRISP_EFORMAT;
+    }
+    struct crisp_degrade_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->vc = vc;
+    s->w = w;
+    s->h = h;
+    int ret = vc ? stream_codecs(s, fps > 0 ? fps : 30.0) : 0;
+    if (ret < 0) {
+        snprintf(err, errlen, "protocol %s: %s", protocol, crisp_strerror(ret));
+        crisp_degrade_stream_close(&s);
+        return ret;
+    }
+    *out = s;
+    return 0;
+}
+
+/* one frame through the encoder and the decoder: 1:1 with zerolatency */
+static int stream_h264(struct crisp_degrade_stream *s, const struct crisp_image *in,
+                       struct crisp_image **out)
+{
+    AVFrame *f = NULL;
+    int ret = crisp_media_rgb_to_frame(in, AV_PIX_FMT_YUV420P, &f);
+    if (ret < 0)
+        return ret;
+    f->pts = s->pts++;
+    ret = avcodec_send_frame(s->enc, f);
+    av_frame_free(&f);
+    if (ret < 0)
+        return crisp_media_averr(ret, "encode video");
+    while ((ret = avcodec_receive_packet(s->enc, s->pkt)) == 0) {
+        ret = avcodec_send_packet(s->dec, s->pkt);
+        av_packet_unref(s->pkt);
+        if (ret < 0)
+            return crisp_media_averr(ret, "decode video");
+    }
+    if (ret != AVERROR(EAGAIN))
+        return crisp_media_averr(ret, "encode video");
+    if ((ret = avcodec_receive_frame(s->dec, s->frame)) < 0)
+        return crisp_media_averr(ret, "decode video (the codec held a frame back)");
+    s->frame->color_range = AVCOL_RANGE_MPEG;
+    ret = crisp_media_frame_to_rgb(s->frame, out);
+    av_frame_unref(s->frame);
+    return ret;
+}
+
+int crisp_degrade_stream_frame(struct crisp_degrade_stream *s, const struct crisp_image *in,
+                               struct crisp_image **out)
+{
+    *out = NULL;
+    if (in->w != s->w || in->h != s->h)
+        return CRISP_EFORMAT;
+    struct crisp_image *a = NULL, *b = NULL;
+    int ret = crisp_resize(&a, in, s->w / 2, s->h / 2, CRISP_SCALE_BICUBIC);
+    if (ret == 0 && s->vc && (ret = stream_h264(s, a, &b)) == 0) {
+        crisp_image_destroy(&a);
+        a = b;
+    }
+    if (ret == 0)
+        ret = crisp_resize(out, a, s->w, s->h, CRISP_SCALE_BICUBIC);
+    crisp_image_destroy(&a);
+    return ret;
+}

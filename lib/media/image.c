@@ -56,6 +56,19 @@ int crisp_image_create(struct crisp_image **out, int w, int h)
     return 0;
 }
 
+int crisp_image_crop(struct crisp_image **out, const struct crisp_image *src, int w, int h)
+{
+    *out = NULL;
+    if (w > src->w || h > src->h)
+        return CRISP_EFORMAT;
+    int ret = crisp_image_create(out, w, h);
+    if (ret < 0)
+        return ret;
+    for (int y = 0; y < h; y++)
+        memcpy((*out)->rgb + (size_t)y * w * 3, src->rgb + (size_t)y * src->w * 3, (size_t)w * 3);
+    return 0;
+}
+
 void crisp_image_destroy(struct crisp_image **pimg)
 {
     if (!pimg || !*pimg)

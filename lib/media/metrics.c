@@ -119,3 +119,21 @@ int crisp_metrics_y(const struct crisp_image *ref, const struct crisp_image *tes
     free(ya);
     return ret;
 }
+
+double crisp_metrics_tde(const uint8_t *o0, const uint8_t *o1, const uint8_t *g0,
+                         const uint8_t *g1, int w, int h, int crop)
+{
+    if (crop < 0 || w - 2 * crop <= 0 || h - 2 * crop <= 0)
+        return -1;
+    double sum = 0;
+    for (int y = crop; y < h - crop; y++) {
+        long row = 0; /* at most 255 * 2 * 7680 per row: fits */
+        for (int x = crop; x < w - crop; x++) {
+            size_t i = (size_t)y * w + x;
+            int d = ((int)o1[i] - o0[i]) - ((int)g1[i] - g0[i]);
+            row += d < 0 ? -d : d;
+        }
+        sum += (double)row;
+    }
+    return sum / ((double)(w - 2 * crop) * (h - 2 * crop));
+}

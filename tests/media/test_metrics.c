@@ -6,6 +6,53 @@
 
 #include "../common.h"
 #include "crisp/media.h"
+#include "crisp/util.h"
+
+/* The flicker metric on synthetic sequences with known answers
+ * (docs/evaluation.md): g_t is a moving ramp; a perfect restoration scores
+ * 0 on it and on a static sequence; adding noise of amplitude a (+a or -a
+ * per pixel) on every other frame scores a; a constant offset scores 0;
+ * the border crop is left out. */
+static void test_flicker(void)
+{
+    enum { W = 48, H = 32, T = 9 };
+    static uint8_t g[T][W * H], o[T][W * H];
+    struct crisp_rng r;
+    crisp_rng_seed(&r, 3);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < W * H; i++)
+            g[t][i] = (uint8_t)(60 + (i % W + 3 * t) % 100);
+    const int crop = 2;
+    double sum_perfect = 0, sum_static = 0, sum_offset = 0;
+    for (int t = 1; t < T; t++) {
+        sum_perfect += crisp_metrics_tde(g[t - 1], g[t], g[t - 1], g[t], W, H, crop);
+        sum_static += crisp_metrics_tde(g[0], g[0], g[0], g[0], W, H, crop);
+        for (int i = 0; i < W * H; i++)
+            o[t][i] = (uint8_t)(g[t][i] + 7);
+        if (t > 1)
+            sum_offset += crisp_metrics_tde(o[t - 1], o[t], g[t - 1], g[t], W, H, crop);
+    }
+    CHECK(sum_perfect == 0 && sum_static == 0, "perfect %g static %g", sum_perfect, sum_static);
+    CHECK(sum_offset == 0, "a constant offset scored %g", sum_offset);
+    const int amps[] = {1, 5, 20};
+    for (int k = 0; k < 3; k++) {
+        const int a = amps[k];
+        for (int t = 0; t < T; t++)
+            for (int i = 0; i < W * H; i++)
+                o[t][i] = (uint8_t)(g[t][i] + (t & 1 ? (crisp_rng_u64(&r) & 1 ? a : -a) : 0));
+        double sum = 0;
+        for (int t = 1; t < T; t++)
+            sum += crisp_metrics_tde(o[t - 1], o[t], g[t - 1], g[t], W, H, crop);
+        CHECK(fabs(sum / (T - 1) - a) < 1e-12, "noise of amplitude %d on every other frame: %.6f",
+              a, sum / (T - 1));
+    }
+    /* only the border differs: the crop leaves it out */
+    memcpy(o[0], g[0], sizeof(o[0]));
+    o[0][0] = (uint8_t)(o[0][0] + 50);
+    CHECK(crisp_metrics_tde(o[0], g[1], g[0], g[1], W, H, crop) == 0, "border counted");
+    CHECK(crisp_metrics_tde(o[0], g[1], g[0], g[1], W, H, 0) > 0, "crop 0 misses the border");
+    CHECK(crisp_metrics_tde(g[0], g[1], g[0], g[1], 4, 4, 2) < 0, "crop larger than the plane");
+}
 
 int main(int argc, char **argv)
 {
@@ -67,5 +114,6 @@ int main(int argc, char **argv)
     CHECK(crisp_metrics_y(x, x, -1, &p, &s) == CRISP_EFORMAT, "negative crop accepted");
     crisp_image_destroy(&x);
     crisp_image_destroy(&y);
+    test_flicker();
     TEST_DONE();
 }

@@ -7,6 +7,51 @@
 #include "../common.h"
 #include "crisp/media.h"
 
+/* The protocols on a sequence (crisp eval --video): x2 frame by frame is
+ * the still protocol, byte for byte; vc gives one frame per frame, each
+ * close to the still vc degradation of the same picture (its first frame
+ * is a keyframe like the still's, the later ones are P-frames); sizes that
+ * do not suit a protocol and unknown protocols are refused. */
+static void test_stream(const struct crisp_image *ref)
+{
+    char err[256] = "";
+    struct crisp_image *gt = NULL, *still = NULL, *f = NULL;
+    CHECK(crisp_image_crop(&gt, ref, ref->w / 4 * 4, ref->h / 4 * 4) == 0, "crop");
+    if (!gt)
+        return;
+    struct crisp_degrade_stream *ds = NULL;
+    CHECK(crisp_degrade_stream_open(&ds, "x2", gt->w, gt->h, 25, err, sizeof(err)) == 0, "%s", err);
+    CHECK(crisp_degrade_protocol(&still, gt, "x2", err, sizeof(err)) == 0, "%s", err);
+    for (int i = 0; ds && still && i < 3; i++) {
+        CHECK(crisp_degrade_stream_frame(ds, gt, &f) == 0 && f, "x2 frame %d", i);
+        CHECK(f && !memcmp(f->rgb, still->rgb, (size_t)gt->w * gt->h * 3), "x2 frame %d differs", i);
+        crisp_image_destroy(&f);
+    }
+    crisp_degrade_stream_close(&ds);
+    CHECK(!ds, "close clears the pointer");
+    crisp_image_destroy(&still);
+    CHECK(crisp_degrade_stream_open(&ds, "vc", gt->w, gt->h, 25, err, sizeof(err)) == 0, "%s", err);
+    CHECK(crisp_degrade_protocol(&still, gt, "vc", err, sizeof(err)) == 0, "%s", err);
+    for (int i = 0; ds && still && i < 8; i++) {
+        CHECK(crisp_degrade_stream_frame(ds, gt, &f) == 0 && f, "vc frame %d", i);
+        double p = 0;
+        if (f)
+            crisp_metrics_y(still, f, 0, &p, NULL);
+        CHECK(p > 30, "vc frame %d: %.2f dB from the still vc degradation", i, p);
+        crisp_image_destroy(&f);
+    }
+    crisp_degrade_stream_close(&ds);
+    crisp_image_destroy(&still);
+    CHECK(crisp_degrade_stream_open(&ds, "vc", 66, 48, 25, err, sizeof(err)) == CRISP_EFORMAT &&
+              !ds && strstr(err, "divisible by 4"),
+          "66x48 accepted for vc: %s", err);
+    CHECK(crisp_degrade_stream_open(&ds, "blur", 64, 48, 25, err, sizeof(err)) == CRISP_EUSAGE &&
+              !ds,
+          "blur accepted on video: %s", err);
+    crisp_degrade_stream_close(&ds); /* NULL is fine */
+    crisp_image_destroy(&gt);
+}
+
 int main(int argc, char **argv)
 {
     crisp_media_set_verbose(0);
@@ -61,6 +106,7 @@ int main(int argc, char **argv)
     struct crisp_video_reader *r = NULL;
     CHECK(crisp_video_open(&r, "/nonexistent.mp4", err, sizeof(err)) == -ENOENT, "missing: %s", err);
     snprintf(path, sizeof(path), "%s/ref.png", argv[1]);
+    test_stream(ref);
     crisp_image_destroy(&ref);
     TEST_DONE();
 }

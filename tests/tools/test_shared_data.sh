@@ -6,7 +6,8 @@
 # on blur: it raises PSNR-Y over the degraded input on every image. Then the
 # shipped crisp-rt (f32 and int8) through `crisp eval` on Set5 x2: above both
 # the degraded input and the unsharp mask (a guard against shipping a worse
-# model; the full tables are models/README.md).
+# model; the full tables are models/README.md). Last, a short crisp eval
+# --video smoke run on a real clip.
 set -u
 : "${CRISP:?}" "${CRISP_SOURCE_ROOT:?}"
 K=$CRISP_SOURCE_ROOT/../shared/data/bench/Kodak24
@@ -50,6 +51,23 @@ if "$CRISP" eval --data "$S5" --protocol x2 --model "$RT@fp32" --model "$RT@int8
     done
 else
     echo "FAIL: crisp eval on Set5: $(tail -2 "$T/eval.out")"
+    fails=$((fails + 1))
+fi
+# the video protocol on a real clip: a short smoke run (numbers: models/README.md)
+V=$CRISP_SOURCE_ROOT/../shared/data/video/talking-720p-b.mp4
+n=$((n + 1))
+if "$CRISP" eval --video "$V" --frames 4 --protocol vc --model "$RT" --json "$T/v.json" \
+    >"$T/v.out" 2>&1 && python3 -c "
+import json
+j = json.load(open('$T/v.json'))
+assert j['frames'] == 4 and (j['width'], j['height']) == (1280, 720), j
+assert len(j['results']) == 3, j
+for r in j['results'].values():
+    assert 30 < r['psnr_y'] < 60 and 0 < r['flicker'] < 10, j
+"; then
+    echo "ok: eval --video on talking-720p-b: $(tail -3 "$T/v.out" | tr -s ' ' | tr '\n' ';')"
+else
+    echo "FAIL: eval --video on talking-720p-b: $(tail -3 "$T/v.out") $(cat "$T/v.json" 2>/dev/null)"
     fails=$((fails + 1))
 fi
 echo "$n checks, $fails failed"

@@ -28,6 +28,10 @@ CRISP_API void crisp_media_set_verbose(int verbose);
 CRISP_API int crisp_image_create(struct crisp_image **out, int w, int h);
 CRISP_API void crisp_image_destroy(struct crisp_image **img);
 CRISP_API int crisp_image_clone(struct crisp_image **out, const struct crisp_image *src);
+/* The top-left w x h window of src as a new image; CRISP_EFORMAT when it
+ * does not fit (w or h below 1 or beyond src). */
+CRISP_API int crisp_image_crop(struct crisp_image **out, const struct crisp_image *src, int w,
+                               int h);
 
 /* Decodes a PNG or JPEG (any format FFmpeg's image2 demuxer reads; the first
  * frame of anything else). Greyscale, palette and 16-bit inputs are converted
@@ -84,6 +88,22 @@ CRISP_API int crisp_add_noise(struct crisp_image **out, const struct crisp_image
  * Inputs whose size does not suit the protocol get CRISP_EFORMAT and a message. */
 CRISP_API int crisp_degrade_protocol(struct crisp_image **out, const struct crisp_image *in,
                                      const char *protocol, char *err, size_t errlen);
+/* A protocol applied to a whole sequence, as a real call degrades it (for
+ * crisp eval --video, docs/evaluation.md): "x2" is the still protocol on
+ * every frame; "vc" scales each frame down x2 (bicubic), encodes the
+ * sequence with libx264 as a real-time sender runs it (CRF 32, preset
+ * veryfast, tune zerolatency, P-frames, a keyframe every 3 seconds, one
+ * thread: deterministic), decodes it and scales it back up. Frames go
+ * through one at a time (bounded memory). w, h and fps are the sequence's;
+ * sizes that do not suit the protocol get CRISP_EFORMAT with a message. */
+struct crisp_degrade_stream;
+CRISP_API int crisp_degrade_stream_open(struct crisp_degrade_stream **out, const char *protocol,
+                                        int w, int h, double fps, char *err, size_t errlen);
+/* The next frame (w x h) in, its degraded version out as a new image. */
+CRISP_API int crisp_degrade_stream_frame(struct crisp_degrade_stream *s,
+                                         const struct crisp_image *in, struct crisp_image **out);
+/* Accepts NULL and clears the pointer. */
+CRISP_API void crisp_degrade_stream_close(struct crisp_degrade_stream **s);
 /* Comma-separated list of protocol names, for usage messages. */
 CRISP_API const char *crisp_degrade_protocols(void);
 
@@ -98,6 +118,15 @@ CRISP_API int crisp_metrics_y(const struct crisp_image *ref, const struct crisp_
 /* The same on raw 8-bit planes of w x h. */
 CRISP_API int crisp_metrics_plane(const uint8_t *a, const uint8_t *b, int w, int h, int crop,
                                   double *psnr, double *ssim);
+
+/* Temporal-difference error of one frame pair, the flicker metric
+ * (docs/evaluation.md): mean over the pixels of w x h planes, `crop`
+ * removed from every border, of |(o1 - o0) - (g1 - g0)|, where o is the
+ * restored and g the reference plane at the previous (0) and current (1)
+ * frame, in 8-bit units. 0 when the restored sequence changes exactly as
+ * the reference does. Returns -1 when the crop leaves nothing. */
+CRISP_API double crisp_metrics_tde(const uint8_t *o0, const uint8_t *o1, const uint8_t *g0,
+                                   const uint8_t *g1, int w, int h, int crop);
 
 /* ---- Video ---- */
 
