@@ -4,7 +4,8 @@
 # python3-imageio package, BSD-2), degraded as a low-bandwidth call (sent at
 # 640x360, H.264 CRF 32), received and upscaled to 1280x720 by crispd, once
 # untouched (--bypass) and once sharpened by the shipped model; then a
-# side-by-side video, crispd's stats, and PSNR-Y of both against the clip.
+# side-by-side video, crispd's stats, and PSNR-Y and flicker of both against
+# the clip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -35,8 +36,11 @@ build/daemon/crispd --input "file:$OUT/call-360p.mp4" --output "file:$OUT/sharpe
 echo "crispd stats: $(cat "$OUT/stats.json")"
 ffmpeg -v error -y -i "$OUT/received.mkv" -i "$OUT/sharpened.mkv" -lavfi hstack -c:v libx264 \
     -preset veryfast -crf 18 "$OUT/side-by-side.mkv"
-psnr() { ffmpeg -i "$1" -i "$SRC" -lavfi "[0:v][1:v]psnr" -f null - 2>&1 | sed -n -E 's/.*PSNR y:([0-9.]+).*/\1/p' | tail -1; }
-echo "PSNR-Y against the original clip (ffmpeg psnr filter, all frames):"
-echo "  received (bicubic upscale) $(psnr "$OUT/received.mkv") dB"
-echo "  sharpened by crispd        $(psnr "$OUT/sharpened.mkv") dB"
+# PSNR-Y, SSIM-Y and flicker (temporal-difference error, docs/evaluation.md)
+# of each video against the original clip, all frames, border crop 2
+score() { build/tools/crisp compare --video --crop 2 "$SRC" "$1" |
+    sed -E 's/frames=([0-9]+) psnr_y=([0-9.]+) ssim_y=([0-9.]+) flicker=([0-9.]+)/PSNR-Y \2 dB, SSIM-Y \3, flicker \4 (\1 frames)/'; }
+echo "against the original clip (crisp compare --video, Y channel, crop 2; flicker in 8-bit units, lower is steadier):"
+echo "  received (bicubic upscale) $(score "$OUT/received.mkv")"
+echo "  sharpened by crispd        $(score "$OUT/sharpened.mkv")"
 echo "videos in $OUT/: side-by-side.mkv (left received, right sharpened), received.mkv, sharpened.mkv"

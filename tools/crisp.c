@@ -30,6 +30,8 @@ static const char USAGE[] =
     "                 over the 8 flips/rotations of IN (8x the time)\n"
     "  compare [--crop N] REF TEST\n"
     "                 print psnr_y=... ssim_y=... (BT.601 Y, N border pixels cropped)\n"
+    "  compare --video [--crop N] REF TEST\n"
+    "                 the same averaged over two clips' frames, and TEST's flicker against REF\n"
     "  degrade --protocol P IN OUT\n"
     "                 degrade an image by an evaluation protocol (x2, vc, blur)\n"
     "  info [--json] M\n"
@@ -161,9 +163,14 @@ done:
 
 static int cmd_compare(int argc, char **argv)
 {
-    static const struct option opts[] = {{"crop", required_argument, 0, 'c'}, {0, 0, 0, 0}};
-    int crop = 0, c, ret;
+    static const struct option opts[] = {{"crop", required_argument, 0, 'c'},
+                                         {"video", no_argument, 0, 'V'}, {0, 0, 0, 0}};
+    int crop = 0, c, ret, video = 0;
     while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+        if (c == 'V') {
+            video = 1;
+            continue;
+        }
         if (c != 'c')
             return fail(EXIT_USAGE, "compare: unknown option (see crisp -h)");
         if ((ret = parse_int(optarg, "--crop", 0, 1000, &crop)))
@@ -171,6 +178,12 @@ static int cmd_compare(int argc, char **argv)
     }
     if (argc - optind != 2)
         return fail(EXIT_USAGE, "compare: expected REF and TEST");
+    if (video) {
+        char err[1024] = "";
+        if (video_compare(argv[optind], argv[optind + 1], crop, err, sizeof(err)))
+            return fail(EXIT_INPUT, "compare: %s", err);
+        return 0;
+    }
     struct crisp_image *a = NULL, *b = NULL;
     if ((ret = load_image(argv[optind], &a)) || (ret = load_image(argv[optind + 1], &b)))
         goto done;

@@ -41,5 +41,9 @@ int eval_rows_restore(struct eval_rows *rows, int r, const struct crisp_image *d
  * stdout and writes p->json; returns 0, or 1 with err filled (bad input). */
 int eval_run(const struct eval_params *p, char *err, size_t errlen);
 int eval_video(const struct eval_params *p, struct eval_rows *rows, char *err, size_t errlen);
+/* crisp compare --video REF TEST: mean PSNR-Y and SSIM-Y over the frames and
+ * the flicker of TEST against REF, printed as one line; the clips must have
+ * the same size and number of frames (2 at least). 0, or 1 with err. */
+int video_compare(const char *ref, const char *test, int crop, char *err, size_t errlen);
 
 #endif

@@ -184,3 +184,86 @@ int eval_video(const struct eval_params *p, struct eval_rows *rows, char *err, s
     free(v.y);
     return ret;
 }
+
+/* crisp compare --video: the sums over frames of TEST against REF */
+struct compare_run {
+    int w, h, crop;
+    long t;
+    uint8_t *y; /* [ref, test] x [previous, current] planes of w x h */
+    double psnr, ssim, flicker;
+};
+
+/* one frame pair; 0, or 1 with err */
+static int compare_frame(struct compare_run *c, const struct crisp_image *g,
+                         const struct crisp_image *o, char *err, size_t errlen)
+{
+    if (o->w != g->w || o->h != g->h || (c->t && (g->w != c->w || g->h != c->h))) {
+        snprintf(err, errlen, "frame %ld: sizes differ (%dx%d and %dx%d%s)", c->t, g->w, g->h,
+                 o->w, o->h, c->t ? ", or not as the clips started" : "");
+        return 1;
+    }
+    c->w = g->w;
+    c->h = g->h;
+    const size_t np = (size_t)c->w * c->h, cur = (size_t)(c->t & 1), prev = cur ^ 1;
+    if (!c->y && !(c->y = malloc(4 * np))) {
+        snprintf(err, errlen, "out of memory");
+        return 1;
+    }
+    double psnr, ssim;
+    if (crisp_metrics_y(g, o, c->crop, &psnr, &ssim) < 0) {
+        snprintf(err, errlen, "%dx%d with crop %d leaves less than an 11x11 window", c->w, c->h,
+                 c->crop);
+        return 1;
+    }
+    crisp_image_luma_u8(g, c->y + cur * np);
+    crisp_image_luma_u8(o, c->y + (2 + cur) * np);
+    if (c->t)
+        c->flicker += crisp_metrics_tde(c->y + (2 + prev) * np, c->y + (2 + cur) * np,
+                                        c->y + prev * np, c->y + cur * np, c->w, c->h, c->crop);
+    c->psnr += psnr;
+    c->ssim += ssim;
+    c->t++;
+    return 0;
+}
+
+int video_compare(const char *ref, const char *test, int crop, char *err, size_t errlen)
+{
+    struct crisp_video_reader *rd[2] = {NULL, NULL};
+    const char *paths[2] = {ref, test};
+    struct compare_run c = {.crop = crop};
+    int ret = 1;
+    for (int k = 0; k < 2; k++)
+        if (crisp_video_open(&rd[k], paths[k], err, errlen) < 0)
+            goto done;
+    for (;;) {
+        struct crisp_image *img[2] = {NULL, NULL};
+        int r[2] = {crisp_video_read(rd[0], &img[0]), crisp_video_read(rd[1], &img[1])};
+        int bad = 1;
+        if (r[0] < 0 || r[1] < 0)
+            snprintf(err, errlen, "%s: frame %ld cannot be decoded", paths[r[0] < 0 ? 0 : 1], c.t);
+        else if (r[0] != r[1])
+            snprintf(err, errlen, "%s ends after %ld frames, %s goes on", paths[r[0] ? 1 : 0],
+                     c.t, paths[r[0] ? 0 : 1]);
+        else
+            bad = r[0] && compare_frame(&c, img[0], img[1], err, errlen);
+        crisp_image_destroy(&img[0]);
+        crisp_image_destroy(&img[1]);
+        if (bad)
+            goto done;
+        if (!r[0])
+            break;
+    }
+    if (c.t < 2) {
+        snprintf(err, errlen, "%s: %ld frame%s; the flicker metric needs at least 2", ref, c.t,
+                 c.t == 1 ? "" : "s");
+        goto done;
+    }
+    printf("frames=%ld psnr_y=%.4f ssim_y=%.6f flicker=%.4f\n", c.t, c.psnr / c.t, c.ssim / c.t,
+           c.flicker / (c.t - 1));
+    ret = 0;
+done:
+    crisp_video_close(&rd[0]);
+    crisp_video_close(&rd[1]);
+    free(c.y);
+    return ret;
+}

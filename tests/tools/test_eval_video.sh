@@ -6,7 +6,8 @@
 # degraded and restored the same way), odd sizes cropped to the protocol's
 # multiple as stills are, and bad input (an undecodable clip, --frames
 # beyond the clip, a clip too small, a still-only protocol) refused with a
-# one-line message. The real-clip smoke run is in test_shared_data.sh.
+# one-line message; crisp compare --video on two clips. The real-clip smoke
+# run is in test_shared_data.sh.
 set -u
 : "${CRISP:?}" "${CRISP_SOURCE_ROOT:?}"
 T=$(mktemp -d)
@@ -81,5 +82,14 @@ refuse "--data and --video" 2 "one of --data and --video" \
     eval --video "$T/moving.mp4" --data "$T" --protocol x2
 refuse "--frames without --video" 2 "belongs to --video" eval --data "$T" --protocol x2 --frames 3
 refuse "--frames 1" 2 "--frames must be" eval --video "$T/moving.mp4" --protocol x2 --frames 1
+# crisp compare --video: a clip against itself is perfect; clips of different lengths are refused
+out=$("$CRISP" compare --video --crop 2 "$T/moving.mp4" "$T/moving.mp4" 2>&1)
+[ "$out" = "frames=10 psnr_y=100.0000 ssim_y=1.000000 flicker=0.0000" ] && ok "compare --video itself: $out" ||
+    bad "compare --video itself: $out"
+ff -i "$T/moving.mp4" -frames:v 6 -c:v libx264 -pix_fmt yuv420p "$T/short.mp4"
+refuse "compare --video, different lengths" 1 "short.mp4 ends after 6 frames" \
+    compare --video "$T/moving.mp4" "$T/short.mp4"
+refuse "compare --video, different sizes" 1 "sizes differ" \
+    compare --video "$T/moving.mp4" "$T/static.mkv"
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]
