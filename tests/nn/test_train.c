@@ -370,6 +370,144 @@ static void bf16_vs_f32(const struct net_def *d)
     crisp_model_destroy(&m);
 }
 
+/* Collapsible linear blocks: the expanded tensors' gradients match finite
+ * differences (through apply, forward and the loss); after training steps
+ * the exported (collapsed) model computes what the training net computes,
+ * and what the expanded network itself computes (k x k C -> E, 1 x 1
+ * E -> C', the identity as a residual add); factoring a model reproduces
+ * it exactly. */
+static void collapse_check(void)
+{
+    const struct crisp_layer l[] = {CONV(3, 3, 1), RELU, CONV(3, 3, 1), RELU, CONV(1, 3, 1)};
+    struct crisp_model *m = NULL, *x = NULL;
+    char err[256] = "";
+    CHECK(crisp_model_create(&m, "collapse", CRISP_COLOR_LUMA, CRISP_OUTPUT_RESIDUAL, 1.0f, l, 5,
+                             err, sizeof(err)) == 0, "%s", err);
+    if (!m)
+        return;
+    const int B = 2, W = 8, H = 6, E = 5;
+    struct crisp_collapse *c = NULL;
+    struct crisp_collapse_params cp = {.expansion = E, .identity = 1};
+    CHECK(crisp_collapse_create(&c, m, &cp, 7) == 0, "create");
+    struct crisp_train_net *net = NULL;
+    CHECK(crisp_train_net_create(&net, m, B, W, H, err, sizeof(err)) == 0, "%s", err);
+    if (!c || !net)
+        goto done;
+    const size_t n = (size_t)B * W * H, nf = crisp_collapse_floats(c);
+    float *in = crisp_train_net_input(net), *R = malloc(n * sizeof(float));
+    float *p = crisp_collapse_data(c), *g = malloc(nf * sizeof(float));
+    float *p0 = malloc(nf * sizeof(float)), *dir = malloc(nf * sizeof(float));
+    /* a few AdamW steps first, so that no tensor (the last B) is still zero */
+    struct crisp_adamw *opt = NULL;
+    struct crisp_adamw_params ap = {.lr = 1e-2f, .total_steps = 10};
+    CHECK(crisp_adamw_create(&opt, m, &ap) == 0 && crisp_collapse_attach(c, opt) == 0, "attach");
+    for (int s = 0; s < 6; s++) {
+        for (size_t i = 0; i < n; i++) {
+            in[i] = uni(0.0f, 1.0f);
+            R[i] = uni(-1.0f, 1.0f);
+        }
+        crisp_train_net_forward(net);
+        CHECK(crisp_train_net_backward(net, R, NULL, 0) == 0 && crisp_collapse_backward(c, net) == 0,
+              "backward");
+        CHECK(crisp_adamw_step(opt, net, NULL) == 0, "step %d", s);
+        crisp_collapse_apply(c);
+    }
+    objective(net, R, n);
+    crisp_train_net_backward(net, R, NULL, 0);
+    crisp_collapse_backward(c, net);
+    memcpy(g, crisp_collapse_grad(c), nf * sizeof(float));
+    memcpy(p0, p, nf * sizeof(float));
+    int bad = 0;
+    for (int q = 0; q < 8; q++) {
+        double analytic = 0, lpm[2];
+        for (size_t j = 0; j < nf; j++) {
+            dir[j] = uni(-1.0f, 1.0f);
+            analytic += (double)dir[j] * g[j];
+        }
+        for (int sgn = 0; sgn < 2; sgn++) {
+            for (size_t j = 0; j < nf; j++)
+                p[j] = p0[j] + (sgn ? -1e-3f : 1e-3f) * dir[j];
+            crisp_collapse_apply(c);
+            lpm[sgn] = objective(net, R, n);
+        }
+        double num = (lpm[0] - lpm[1]) / 2e-3;
+        if (fabs(num - analytic) > 2e-2 * fmax(fabs(num), fabs(analytic)) + 2e-3) {
+            bad++;
+            fprintf(stderr, "collapse probe %d: analytic %g numeric %g\n", q, analytic, num);
+        }
+    }
+    CHECK(bad == 0, "collapse: %d of 8 expanded gradients differ from finite differences", bad);
+    memcpy(p, p0, nf * sizeof(float));
+    crisp_collapse_apply(c);
+    /* the exported model = the training forward = the expanded network */
+    const struct crisp_layer lx[] = {CONV(E, 3, 1), CONV(3, 1, 1), RELU, CONV(E, 3, 1),
+                                     CONV(3, 1, 1), ADD(2),        RELU, CONV(E, 3, 1),
+                                     CONV(1, 1, 1)};
+    CHECK(crisp_model_create(&x, "expanded", CRISP_COLOR_LUMA, CRISP_OUTPUT_RESIDUAL, 1.0f, lx, 9,
+                             err, sizeof(err)) == 0, "%s", err);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    struct crisp_model *back = NULL;
+    CHECK(crisp_weights_serialize(m, &buf, &len) == 0 &&
+              crisp_weights_parse(&back, buf, len, err, sizeof(err)) == 0, "export: %s", err);
+    if (x && back) {
+        const int xl[3] = {0, 3, 7}; /* the expanded convs: A then B of each block */
+        size_t off = 0;
+        for (int k = 0; k < 3; k++)
+            for (int t = 0; t < 2; t++) /* A, a into conv xl[k]; B, beta into conv xl[k] + 1 */
+                for (int r = CRISP_ROLE_WEIGHT; r <= CRISP_ROLE_BIAS; r++) {
+                    struct crisp_layer *L = &x->layers[xl[k] + t];
+                    size_t cnt = crisp_layer_tensor_size(L, L->cin, r);
+                    memcpy(L->t[r], p + off, cnt * sizeof(float));
+                    off += cnt;
+                }
+        CHECK(off == nf, "expanded tensors: %zu of %zu floats placed", off, nf);
+        crisp_train_net_forward(net);
+        const float *o = crisp_train_net_output(net);
+        float *ro = malloc((size_t)W * H * sizeof(float)), *rx = malloc((size_t)W * H * sizeof(float));
+        double worst_t = 0, worst_x = 0;
+        for (int b = 0; b < B; b++) {
+            crisp_ref_run(back, in + (size_t)b * W * H, W, H, ro);
+            crisp_ref_run(x, in + (size_t)b * W * H, W, H, rx);
+            for (int i = 0; i < W * H; i++) {
+                worst_t = fmax(worst_t, fabs((double)ro[i] - o[(size_t)b * W * H + i]));
+                worst_x = fmax(worst_x, fabs((double)ro[i] - rx[i]));
+            }
+        }
+        CHECK(worst_t < 1e-5, "collapsed export vs training forward: max diff %g", worst_t);
+        CHECK(worst_x < 1e-5, "collapsed export vs the expanded network: max diff %g", worst_x);
+        printf("collapse       8 probes, export = training forward (%.1e) = expanded net (%.1e)\n",
+               worst_t, worst_x);
+        free(ro);
+        free(rx);
+    }
+    /* factoring a trained model reproduces it exactly */
+    struct crisp_collapse *f = NULL;
+    float *w0 = malloc(m->data_floats * sizeof(float));
+    memcpy(w0, m->data, m->data_floats * sizeof(float));
+    struct crisp_collapse_params fp = {.expansion = 4, .identity = 1, .from_model = 1};
+    CHECK(crisp_collapse_create(&f, m, &fp, 9) == 0, "factor");
+    double worst_f = 0;
+    for (size_t i = 0; i < m->data_floats; i++)
+        worst_f = fmax(worst_f, fabs((double)m->data[i] - w0[i]));
+    CHECK(worst_f < 1e-6, "factored model differs by %g", worst_f);
+    crisp_collapse_destroy(&f);
+    CHECK(!f, "destroy clears");
+    free(w0);
+    free(buf);
+    crisp_model_destroy(&back);
+    crisp_adamw_destroy(&opt);
+    free(R);
+    free(g);
+    free(p0);
+    free(dir);
+done:
+    crisp_collapse_destroy(&c);
+    crisp_train_net_destroy(&net);
+    crisp_model_destroy(&m);
+    crisp_model_destroy(&x);
+}
+
 static void overfit(unsigned flags)
 {
     /* target: the unsharp mask of the input with zero padding, a linear 7x7
@@ -441,6 +579,7 @@ int main(void)
     loss_grad_check(CRISP_LOSS_CHARBONNIER);
     loss_grad_check(CRISP_LOSS_SSIM);
     ssim_loss_matches_metric();
+    collapse_check();
     overfit(0);
     for (size_t i = sizeof(nets) / sizeof(nets[0]) - 2; i < sizeof(nets) / sizeof(nets[0]); i++)
         bf16_vs_f32(&nets[i]);

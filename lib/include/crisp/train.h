@@ -100,6 +100,15 @@ CRISP_API void crisp_adamw_destroy(struct crisp_adamw **o);
 /* One step with the gradients of `net` (built on the same model). Returns the
  * global gradient norm before clipping through *norm. */
 CRISP_API int crisp_adamw_step(struct crisp_adamw *o, struct crisp_train_net *net, double *norm);
+/* Parameters beyond the model's tensors (the expanded weights of
+ * collapsible blocks): n floats at w, whose gradient the caller writes to
+ * g before each step; `decay`: weight decay applies. Before the first step
+ * only (CRISP_EUSAGE after); 0 or -ENOMEM. */
+CRISP_API int crisp_adamw_add(struct crisp_adamw *o, float *w, const float *g, size_t n,
+                              int decay);
+/* Leaves a model tensor out of the updates and of the gradient norm: its
+ * values are derived from other parameters (a collapsed convolution). */
+CRISP_API void crisp_adamw_freeze(struct crisp_adamw *o, int layer, int role);
 /* Updates the schedule's total step count (time-budgeted runs estimate it). */
 CRISP_API void crisp_adamw_set_total(struct crisp_adamw *o, int total_steps);
 CRISP_API float crisp_adamw_lr(const struct crisp_adamw *o);
@@ -108,5 +117,38 @@ CRISP_API int crisp_adamw_steps(const struct crisp_adamw *o);
 CRISP_API size_t crisp_adamw_state_size(const struct crisp_adamw *o);
 CRISP_API void crisp_adamw_state_save(const struct crisp_adamw *o, float *buf, int *step);
 CRISP_API void crisp_adamw_state_load(struct crisp_adamw *o, const float *buf, int step);
+
+/* ---- Collapsible linear blocks (lib/nn/train/collapse.c) ----
+ * Every convolution of a model trained as a k x k convolution C -> E and a
+ * 1 x 1 convolution E -> C' with no activation between (plus an identity
+ * branch where C == C', stride 1, if asked), collapsed into the model's own
+ * k x k convolution before each forward pass: forward and backward run at
+ * the collapsed size, and the model file (export, int8, inference) is the
+ * plain network. Use: create (the model's convolutions are then derived
+ * values), attach to the optimizer, and per step: forward, backward,
+ * crisp_collapse_backward, crisp_adamw_step, crisp_collapse_apply. */
+struct crisp_collapse_params {
+    int expansion;  /* E; 0 = 128; at least each conv's C' */
+    int identity;   /* 1: identity branch in blocks with C == C' */
+    int from_model; /* 1: factor the model's current weights exactly (continue a
+                       trained model); 0: fresh He-style draws */
+};
+struct crisp_collapse;
+CRISP_API int crisp_collapse_create(struct crisp_collapse **out, struct crisp_model *m,
+                                    const struct crisp_collapse_params *p, uint64_t seed);
+CRISP_API void crisp_collapse_destroy(struct crisp_collapse **c);
+/* Writes every collapsed weight and bias into the model. */
+CRISP_API void crisp_collapse_apply(struct crisp_collapse *c);
+/* The expanded gradients from the net's conv weight and bias gradients
+ * (after crisp_train_net_backward). 0 or CRISP_EUSAGE. */
+CRISP_API int crisp_collapse_backward(struct crisp_collapse *c, struct crisp_train_net *net);
+/* Freezes the collapsed tensors in the optimizer and adds the expanded
+ * ones (weight decay on A and B, not on biases). Before the first step. */
+CRISP_API int crisp_collapse_attach(struct crisp_collapse *c, struct crisp_adamw *o);
+/* The expanded tensors as one array (checkpoints; apply after loading),
+ * and their gradients in the same order. */
+CRISP_API size_t crisp_collapse_floats(const struct crisp_collapse *c);
+CRISP_API float *crisp_collapse_data(struct crisp_collapse *c);
+CRISP_API float *crisp_collapse_grad(struct crisp_collapse *c);
 
 #endif

@@ -10,10 +10,13 @@
 #include "crisp/util.h"
 
 struct param {
-    int layer, role;
+    int layer, role; /* a model tensor; layer -1: added by crisp_adamw_add */
     float *w;
     size_t n;
     float *m, *v;
+    const float *g; /* added parameters: their gradient */
+    int decay;      /* weight decay applies */
+    int frozen;     /* derived from other parameters: not updated */
 };
 
 struct crisp_adamw {
@@ -25,6 +28,8 @@ struct crisp_adamw {
     int step;
     float lr_now;
 };
+
+static int bind_state(struct crisp_adamw *o);
 
 int crisp_adamw_create(struct crisp_adamw **out, struct crisp_model *m,
                        const struct crisp_adamw_params *p)
@@ -50,23 +55,59 @@ int crisp_adamw_create(struct crisp_adamw **out, struct crisp_model *m,
             size_t n = crisp_layer_tensor_size(&m->layers[i], m->layers[i].cin, r);
             if (!n || !crisp_role_trainable(r))
                 continue;
-            o->ps[o->n_ps++] = (struct param){i, r, m->layers[i].t[r], n, NULL, NULL};
+            o->ps[o->n_ps++] = (struct param){.layer = i, .role = r, .w = m->layers[i].t[r],
+                                              .n = n, .decay = r == CRISP_ROLE_WEIGHT};
             o->total += n;
         }
-    o->state = crisp_aalloc(sizeof(float) * o->total * 2 + 64);
-    if (!o->state) {
+    if (bind_state(o) < 0) {
         free(o->ps);
         free(o);
         return -ENOMEM;
     }
+    *out = o;
+    return 0;
+}
+
+/* (re)allocates the zeroed m and v of every parameter */
+static int bind_state(struct crisp_adamw *o)
+{
+    float *st = crisp_aalloc(sizeof(float) * o->total * 2 + 64);
+    if (!st)
+        return -ENOMEM;
+    crisp_afree(o->state);
+    o->state = st;
     size_t off = 0;
     for (int k = 0; k < o->n_ps; k++) {
         o->ps[k].m = o->state + off;
         o->ps[k].v = o->state + o->total + off;
         off += o->ps[k].n;
     }
-    *out = o;
     return 0;
+}
+
+int crisp_adamw_add(struct crisp_adamw *o, float *w, const float *g, size_t n, int decay)
+{
+    if (o->step)
+        return CRISP_EUSAGE;
+    struct param *ps = realloc(o->ps, sizeof(*ps) * (size_t)(o->n_ps + 1));
+    if (!ps)
+        return -ENOMEM;
+    o->ps = ps;
+    o->ps[o->n_ps++] = (struct param){.layer = -1, .w = w, .n = n, .g = g, .decay = decay};
+    o->total += n;
+    return bind_state(o);
+}
+
+void crisp_adamw_freeze(struct crisp_adamw *o, int layer, int role)
+{
+    for (int k = 0; k < o->n_ps; k++)
+        if (o->ps[k].layer == layer && o->ps[k].role == role)
+            o->ps[k].frozen = 1;
+}
+
+static const float *param_grad(const struct param *p, struct crisp_train_net *net)
+{
+    return p->layer < 0 ? p->g : crisp_train_net_grad(net, p->layer, p->role);
 }
 
 void crisp_adamw_destroy(struct crisp_adamw **po)
@@ -97,7 +138,9 @@ int crisp_adamw_step(struct crisp_adamw *o, struct crisp_train_net *net, double 
 {
     double sq = 0;
     for (int k = 0; k < o->n_ps; k++) {
-        const float *g = crisp_train_net_grad(net, o->ps[k].layer, o->ps[k].role);
+        if (o->ps[k].frozen)
+            continue;
+        const float *g = param_grad(&o->ps[k], net);
         if (!g)
             return CRISP_EUSAGE;
         for (size_t j = 0; j < o->ps[k].n; j++)
@@ -119,8 +162,10 @@ int crisp_adamw_step(struct crisp_adamw *o, struct crisp_train_net *net, double 
     const float c2 = 1.0f / (1.0f - powf(b2, (float)o->step));
     for (int k = 0; k < o->n_ps; k++) {
         struct param *p = &o->ps[k];
-        const float *g = crisp_train_net_grad(net, p->layer, p->role);
-        const float wd = p->role == CRISP_ROLE_WEIGHT ? o->p.weight_decay : 0.0f;
+        if (p->frozen)
+            continue;
+        const float *g = param_grad(p, net);
+        const float wd = p->decay ? o->p.weight_decay : 0.0f;
         float *w = p->w, *m = p->m, *v = p->v;
         const size_t n = p->n;
 #pragma omp parallel for simd schedule(static)
