@@ -15,21 +15,29 @@ struct ckpt_hdr {
     char magic[8];
     int64_t step;
     double elapsed;
-    uint64_t model_len, opt_floats, adapter_floats;
+    uint64_t model_len, opt_floats, extra_floats; /* extra: the adapters, then the blocks */
     int32_t opt_step, n_adapters;
 };
 
-int ckpt_save(const char *path, const struct crisp_model *m, const struct crisp_adamw *o,
-                     const struct adapter *ad, int n_ad, int64_t step, double elapsed)
+static size_t extra_floats(const struct ckpt_extra *x)
 {
+    size_t af = x->n_extra;
+    for (int i = 0; i < x->n_ad; i++)
+        af += ((size_t)x->ad[i].cs * x->ad[i].ct + (size_t)x->ad[i].ct) * 5;
+    return af;
+}
+
+int ckpt_save(const char *path, const struct crisp_model *m, const struct crisp_adamw *o,
+              const struct ckpt_extra *x, int64_t step, double elapsed)
+{
+    const struct adapter *ad = x->ad;
+    const int n_ad = x->n_ad;
     uint8_t *mb;
     size_t ml;
     int ret = crisp_weights_serialize(m, &mb, &ml);
     if (ret < 0)
         return ret;
-    size_t of = crisp_adamw_state_size(o), af = 0;
-    for (int i = 0; i < n_ad; i++)
-        af += ((size_t)ad[i].cs * ad[i].ct + (size_t)ad[i].ct) * 5;
+    size_t of = crisp_adamw_state_size(o), af = extra_floats(x);
     size_t len = sizeof(struct ckpt_hdr) + ml + (of + af) * sizeof(float);
     uint8_t *buf = malloc(len);
     if (!buf) {
@@ -37,7 +45,7 @@ int ckpt_save(const char *path, const struct crisp_model *m, const struct crisp_
         return -ENOMEM;
     }
     struct ckpt_hdr h = {.step = step, .elapsed = elapsed, .model_len = ml, .opt_floats = of,
-                         .adapter_floats = af, .n_adapters = n_ad};
+                         .extra_floats = af, .n_adapters = n_ad};
     memcpy(h.magic, CKPT_MAGIC, 8);
     int ostep;
     crisp_adamw_state_save(o, (float *)(buf + sizeof(h) + ml), &ostep);
@@ -50,6 +58,8 @@ int ckpt_save(const char *path, const struct crisp_model *m, const struct crisp_
         memcpy(ap, ad[i].w, np * sizeof(float));
         ap += np;
     }
+    if (x->n_extra)
+        memcpy(ap, x->extra, x->n_extra * sizeof(float));
     ret = crisp_file_write(path, buf, len);
     free(buf);
     free(mb);
@@ -57,9 +67,11 @@ int ckpt_save(const char *path, const struct crisp_model *m, const struct crisp_
 }
 
 int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o,
-                     struct adapter *ad, int n_ad, int64_t *step, double *elapsed, char *err,
-                     size_t errlen)
+              const struct ckpt_extra *x, int64_t *step, double *elapsed, char *err,
+              size_t errlen)
 {
+    struct adapter *ad = x->ad;
+    const int n_ad = x->n_ad;
     uint8_t *buf;
     size_t len;
     int ret = crisp_file_read(path, &buf, &len);
@@ -77,7 +89,8 @@ int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o,
     memcpy(&h, buf, sizeof(h));
     if (memcmp(h.magic, CKPT_MAGIC, 8) || h.model_len > len - sizeof(h) ||
         h.opt_floats != crisp_adamw_state_size(o) || h.n_adapters != n_ad ||
-        (h.opt_floats + h.adapter_floats) > (len - sizeof(h) - h.model_len) / sizeof(float)) {
+        h.extra_floats != extra_floats(x) ||
+        (h.opt_floats + h.extra_floats) > (len - sizeof(h) - h.model_len) / sizeof(float)) {
         snprintf(err, errlen, "%s: not a checkpoint of this architecture and options", path);
         goto done;
     }
@@ -100,6 +113,8 @@ int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o,
         memcpy(ad[i].w, ap, np * sizeof(float));
         ap += np;
     }
+    if (x->n_extra)
+        memcpy(x->extra, ap, x->n_extra * sizeof(float));
     *step = h.step;
     *elapsed = h.elapsed;
     ret = 0;

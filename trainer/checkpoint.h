@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Training checkpoints (checkpoint.c): the model file's bytes, the AdamW
-// state, the feature adapters and the progress (step, minutes trained), so
+// state, the feature adapters, the collapsible blocks and the progress (step, minutes trained), so
 // --resume continues a run exactly. Training loop thread only.
 #ifndef CRISP_TRAINER_CHECKPOINT_H
 #define CRISP_TRAINER_CHECKPOINT_H
@@ -12,11 +12,22 @@
 #include "crisp/model.h"
 #include "crisp/train.h"
 
+/* what a checkpoint holds besides the model and the optimizer: the feature
+ * adapters and the collapsible blocks' expanded tensors (n_extra floats) */
+struct ckpt_extra {
+    struct adapter *ad;
+    int n_ad;
+    float *extra;
+    size_t n_extra;
+};
+
 /* writes the checkpoint atomically; 0 or < 0 */
 int ckpt_save(const char *path, const struct crisp_model *m, const struct crisp_adamw *o,
-              const struct adapter *ad, int n_ad, int64_t step, double elapsed);
-/* Loads a checkpoint into `m` (same architecture), the optimizer and adapters. */
-int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o, struct adapter *ad,
-              int n_ad, int64_t *step, double *elapsed, char *err, size_t errlen);
+              const struct ckpt_extra *x, int64_t step, double elapsed);
+/* Loads a checkpoint into `m` (same architecture), the optimizer, the
+ * adapters and the expanded tensors. */
+int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o,
+              const struct ckpt_extra *x, int64_t *step, double *elapsed, char *err,
+              size_t errlen);
 
 #endif

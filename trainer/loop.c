@@ -38,6 +38,7 @@ struct run {
     struct sampler *smp;
     struct crisp_train_net *net, *tnet;
     struct crisp_adamw *opt;
+    struct crisp_collapse *coll; /* --collapse: the expanded tensors behind every conv */
     struct adapter ad[8];
     int n_ad;
     float *grad, *rs, *rt, *bx, *by, *bt;
@@ -138,7 +139,25 @@ static int run_nets(struct run *r)
                                     .total_steps = o->steps > 0 ? (int)o->steps : 1000000};
     if (crisp_adamw_create(&r->opt, r->m, &ap) < 0)
         return fail(EXIT_INPUT, "out of memory");
+    if (o->collapse > 0) {
+        /* --init: the loaded model factored exactly; else fresh draws */
+        struct crisp_collapse_params cp = {.expansion = o->collapse,
+                                           .identity = o->collapse_identity,
+                                           .from_model = o->init != NULL};
+        if (crisp_collapse_create(&r->coll, r->m, &cp, o->seed) < 0 ||
+            crisp_collapse_attach(r->coll, r->opt) < 0)
+            return fail(EXIT_INPUT, "--collapse: cannot build the collapsible blocks");
+        fprintf(stderr, "collapsible blocks: expansion %d%s, %zu expanded parameters\n",
+                o->collapse, o->collapse_identity ? ", identity branches" : "",
+                crisp_collapse_floats(r->coll));
+    }
     return 0;
+}
+
+static struct ckpt_extra run_extra(struct run *r)
+{
+    return (struct ckpt_extra){r->ad, r->n_ad, r->coll ? crisp_collapse_data(r->coll) : NULL,
+                               r->coll ? crisp_collapse_floats(r->coll) : 0};
 }
 
 /* --resume from the checkpoint, and the CSV log (appended to when resumed) */
@@ -147,9 +166,12 @@ static int run_resume(struct run *r)
     struct train_opts *o = r->o;
     char err[512] = "";
     if (o->resume && o->checkpoint && access(o->checkpoint, F_OK) == 0) {
-        if (ckpt_load(o->checkpoint, r->m, r->opt, r->ad, r->n_ad, &r->step, &r->elapsed0, err,
+        struct ckpt_extra x = run_extra(r);
+        if (ckpt_load(o->checkpoint, r->m, r->opt, &x, &r->step, &r->elapsed0, err,
                       sizeof(err)) < 0)
             return fail(EXIT_INPUT, "%s", err);
+        if (r->coll)
+            crisp_collapse_apply(r->coll);
         fprintf(stderr, "resumed from %s at step %lld (%.1f min trained)\n", o->checkpoint,
                 (long long)r->step, r->elapsed0 / 60);
     }
@@ -288,12 +310,15 @@ static int train_step(struct run *r, double *terms, double *gnorm)
     memset(r->grad, 0, n * sizeof(float));
     struct crisp_train_extra_grad extra[8];
     step_losses(r, b, out, terms, extra);
-    if (crisp_train_net_backward(r->net, r->grad, extra, r->n_ad) < 0)
+    if (crisp_train_net_backward(r->net, r->grad, extra, r->n_ad) < 0 ||
+        (r->coll && crisp_collapse_backward(r->coll, r->net) < 0))
         return fail(EXIT_INPUT, "backward pass failed");
     *gnorm = 0;
     int sret = crisp_adamw_step(r->opt, r->net, gnorm);
     if (sret < 0)
         fprintf(stderr, "step %lld: non-finite gradient, step skipped\n", (long long)r->step);
+    if (r->coll) /* the model's convolutions follow the expanded tensors */
+        crisp_collapse_apply(r->coll);
     for (int i = 0; i < r->n_ad; i++)
         adapter_step(&r->ad[i], crisp_adamw_lr(r->opt), crisp_adamw_steps(r->opt));
     return 0;
@@ -376,15 +401,16 @@ static int train_loop(struct run *r)
                          (budget > 0 && r->elapsed0 + (tn - t0) >= budget);
         if (tn - pg.last_print >= o->progress_s || final_step || r->step == 1)
             report(r, &pg, tn, r->elapsed0 + (tn - t0), budget, gnorm);
+        struct ckpt_extra x = run_extra(r);
         if (o->checkpoint && tn - last_ckpt >= o->ckpt_minutes * 60) {
-            if (ckpt_save(o->checkpoint, r->m, r->opt, r->ad, r->n_ad, r->step,
-                          r->elapsed0 + (tn - t0)) < 0)
+            if (ckpt_save(o->checkpoint, r->m, r->opt, &x, r->step, r->elapsed0 + (tn - t0)) < 0)
                 fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
             last_ckpt = tn;
         }
     }
-    if (o->checkpoint && ckpt_save(o->checkpoint, r->m, r->opt, r->ad, r->n_ad, r->step,
-                                   r->elapsed0 + (now_s() - t0)) < 0)
+    struct ckpt_extra x = run_extra(r);
+    if (o->checkpoint &&
+        ckpt_save(o->checkpoint, r->m, r->opt, &x, r->step, r->elapsed0 + (now_s() - t0)) < 0)
         fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
     if (g_stop) {
         fprintf(stderr, "interrupted at step %lld; resume with --resume\n", (long long)r->step);
@@ -410,6 +436,7 @@ static void run_free(struct run *r)
     crisp_afree(r->grad);
     for (int i = 0; i < r->n_ad; i++)
         adapter_free(&r->ad[i]);
+    crisp_collapse_destroy(&r->coll);
     crisp_adamw_destroy(&r->opt);
     crisp_train_net_destroy(&r->net);
     crisp_train_net_destroy(&r->tnet);

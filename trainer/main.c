@@ -71,7 +71,11 @@ static const char USAGE[] =
     "  --bank-augment 0|1 [1]  serve bank patches in random flips/rotations; 0 (as drawn)\n"
     "                   is required with --w-feat, whose teacher features the bank keeps\n"
     "  --teacher-ensemble 1|8 [1]  with --bank: the teacher's targets are the mean of its\n"
-    "                   outputs on the 8 flips/rotations of each patch (8x the bank's cost)\n";
+    "                   outputs on the 8 flips/rotations of each patch (8x the bank's cost)\n"
+    "  --collapse E [0]  train every conv as a collapsible linear block: k x k to E channels,\n"
+    "                   1 x 1 back, collapsed every step (docs/training.md); with --init the\n"
+    "                   model is factored exactly; the written model is the plain network\n"
+    "  --collapse-identity 0|1 [1]  an identity branch in blocks of equal in/out channels\n";
 
 /* --precision f32|bf16; -1 to go on, else the exit code */
 static int parse_precision(struct train_opts *o, const char *v)
@@ -97,7 +101,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -114,7 +118,8 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         {"max-images", 1, 0, O_MAXIMG}, {"progress", 1, 0, O_PROGRESS},
         {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK},
         {"teacher-ensemble", 1, 0, O_TENS}, {"bank-augment", 1, 0, O_BANKAUG},
-        {"precision", 1, 0, O_PREC}, {0, 0, 0, 0}};
+        {"precision", 1, 0, O_PREC}, {"collapse", 1, 0, O_COLLAPSE},
+        {"collapse-identity", 1, 0, O_COLLID}, {0, 0, 0, 0}};
     opterr = 0;
     int c, r;
     char *end;
@@ -152,6 +157,8 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
             if ((r = parse_precision(o, optarg)) >= 0)
                 return r;
             break;
+        case O_COLLAPSE: NUM(o->collapse, int, 0, 4096); break;
+        case O_COLLID: NUM(o->collapse_identity, int, 0, 1); break;
         case O_BATCH: NUM(o->batch, int, 1, 1024); break;
         case O_PATCH: NUM(o->patch, int, 16, 1024); break;
         case O_LR: NUM(o->lr, float, 0, 1); break;
@@ -248,7 +255,8 @@ int main(int argc, char **argv)
     struct train_opts o = {.batch = 16, .patch = 96, .lr = 5e-4f, .clip = 1.0f, .warmup = 200,
                            .seed = 1, .gt_loss = CRISP_LOSS_L1, .w_gt = 1.0f, .w_soft = 1.0f,
                            .max_side = 1024, .data_threads = 1, .val_every = 20, .val_crop = 256,
-                           .ckpt_minutes = 3, .progress_s = 30, .bank_augment = 1};
+                           .ckpt_minutes = 3, .progress_s = 30, .bank_augment = 1,
+                           .collapse_identity = 1};
     o.distill = !strcmp(cmd, "distill");
     int r = parse_options(&o, cmd, argc - 1, argv + 1);
     if (r >= 0)

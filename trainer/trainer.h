@@ -33,6 +33,8 @@ struct train_opts {
     int t_ensemble; /* 8: bank targets are the teacher's geometric self-ensemble */
     int bank_augment; /* 1: bank patches are served in a random flip/rotation */
     unsigned net_flags; /* CRISP_TRAIN_BF16 with --precision bf16 */
+    int collapse;       /* --collapse E: train every conv as a collapsible block; 0 off */
+    int collapse_identity; /* --collapse-identity 0|1 */
 };
 
 /* seconds on the monotonic clock */

@@ -65,6 +65,35 @@ else
     bad "resume: $(cat "$T/r2.err" | tail -4)"
 fi
 
+# --collapse: collapsible blocks train (validation PSNR-Y ends above the
+# degraded input's: the model restores, as the plain run does), the written model is the
+# plain network, a checkpoint resumes with its expanded tensors, and a
+# checkpoint made without them is refused; --init factors a model exactly
+if "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 80 --lr 2e-3 --warmup 5 --collapse 48 \
+    --out "$T/c.crisp" --log "$T/c.csv" --checkpoint "$T/cck" 2>"$T/c.err" &&
+    grep -q "collapsible blocks: expansion 48, identity branches" "$T/c.err" &&
+    tail -1 "$T/c.err" | awk '{ v = $(NF - 3); d = $NF; sub(/\)/, "", d); exit !(v > d + 0.05) }' &&
+    [ "$("$CRISP" info "$T/c.crisp" | sed -n '/^layers/,/^param/p')" = "$("$CRISP" info "$T/t.crisp" | sed -n '/^layers/,/^param/p')" ]; then
+    ok "--collapse 48: $(tail -1 "$T/c.err" | sed 's/.*; //'), the same plain layers as without it"
+else
+    bad "--collapse: $(tail -3 "$T/c.err")"
+fi
+"$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 90 --collapse 48 --out "$T/c2.crisp" \
+    --checkpoint "$T/cck" --resume 2>"$T/c2.err"
+grep -q "resumed from .* at step 80" "$T/c2.err" && grep -q "after 90 steps" "$T/c2.err" &&
+    ok "--collapse resumes" || bad "--collapse resume: $(tail -3 "$T/c2.err")"
+"$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 90 --out "$T/c3.crisp" \
+    --checkpoint "$T/cck" --resume 2>"$T/c3.err"
+[ $? = 1 ] && grep -q "not a checkpoint of this architecture and options" "$T/c3.err" &&
+    ok "a --collapse checkpoint is refused without --collapse" || bad "mixed resume: $(tail -2 "$T/c3.err")"
+"$CRISP_TRAIN" teacher "${COMMON[@]}" --init "$T/r2.crisp" --steps 1 --lr 0 --warmup 0 --collapse 24 \
+    --out "$T/ci.crisp" 2>"$T/ci.err"
+a=$("$CRISP" eval --data "$T/data" --protocol x2 --model "$T/r2.crisp@fp32" 2>&1 | tail -1 | awk '{print $2}')
+b=$("$CRISP" eval --data "$T/data" --protocol x2 --model "$T/ci.crisp@fp32" 2>&1 | tail -1 | awk '{print $2}')
+[ -n "$a" ] && awk -v a="$a" -v b="$b" 'BEGIN { exit !(a - b < 1e-3 && b - a < 1e-3) }' &&
+    ok "--init with --collapse factors the model ($a vs $b dB after a zero-lr step)" ||
+    bad "--init --collapse: $a vs $b; $(tail -2 "$T/ci.err")"
+
 # distillation from a runnable teacher, with every loss term and a feature adapter
 if "$CRISP_TRAIN" distill "${COMMON[@]}" --arch crisp-rt --teacher "$T/r2.crisp" --steps 20 \
     --w-gt 1 --w-soft 0.5 --w-res 0.1 --w-ssim 0.1 --w-feat 0.1 --feat 2:2 --out "$T/s.crisp" \
