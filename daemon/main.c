@@ -421,6 +421,12 @@ static int crispd_main(int argc, char **argv)
     const char *sink_arg = "";
     if ((r = select_sink(p, &sink_arg)) >= 0)
         return r;
+    /* from here on a signal is noted, never fatal: a SIGHUP (systemctl
+     * reload) or SIGTERM during a slow start-up is acted on once the
+     * pipeline runs */
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_hup);
 
     int ret = EXIT_INPUT, sink_open = 0;
     char err[1024] = "";
@@ -444,9 +450,6 @@ static int crispd_main(int argc, char **argv)
         goto done;
     }
     sink_open = 1;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGHUP, on_hup);
     if (pipeline_start(p) < 0) {
         fail(EXIT_INPUT, "cannot start threads");
         goto done;
