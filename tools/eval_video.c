@@ -77,14 +77,14 @@ static int video_frame(const struct eval_params *p, struct eval_rows *rows, stru
         if (eval_rows_restore(rows, r, deg, &out, err, errlen) < 0)
             goto done;
         const struct crisp_image *o = out ? out : deg;
-        double psnr, ssim;
-        if (crisp_metrics_y(gt, o, p->crop, &psnr, &ssim) < 0) {
+        uint8_t *y = yplane(v, r, t);
+        crisp_image_luma_u8(o, y);
+        double psnr, ssim; /* crisp_metrics_y, on the Y planes made once */
+        if (crisp_metrics_plane(g, y, v->w, v->h, p->crop, &psnr, &ssim) < 0) {
             snprintf(err, errlen, "%s: %dx%d frames are too small for crop %d", p->video, v->w,
                      v->h, p->crop);
             goto done;
         }
-        uint8_t *y = yplane(v, r, t);
-        crisp_image_luma_u8(o, y);
         double fl = t ? crisp_metrics_tde(yplane(v, r, t - 1), y, yplane(v, rows->n, t - 1), g,
                                           v->w, v->h, p->crop)
                       : 0;

@@ -143,11 +143,38 @@ static int b_rt(struct crisp_layer *l)
     return n;
 }
 
+/* The student ladder (docs/training.md): half resolution through
+ * space-to-depth, 16 channels, a 5x5 first conv, `mid` 3x3 convs, a 3x3
+ * last conv, global residual: crisp-rt-s 1.03 GMAC per 1280x720 frame
+ * (mid 1), crisp-rt-m 2.09 (mid 3) */
+static int b_rt16(struct crisp_layer *l, int mid)
+{
+    int n = 0;
+    l[n++] = S2D(2);
+    l[n++] = CONV(16, 5);
+    l[n++] = RELU;
+    for (int i = 0; i < mid; i++) {
+        l[n++] = CONV(16, 3);
+        l[n++] = RELU;
+    }
+    l[n++] = CONV(4, 3);
+    l[n++] = D2S(2);
+    return n;
+}
+static int b_rt_s(struct crisp_layer *l) { return b_rt16(l, 1); }
+static int b_rt_m(struct crisp_layer *l) { return b_rt16(l, 3); }
+
 static const struct preset presets[] = {
     {"crisp-teacher", "s2d x2, 64 ch, 6 residual blocks (14 convs), global residual",
      CRISP_OUTPUT_RESIDUAL, b_teacher},
-    {"crisp-rt", "s2d x2, 24 ch, 5 convs, global residual (real-time student)",
+    {"crisp-rt", "s2d x2, 24 ch, 5 convs, global residual (real-time student; ladder: crisp-rt-l)",
      CRISP_OUTPUT_RESIDUAL, b_rt},
+    {"crisp-rt-l", "the crisp-rt architecture: s2d x2, 24 ch, 5 convs (3x3), global residual",
+     CRISP_OUTPUT_RESIDUAL, b_rt},
+    {"crisp-rt-m", "s2d x2, 16 ch, 5x5 then 4 convs 3x3, global residual (ladder, 2 GMAC)",
+     CRISP_OUTPUT_RESIDUAL, b_rt_m},
+    {"crisp-rt-s", "s2d x2, 16 ch, 5x5 then 2 convs 3x3, global residual (ladder, 1 GMAC)",
+     CRISP_OUTPUT_RESIDUAL, b_rt_s},
     {"dncnn17", "DnCNN: 17 convs x 64, BN, residual", CRISP_OUTPUT_RESIDUAL, b_dncnn17},
     {"dncnn-lite", "8 convs x 32, BN after 3 and 6, residual", CRISP_OUTPUT_RESIDUAL,
      b_dncnn_lite},
