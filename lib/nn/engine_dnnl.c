@@ -65,6 +65,7 @@ struct crisp_engine {
     int in_val, out_val;
     const struct crisp_quant *q; /* int8 when set */
     int n_int8;                  /* convolutions running in int8 */
+    struct crisp_stripes *ss;    /* stripe execution: the rest is unused */
     char *err;
     size_t errlen;
 };
@@ -664,6 +665,18 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     struct crisp_engine *e = calloc(1, sizeof(*e));
     if (!e)
         return -ENOMEM;
+    if (p->stripe_rows > 0 && p->stripe_rows < p->height) {
+        int ret = crisp_stripes_create(&e->ss, m, p, err, errlen);
+        if (ret < 0) {
+            free(e);
+            return ret;
+        }
+        if (crisp_stripes_count(e->ss) > 1) {
+            *out = e;
+            return 0;
+        }
+        crisp_stripes_destroy(&e->ss); /* one stripe: the whole frame */
+    }
     char dummy[8];
     e->err = err ? err : dummy;
     e->errlen = err ? errlen : sizeof(dummy);
@@ -777,6 +790,8 @@ fail:
 
 int crisp_engine_run(struct crisp_engine *e, const float *in, float *out)
 {
+    if (e->ss)
+        return crisp_stripes_run(e->ss, in, out);
     float *ib = e->bufs[e->vals[e->in_val].buf];
     crisp_pad_edge(in, e->color, e->height, e->width, ib, e->ph, e->pw, e->border);
     for (int s = 0; s < e->n_steps; s++) {
@@ -806,8 +821,24 @@ int crisp_engine_run(struct crisp_engine *e, const float *in, float *out)
     return 0;
 }
 
-size_t crisp_engine_activation_bytes(const struct crisp_engine *e) { return e->act_bytes; }
-int crisp_engine_int8_convs(const struct crisp_engine *e) { return e->n_int8; }
+size_t crisp_engine_activation_bytes(const struct crisp_engine *e)
+{
+    return e->ss ? crisp_stripes_activation_bytes(e->ss) : e->act_bytes;
+}
+
+int crisp_engine_int8_convs(const struct crisp_engine *e)
+{
+    return e->ss ? crisp_engine_int8_convs(crisp_stripes_engine(e->ss)) : e->n_int8;
+}
+
+int crisp_engine_stripes(const struct crisp_engine *e, int *workers, int *halo)
+{
+    if (workers)
+        *workers = e->ss ? crisp_stripes_workers(e->ss) : 0;
+    if (halo)
+        *halo = e->ss ? crisp_stripes_halo(e->ss) : 0;
+    return e->ss ? crisp_stripes_count(e->ss) : 1;
+}
 
 int crisp_cpu_int8(void)
 {
@@ -832,13 +863,17 @@ const char *crisp_cpu_isa_name(void)
         return "avx";
     return "sse41 or older";
 }
-int crisp_engine_steps(const struct crisp_engine *e) { return e->n_steps; }
+int crisp_engine_steps(const struct crisp_engine *e)
+{
+    return e->ss ? crisp_engine_steps(crisp_stripes_engine(e->ss)) : e->n_steps;
+}
 
 void crisp_engine_destroy(struct crisp_engine **pe)
 {
     if (!pe || !*pe)
         return;
     struct crisp_engine *e = *pe;
+    crisp_stripes_destroy(&e->ss);
     for (int s = 0; s < e->n_steps; s++)
         dnnl_primitive_destroy(e->steps[s].prim);
     for (int v = 0; v < e->n_vals; v++)

@@ -61,6 +61,21 @@ void crisp_ref_clamp(const struct crisp_layer *l, const struct crisp_tensor *in,
                      const struct crisp_tensor *skip, struct crisp_tensor *out);
 
 /* Copies planar c x h x w into c x ph x pw at offset (border, border), replicating edges. */
+/* stripes.c: stripe execution behind crisp_engine (stripe_rows > 0) */
+struct crisp_engine;
+struct crisp_engine_params;
+struct crisp_stripes;
+int crisp_model_halo(const struct crisp_model *m);
+int crisp_stripes_create(struct crisp_stripes **out, const struct crisp_model *m,
+                         const struct crisp_engine_params *p, char *err, size_t errlen);
+int crisp_stripes_run(struct crisp_stripes *s, const float *in, float *out);
+void crisp_stripes_destroy(struct crisp_stripes **s);
+int crisp_stripes_count(const struct crisp_stripes *s);
+int crisp_stripes_workers(const struct crisp_stripes *s);
+int crisp_stripes_halo(const struct crisp_stripes *s);
+size_t crisp_stripes_activation_bytes(const struct crisp_stripes *s);
+const struct crisp_engine *crisp_stripes_engine(const struct crisp_stripes *s);
+
 void crisp_pad_edge(const float *in, int c, int h, int w, float *out, int ph, int pw, int border);
 /* The inverse: copies the w x h window at (border, border) of c x ph x pw. */
 void crisp_crop(const float *in, int c, int ph, int pw, int border, float *out, int h, int w);

@@ -34,6 +34,13 @@ struct crisp_engine_params {
                             Process-wide: OpenMP has one pool. */
     enum crisp_precision precision;
     const struct crisp_quant *quant; /* required for CRISP_PRECISION_INT8 */
+    /* Stripe execution: > 0 cuts the frame into horizontal stripes of about
+     * this many rows (rounded up to the model's alignment), each run through
+     * all layers with a halo of the receptive field, by `threads` worker
+     * threads (0: one per online CPU) with single-threaded oneDNN each; the
+     * result equals whole-frame execution. 0: the whole frame at once on
+     * OpenMP's pool. A frame that fits in one stripe runs whole. */
+    int stripe_rows;
 };
 
 /* Whether this CPU runs oneDNN's int8 convolutions natively (AVX2 or
@@ -80,6 +87,9 @@ CRISP_API size_t crisp_engine_activation_bytes(const struct crisp_engine *e);
 CRISP_API int crisp_engine_steps(const struct crisp_engine *e);
 /* Convolutions that run in int8 (0 for an f32 engine). */
 CRISP_API int crisp_engine_int8_convs(const struct crisp_engine *e);
+/* Stripe execution: the number of stripes (1: whole frame), and through the
+ * pointers (may be NULL) the worker threads and the halo rows. */
+CRISP_API int crisp_engine_stripes(const struct crisp_engine *e, int *workers, int *halo);
 
 /* The best throughput (GMAC/s) of single 3x3 convolution layers (16 to 128
  * channels at 640x360, f32 or u8 x s8, layouts chosen by oneDNN) on this machine with
