@@ -59,6 +59,8 @@ static const char USAGE[] =
     "  --frames N          stop after N output frames\n"
     "  --stats-json FILE   write frame counts, drops, fps and latency percentiles on exit\n"
     "  --threads N         oneDNN threads [all cores]   -v  verbose\n"
+    "  --stripe-rows N     run the network in horizontal stripes of about N rows, one\n"
+    "                      worker per --threads, in cache (docs/architecture.md) [0: whole frame]\n"
     "  --fps F             output rate of live sources [30]\n"
     "  --no-signal S       live: seconds without frames before a no-signal frame [2]\n"
     "  --reorder N         RTP reorder queue in packets [0: lowest latency]\n"
@@ -141,6 +143,11 @@ static int set_opt(struct crispd_opts *o, const char *key, const char *v, char *
         if (*end || end == v || !(x >= 0.1 && x <= 3600))
             BAD("must be 0.1..3600 seconds (got \"%s\")", v);
         o->no_signal_s = x;
+    } else if (!strcmp(key, "stripe-rows")) {
+        long x = strtol(v, &end, 10);
+        if (*end || end == v || x < 0 || x > 4320)
+            BAD("must be 0..4320 rows (got \"%s\")", v);
+        o->stripe_rows = (int)x;
     } else if (!strcmp(key, "reorder")) {
         long x = strtol(v, &end, 10);
         if (*end || end == v || x < 0 || x > 10000)
@@ -196,7 +203,7 @@ static int parse_options(struct crispd_opts *o, int argc, char **argv)
         {"threads", 1, 0, 0},   {"fps", 1, 0, 0},       {"no-signal", 1, 0, 0},
         {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
         {"sdp-out", 1, 0, 0},   {"pixfmt", 1, 0, 0},    {"precision", 1, 0, 0},
-        {"verbose", 0, 0, 'v'}, {0, 0, 0, 0}};
+        {"verbose", 0, 0, 'v'}, {"stripe-rows", 1, 0, 0}, {0, 0, 0, 0}};
     const char *config = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--config") && i + 1 < argc)

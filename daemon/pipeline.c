@@ -62,7 +62,8 @@ int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
     if (*why && !hup) /* int8 was possible in principle: say why it is not used */
         crisp_log(o->precision ? CRISP_LOG_WARN : CRISP_LOG_INFO, "%s", why);
     struct crisp_engine_params ep = {.width = o->w, .height = o->h, .threads = o->threads,
-                                     .precision = prec, .quant = q};
+                                     .precision = prec, .quant = q,
+                                     .stripe_rows = o->stripe_rows};
     if ((ret = crisp_engine_create(out, m, &ep, msg, sizeof(msg))) < 0) {
         snprintf(err, n, hup ? "SIGHUP: %s: %s; keeping the current model" : "model %s: %s", path,
                  msg);

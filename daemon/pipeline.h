@@ -31,7 +31,7 @@
 /* crispd's options, from the command line and the config file (main.c) */
 struct crispd_opts {
     const char *input, *output, *model, *stats_json, *sdp_out, *pixfmt, *precision;
-    int w, h, bypass, realtime, threads, verbose, reorder;
+    int w, h, bypass, realtime, threads, verbose, reorder, stripe_rows;
     long frames;
     float strength;
     double fps, no_signal_s;
