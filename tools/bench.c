@@ -135,11 +135,14 @@ static int find_crispd(char *out, size_t n)
 static const char BENCH_USAGE[] =
     "usage: crisp bench [--input CLIP] [--model M] [--frames N] [--size WxH] [--threads T]\n"
     "                   [--json FILE] [--crispd PATH] [--no-paced] [--precision int8|fp32]\n"
+    "                   [--stripe-rows N]  (crispd's stripe execution, 0: whole frame)\n"
+    "                   [--ladder]  each installed ladder model (crisp-rt-s, crisp-rt,\n"
+    "                   crisp-rt-l) in turn, one row each, fast (not paced)\n"
     "  CLIP defaults to ../shared/data/video/talking-720p-a.mp4, else demo/cockatoo.mp4\n";
 
 struct bench_opts {
-    const char *input, *model, *json, *crispd_opt, *size, *precision;
-    int frames, threads, paced, w, h;
+    const char *input, *model, *json, *crispd_opt, *size, *precision, *stripe_rows;
+    int frames, threads, paced, w, h, ladder;
 };
 
 /* the options and the default clip; -1 to go on, else the exit code */
@@ -150,6 +153,7 @@ static int bench_options(struct bench_opts *b, int argc, char **argv)
                                        {"threads", 1, 0, 't'}, {"json", 1, 0, 'j'},
                                        {"crispd", 1, 0, 'c'}, {"no-paced", 0, 0, 'P'},
                                        {"precision", 1, 0, 'p'},
+                                       {"stripe-rows", 1, 0, 'r'}, {"ladder", 0, 0, 'L'},
                                        {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -162,6 +166,8 @@ static int bench_options(struct bench_opts *b, int argc, char **argv)
         case 'j': b->json = optarg; break;
         case 'c': b->crispd_opt = optarg; break;
         case 'P': b->paced = 0; break;
+        case 'r': b->stripe_rows = optarg; break;
+        case 'L': b->ladder = 1; break;
         case 'p':
             if (strcmp(optarg, "int8") && strcmp(optarg, "fp32"))
                 return fail(EXIT_USAGE, "bench: --precision must be int8 or fp32");
@@ -230,6 +236,10 @@ static int bench_runs(const struct bench_opts *b, const char *crispd, const char
             args[a++] = "--precision";
             args[a++] = (char *)b->precision;
         }
+        if (b->stripe_rows) {
+            args[a++] = "--stripe-rows";
+            args[a++] = (char *)b->stripe_rows;
+        }
         args[a] = NULL;
         if (run_crispd(crispd, args, stats[k], &r[k], err, sizeof(err)) < 0) {
             ret = fail(EXIT_INPUT, "bench: %s", err);
@@ -257,9 +267,12 @@ static void bench_print(const struct bench_opts *b, const struct bench_cost *k,
     const double cpu_frame = r[0].frames_out > 0 ? r[0].cpu_s / r[0].frames_out : 0;
     char threads_arg[32];
     snprintf(threads_arg, sizeof(threads_arg), "%d", b->threads);
-    printf("clip %s, model %s in %s (%.2f GMAC per %dx%d frame), %d frames, threads %s, CPU %s\n",
+    printf("clip %s, model %s in %s (%.2f GMAC per %dx%d frame), %d frames, threads %s, %s, "
+           "CPU %s\n",
            b->input, k->mp, k->prec_name, k->gmac_frame, b->w, b->h, b->frames,
-           b->threads ? threads_arg : "default", crisp_cpu_isa_name());
+           b->threads ? threads_arg : "default",
+           b->stripe_rows && atoi(b->stripe_rows) > 0 ? "stripes" : "whole frame",
+           crisp_cpu_isa_name());
     if (*k->why)
         printf("(%s)\n", k->why);
     printf("%-26s %10s %10s\n", "", "fast", b->paced ? "paced" : "");
@@ -290,6 +303,7 @@ static int bench_json(const struct bench_opts *b, const struct bench_cost *k,
         return fail(EXIT_INPUT, "bench: %s: %s", b->json, strerror(errno));
     fprintf(f,
             "{\"clip\": \"%s\", \"precision\": \"%s\", \"isa\": \"%s\", \"frames\": %d, "
+            "\"stripe_rows\": %d, "
             "\"width\": %d, \"height\": %d, "
             "\"gmac_per_frame\": %.4f, "
             "\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
@@ -299,7 +313,8 @@ static int bench_json(const struct bench_opts *b, const struct bench_cost *k,
             "\"peak_gmacs_per_s\": %.2f, \"peak_fraction\": %.4f, "
             "\"paced\": {\"fps\": %.3f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
             "\"cpu_s_per_frame\": %.5f, \"dropped\": %ld}}\n",
-            b->input, k->prec_name, crisp_cpu_isa_name(), b->frames, b->w, b->h, k->gmac_frame,
+            b->input, k->prec_name, crisp_cpu_isa_name(), b->frames,
+            b->stripe_rows ? atoi(b->stripe_rows) : 0, b->w, b->h, k->gmac_frame,
             r[0].fps, r[0].lat50, r[0].lat99, r[0].cap50, r[0].cap99, r[0].inf50, r[0].inf99,
             r[0].sink50, r[0].sink99, cpu_frame, r[0].rss_mb, gmacs, k->peak, gmacs / k->peak,
             r[1].fps, r[1].lat50, r[1].lat99,
@@ -335,6 +350,46 @@ static int bench_cost(const struct bench_opts *b, struct bench_cost *k)
     return 0;
 }
 
+/* --ladder: each ladder model found beside crisp-rt.crisp, fast runs only */
+static int bench_ladder(struct bench_opts *b, const char *crispd)
+{
+    static const char *const names[] = {"crisp-rt-s", "crisp-rt", "crisp-rt-l"};
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", b->model ? b->model : CRISP_SOURCE_ROOT "/models/crisp-rt.crisp");
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof(dir), ".");
+    b->paced = 0;
+    printf("clip %s, %d frames at %dx%d, threads %s, %s, CPU %s\n", b->input, b->frames, b->w,
+           b->h, b->threads ? "set" : "default",
+           b->stripe_rows && atoi(b->stripe_rows) > 0 ? "stripes" : "whole frame",
+           crisp_cpu_isa_name());
+    printf("%-12s %6s %6s %8s %14s %10s %8s\n", "model", "GMAC", "prec", "fps", "infer p50/p99",
+           "CPU s/fr", "peak");
+    int found = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s.crisp", dir, names[i]);
+        if (access(path, R_OK) < 0)
+            continue;
+        found++;
+        struct bench_cost k = {.mp = path};
+        struct run_result r[2];
+        int ret;
+        if ((ret = bench_cost(b, &k)) || (ret = bench_runs(b, crispd, k.mp, r)))
+            return ret;
+        const double gmacs = r[0].inf50 > 0 ? k.gmac_frame / (r[0].inf50 / 1000.0) : 0;
+        printf("%-12s %6.2f %6s %8.1f %6.1f/%-7.1f %10.4f %7.0f%%\n", names[i], k.gmac_frame,
+               k.prec_name, r[0].fps, r[0].inf50, r[0].inf99,
+               r[0].frames_out > 0 ? r[0].cpu_s / r[0].frames_out : 0, 100 * gmacs / k.peak);
+    }
+    if (!found)
+        return fail(EXIT_INPUT, "bench --ladder: no crisp-rt-s, crisp-rt or crisp-rt-l in %s", dir);
+    return EXIT_OK;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     struct bench_opts b = {.size = "1280x720", .frames = 300, .paced = 1};
@@ -346,6 +401,8 @@ int cmd_bench(int argc, char **argv)
         snprintf(crispd, sizeof(crispd), "%s", b.crispd_opt);
     else if (find_crispd(crispd, sizeof(crispd)) < 0)
         return fail(EXIT_INPUT, "bench: crispd not found next to crisp or on PATH (--crispd PATH)");
+    if (b.ladder)
+        return bench_ladder(&b, crispd);
     struct bench_cost k = {.mp = b.model ? b.model : CRISP_SOURCE_ROOT "/models/crisp-rt.crisp"};
     struct run_result r[2];
     if ((ret = bench_cost(&b, &k)) || (ret = bench_runs(&b, crispd, k.mp, r)))
