@@ -53,7 +53,11 @@ static const char USAGE[] =
     "           | pipewire[:NAME]  a PipeWire camera node (Video/Source, role Camera) [crisp]\n"
     "           | v4l2loopback:/dev/videoN  a virtual webcam (--pixfmt yuyv|i420 [yuyv])\n"
     "                      cameras run live: the last frame repeats while the source stalls\n"
-    "  --model FILE        luma model (default: the installed crisp-rt.crisp)\n"
+    "  --model FILE|auto[:DIR]  luma model; auto (the default): the largest installed ladder\n"
+    "                      model (crisp-rt-l, crisp-rt, crisp-rt-s; in DIR if given) whose\n"
+    "                      inference p99, timed at start, fits --budget-ms; live, it steps\n"
+    "                      down while running when inference falls behind\n"
+    "  --budget-ms MS      inference budget for --model auto [half the frame interval]\n"
     "  --size WxH [1280x720]   --strength S [1.0]   --bypass   --realtime\n"
     "  --precision int8|fp32   [int8 when the CPU runs it and MODEL.q8 exists, else fp32]\n"
     "  --frames N          stop after N output frames\n"
@@ -143,6 +147,11 @@ static int set_opt(struct crispd_opts *o, const char *key, const char *v, char *
         if (*end || end == v || !(x >= 0.1 && x <= 3600))
             BAD("must be 0.1..3600 seconds (got \"%s\")", v);
         o->no_signal_s = x;
+    } else if (!strcmp(key, "budget-ms")) {
+        double x = strtod(v, &end);
+        if (*end || end == v || !(x > 0 && x <= 10000))
+            BAD("must be 0..10000 ms (got \"%s\")", v);
+        o->budget_ms = x;
     } else if (!strcmp(key, "stripe-rows")) {
         long x = strtol(v, &end, 10);
         if (*end || end == v || x < 0 || x > 4320)
@@ -203,7 +212,8 @@ static int parse_options(struct crispd_opts *o, int argc, char **argv)
         {"threads", 1, 0, 0},   {"fps", 1, 0, 0},       {"no-signal", 1, 0, 0},
         {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
         {"sdp-out", 1, 0, 0},   {"pixfmt", 1, 0, 0},    {"precision", 1, 0, 0},
-        {"verbose", 0, 0, 'v'}, {"stripe-rows", 1, 0, 0}, {0, 0, 0, 0}};
+        {"verbose", 0, 0, 'v'}, {"stripe-rows", 1, 0, 0}, {"budget-ms", 1, 0, 0},
+        {0, 0, 0, 0}};
     const char *config = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
@@ -301,11 +311,16 @@ static int select_sink(struct pipeline *p, const char **arg)
     return -1;
 }
 
+static int is_auto(const struct crispd_opts *o)
+{
+    return !o->model || !strcmp(o->model, "auto") || !strncmp(o->model, "auto:", 5);
+}
+
 /* --model, else the installed crisp-rt, else the one in the source tree */
 static const char *model_path(const struct crispd_opts *o)
 {
     static char rel[4096];
-    if (o->model)
+    if (!is_auto(o))
         return o->model;
     if (default_model(rel, sizeof(rel)) == 0)
         return rel;
@@ -360,6 +375,7 @@ static void housekeeping(struct pipeline *p)
             g_hup = 0;
             pipeline_reload(p);
         }
+        auto_model_watch(p, crisp_now_ns());
         if (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink))
             break; /* source drained; the sink thread finishes the queue */
         int64_t now = crisp_now_ns();
@@ -377,10 +393,11 @@ static void housekeeping(struct pipeline *p)
             double fps = (out - last_out) / ((now - last_report) / 1e9);
             snprintf(status, sizeof(status),
                      "STATUS=%.1f fps out, %ld in, drops capture %ld infer %ld sink %ld, "
-                     "repeated %ld, no-signal %ld",
+                     "repeated %ld, no-signal %ld, model %s",
                      fps, atomic_load(&p->frames_in), atomic_load(&p->dropped_capture),
                      atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
-                     atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal));
+                     atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
+                     p->model_path ? auto_model_name(p->model_path) : "none (bypass)");
             notify_send(status);
             crisp_log(CRISP_LOG_INFO, "%s", status + 7);
             last_out = out;
@@ -437,7 +454,8 @@ static int crispd_main(int argc, char **argv)
 
     int ret = EXIT_INPUT, sink_open = 0;
     char err[1024] = "";
-    if (!p->o.bypass) {
+    const int autom = !p->o.bypass && is_auto(&p->o);
+    if (!p->o.bypass && !autom) {
         p->model_path = model_path(&p->o);
         if (pipeline_engine_build(p, p->model_path, 0, &p->engine, err, sizeof(err)) < 0) {
             fail(EXIT_INPUT, "%s", err);
@@ -450,6 +468,18 @@ static int crispd_main(int argc, char **argv)
     }
     if (open_input(p) != 0)
         goto done;
+    if (autom) { /* the ladder in auto:DIR, else beside the default model */
+        char dir[4096];
+        const int given = p->o.model && p->o.model[4] == ':';
+        snprintf(dir, sizeof(dir), "%s", given ? p->o.model + 5 : model_path(&p->o));
+        char *slash = given ? NULL : strrchr(dir, '/');
+        if (slash)
+            *slash = 0;
+        if (auto_model_choose(p, dir, err, sizeof(err)) < 0) {
+            fail(EXIT_INPUT, "%s", err);
+            goto done;
+        }
+    }
     struct sink_params sp = {.w = p->o.w, .h = p->o.h, .fps = p->fps, .pixfmt = p->o.pixfmt,
                              .sdp_out = p->o.sdp_out};
     if (p->sink.open(&p->sink, sink_arg, &sp, err, sizeof(err)) < 0) {
@@ -474,6 +504,7 @@ done:
     pipeline_join(p);
     ret = finish(p, ret, sink_open);
     pipeline_destroy(p);
+    auto_model_free(p);
     return ret;
 }
 

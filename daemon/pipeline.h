@@ -34,7 +34,7 @@ struct crispd_opts {
     int w, h, bypass, realtime, threads, verbose, reorder, stripe_rows;
     long frames;
     float strength;
-    double fps, no_signal_s;
+    double fps, no_signal_s, budget_ms;
     int live_source; /* rtp://, sdp:, udp:// — reopened with backoff when they stall */
     const char *v4l2_dev; /* v4l2:/dev/videoN — live, reopened with backoff when it vanishes */
 };
@@ -72,6 +72,12 @@ struct pipeline {
     char err[512];
     pthread_t th[3];
     int started; /* threads running */
+    /* --model auto (model_auto.c, main thread): the installed ladder, largest
+     * first, the rung in use, and the sliding window of inference drops */
+    char *ladder[3];
+    int n_ladder, ladder_at;
+    int64_t watch_t0;
+    long watch_in, watch_dropped;
 };
 
 /* Loads the model at `path`, checks that it is a luma model, chooses its
@@ -104,6 +110,16 @@ void pipeline_collect(struct pipeline *p);
 /* Frees everything pipeline_prepare and pipeline_engine_build made, and
  * closes the source. Main thread, after pipeline_join. */
 void pipeline_destroy(struct pipeline *p);
+
+/* model_auto.c: --model auto. Builds and times every ladder model found in
+ * `dir` (the pipeline is prepared and the output rate known) and keeps the
+ * largest that fits the budget in p->engine; 0 or < 0 with err set. */
+int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n);
+/* Housekeeping: steps down one model when inference falls behind. */
+void auto_model_watch(struct pipeline *p, int64_t now);
+void auto_model_free(struct pipeline *p);
+/* "crisp-rt" for ".../crisp-rt.crisp" (a static buffer: main thread) */
+const char *auto_model_name(const char *path);
 
 /* stats.c: writes the counters and latency percentiles as one JSON object
  * (docs/operations.md lists the keys). Sorts the sample arrays in place.

@@ -46,7 +46,7 @@ int stats_write_json(struct pipeline *p, const char *path)
             "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
             "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
             "\"capture_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
-            "\"sink_ms\": {\"p50\": %.3f, \"p99\": %.3f}}\n",
+            "\"sink_ms\": {\"p50\": %.3f, \"p99\": %.3f}, \"model\": \"%s\"}\n",
             atomic_load(&p->frames_in), out, atomic_load(&p->dropped_capture),
             atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
             atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
@@ -56,6 +56,7 @@ int stats_write_json(struct pipeline *p, const char *path)
             pct(p->lat_ms, p->n_lat, 0.99), pct(p->inf_ms, p->n_inf, 0.5),
             pct(p->inf_ms, p->n_inf, 0.99), pct(p->cap_ms, p->n_cap, 0.5),
             pct(p->cap_ms, p->n_cap, 0.99), pct(p->sink_ms, p->n_sink, 0.5),
-            pct(p->sink_ms, p->n_sink, 0.99));
+            pct(p->sink_ms, p->n_sink, 0.99),
+            p->model_path ? auto_model_name(p->model_path) : "none (bypass)");
     return fclose(f) ? -errno : 0;
 }

@@ -45,6 +45,9 @@ struct step {
     dnnl_exec_arg_t args[MAX_ARGS];
     /* custom steps */
     int src, dst, factor, c, h, w;
+    dnnl_memory_desc_t scratch_md; /* the primitive's scratchpad (user-managed) */
+    int has_scratch;
+    dnnl_memory_t scratch_mem;
 };
 
 struct crisp_engine {
@@ -66,6 +69,14 @@ struct crisp_engine {
     const struct crisp_quant *q; /* int8 when set */
     int n_int8;                  /* convolutions running in int8 */
     struct crisp_stripes *ss;    /* stripe execution: the rest is unused */
+    /* Scratchpads are ours (dnnl_scratchpad_mode_user): oneDNN's library
+     * mode keeps one per thread sized when a primitive is created, which
+     * breaks an engine built on one thread and run on another (crispd's
+     * inference thread, the stripe workers). Steps run one after the other,
+     * so one buffer of the largest size serves them all. */
+    dnnl_primitive_attr_t user_attr;
+    void *scratch;
+    size_t scratch_bytes;
     char *err;
     size_t errlen;
 };
@@ -191,6 +202,13 @@ static int add_prim(struct crisp_engine *e, dnnl_primitive_desc_t pd, struct ste
         return -ENOMEM;
     }
     s->kind = STEP_DNNL;
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t sbytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
+    if (sbytes) {
+        s->scratch_md = *smd;
+        s->has_scratch = 1;
+        e->scratch_bytes = sbytes > e->scratch_bytes ? sbytes : e->scratch_bytes;
+    }
     dnnl_status_t st = dnnl_primitive_create(&s->prim, pd);
     dnnl_primitive_desc_destroy(pd);
     if (st != dnnl_success) {
@@ -212,9 +230,12 @@ static int add_reorder(struct crisp_engine *e, int val, const dnnl_memory_desc_t
     if (scale) {
         DNNL_TRY(dnnl_primitive_attr_create(&attr), "cannot create attributes");
         st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, scale);
+        if (st == dnnl_success)
+            st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     }
     if (st == dnnl_success)
-        st = dnnl_reorder_primitive_desc_create(&pd, &e->vals[val].md, e->eng, md, e->eng, attr);
+        st = dnnl_reorder_primitive_desc_create(&pd, &e->vals[val].md, e->eng, md, e->eng,
+                                                attr ? attr : e->user_attr);
     dnnl_primitive_attr_destroy(attr);
     DNNL_TRY(st, "cannot create reorder");
     struct step *s;
@@ -304,7 +325,8 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
     int po_index = 0, all_relu = 1;
     int8_t *wq = NULL;
     float *osc = NULL;
-    if (dnnl_post_ops_create(&po) != dnnl_success || dnnl_primitive_attr_create(&attr) != dnnl_success) {
+    if (dnnl_post_ops_create(&po) != dnnl_success || dnnl_primitive_attr_create(&attr) != dnnl_success ||
+        dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success) {
         ret = CRISP_EDNNL;
         goto done;
     }
@@ -490,7 +512,8 @@ static int build_single(struct crisp_engine *e, const struct crisp_layer *l, int
         float b = l->type == CRISP_LAYER_CLAMP ? l->hi : 0;
         DNNL_TRY(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, alg, smd, a, b),
                  "layer %d (%s): eltwise", li, crisp_layer_type_name(l->type));
-        DNNL_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, e->eng, NULL), "layer %d: eltwise pd", li);
+        DNNL_TRY(dnnl_primitive_desc_create(&pd, &d, e->user_attr, e->eng, NULL),
+                 "layer %d: eltwise pd", li);
         if ((ret = add_prim(e, pd, &s)) < 0)
             return ret;
         int ov = add_value(e, smd, e->n_steps - 1);
@@ -508,7 +531,8 @@ static int build_single(struct crisp_engine *e, const struct crisp_layer *l, int
         dnnl_prelu_desc_t pdsc;
         DNNL_TRY(dnnl_prelu_forward_desc_init(&pdsc, dnnl_forward_inference, smd, &wmd),
                  "layer %d (prelu)", li);
-        DNNL_TRY(dnnl_primitive_desc_create(&pd, &pdsc, NULL, e->eng, NULL), "layer %d: prelu pd", li);
+        DNNL_TRY(dnnl_primitive_desc_create(&pd, &pdsc, e->user_attr, e->eng, NULL),
+                 "layer %d: prelu pd", li);
         dnnl_memory_desc_t want_w = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         dnnl_memory_t wmem;
         if ((ret = persistent(e, &want_w, &wmd, l->t[CRISP_ROLE_SLOPE], &wmem)) < 0) {
@@ -530,7 +554,8 @@ static int build_single(struct crisp_engine *e, const struct crisp_layer *l, int
         dnnl_binary_desc_t d;
         DNNL_TRY(dnnl_binary_desc_init(&d, dnnl_binary_add, smd, &e->vals[skip_val].md, smd),
                  "layer %d (add)", li);
-        DNNL_TRY(dnnl_primitive_desc_create(&pd, &d, NULL, e->eng, NULL), "layer %d: add pd", li);
+        DNNL_TRY(dnnl_primitive_desc_create(&pd, &d, e->user_attr, e->eng, NULL),
+                 "layer %d: add pd", li);
         if ((ret = add_prim(e, pd, &s)) < 0)
             return ret;
         int ov = add_value(e, smd, e->n_steps - 1);
@@ -544,7 +569,7 @@ static int build_single(struct crisp_engine *e, const struct crisp_layer *l, int
     }
     case CRISP_LAYER_CONCAT: {
         dnnl_memory_desc_t srcs[2] = {*smd, e->vals[skip_val].md};
-        DNNL_TRY(dnnl_concat_primitive_desc_create(&pd, NULL, 2, 1, srcs, NULL, e->eng),
+        DNNL_TRY(dnnl_concat_primitive_desc_create(&pd, NULL, 2, 1, srcs, e->user_attr, e->eng),
                  "layer %d (concat)", li);
         dnnl_memory_desc_t dmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
         if ((ret = add_prim(e, pd, &s)) < 0)
@@ -696,7 +721,10 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     if (p->threads > 0)
         omp_set_num_threads(p->threads);
     if (dnnl_engine_create(&e->eng, dnnl_cpu, 0) != dnnl_success ||
-        dnnl_stream_create(&e->stream, e->eng, dnnl_stream_default_flags) != dnnl_success) {
+        dnnl_stream_create(&e->stream, e->eng, dnnl_stream_default_flags) != dnnl_success ||
+        dnnl_primitive_attr_create(&e->user_attr) != dnnl_success ||
+        dnnl_primitive_attr_set_scratchpad_mode(e->user_attr, dnnl_scratchpad_mode_user) !=
+            dnnl_success) {
         crisp_seterr(err, errlen, "cannot create the oneDNN CPU engine");
         ret = CRISP_EDNNL;
         goto fail;
@@ -767,8 +795,21 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
             goto fail;
         }
     }
+    if (e->scratch_bytes && !(e->scratch = crisp_aalloc(e->scratch_bytes))) {
+        ret = -ENOMEM;
+        goto fail;
+    }
     for (int s = 0; s < e->n_steps; s++) {
         struct step *st = &e->steps[s];
+        if (st->has_scratch) {
+            if (dnnl_memory_create(&st->scratch_mem, &st->scratch_md, e->eng, e->scratch) !=
+                dnnl_success) {
+                crisp_seterr(err, errlen, "cannot create scratchpad memory");
+                ret = CRISP_EDNNL;
+                goto fail;
+            }
+            step_arg_mem(st, DNNL_ARG_SCRATCHPAD, st->scratch_mem);
+        }
         for (int a = 0; a < st->nargs; a++) {
             st->args[a].arg = st->arg_kind[a];
             st->args[a].memory = st->arg_val[a] >= 0 ? e->vals[st->arg_val[a]].mem : st->arg_mem[a];
@@ -874,8 +915,13 @@ void crisp_engine_destroy(struct crisp_engine **pe)
         return;
     struct crisp_engine *e = *pe;
     crisp_stripes_destroy(&e->ss);
-    for (int s = 0; s < e->n_steps; s++)
+    for (int s = 0; s < e->n_steps; s++) {
         dnnl_primitive_destroy(e->steps[s].prim);
+        dnnl_memory_destroy(e->steps[s].scratch_mem);
+    }
+    crisp_afree(e->scratch);
+    if (e->user_attr)
+        dnnl_primitive_attr_destroy(e->user_attr);
     for (int v = 0; v < e->n_vals; v++)
         dnnl_memory_destroy(e->vals[v].mem);
     for (int i = 0; i < e->n_owned; i++) {
