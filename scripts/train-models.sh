@@ -197,6 +197,30 @@ r3 crisp-teacher-r10 teacher --init "$RUNS/crisp-teacher-r9.crisp" --lr 1e-4 --w
     --minutes "${TEACHER_R10_MINUTES:-80}" --precision bf16
 PROFILE=half-h264 r3 crisp-teacher-r10-h264 teacher --init "$RUNS/crisp-teacher-r9.crisp" --lr 5e-5 --warmup 100 --seed 18 \
     --minutes "${TEACHER_R10_H264_MINUTES:-25}" --precision bf16
+# round 11 (tenth session, the AMD EPYC with AVX-512 BF16): the student
+# ladder with collapsible linear blocks (--collapse 128, docs/training.md),
+# mixed precision, one thread per run, two runs side by side (THREADS=1, as
+# rounds 3 and 4 ran theirs), every distilled run on a bank of 8192 patches
+# with the shipped teacher's outputs. First crisp-rt-m from scratch, plain
+# against collapsible, 12 minutes each; collapsible won all 8 cells, so its
+# run continued to 42 minutes in all (the cosine restarting over the longer
+# budget; resumed from the comparison's checkpoint, copied to r11-rt-m.ckpt)
+# beside its twin trained alone for the same 42 minutes; then crisp-rt-s
+# from scratch and crisp-rt-l from the round-9 crisp-rt (factored exactly
+# into collapsible blocks), 28 minutes each.
+R11=(--precision bf16 --warmup 100)
+D11=(distill --teacher "$RUNS/crisp-teacher-r9.crisp" --bank 8192 --w-gt 1 --w-soft 1)
+r3 r11-cmp-rt-m-plain "${D11[@]}" --arch crisp-rt-m "${R11[@]}" --lr 1e-3 --seed 21 --minutes 12
+r3 r11-cmp-rt-m-collapse "${D11[@]}" --arch crisp-rt-m "${R11[@]}" --lr 1e-3 --seed 21 --minutes 12 \
+    --collapse 128
+[ -f "$RUNS/r11-rt-m.ckpt" ] || cp "$RUNS/r11-cmp-rt-m-collapse.ckpt" "$RUNS/r11-rt-m.ckpt"
+r3 r11-rt-m "${D11[@]}" --arch crisp-rt-m "${R11[@]}" --lr 1e-3 --seed 21 --minutes 42 --collapse 128
+r3 r11-rt-m-alone teacher --arch crisp-rt-m --bank 8192 "${R11[@]}" --lr 1e-3 --seed 21 --minutes 42 \
+    --collapse 128
+r3 r11-rt-s "${D11[@]}" --arch crisp-rt-s "${R11[@]}" --lr 1e-3 --seed 23 --minutes 28 --collapse 128
+r3 r11-rt-l "${D11[@]}" --init "$RUNS/crisp-rt-r9-distilled.crisp" "${R11[@]}" --lr 2e-4 --seed 24 \
+    --minutes 28 --collapse 128
+q8 r11-rt-s r11-rt-m r11-rt-m-alone r11-rt-l
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before
