@@ -210,7 +210,7 @@ int quantize(const char *model_path, const char *data, const char *out, int max_
         goto done;
     }
     set_ranges(q, &k);
-    if ((ret = crisp_file_crc32(model_path, &q->model_crc)) < 0) {
+    if ((ret = crisp_weights_file_crc(model_path, &q->model_crc)) < 0) {
         ret = crisp_fail(1, "%s: %s", model_path, crisp_strerror(ret));
         goto done;
     }

@@ -158,18 +158,6 @@ double crisp_rng_normal(struct crisp_rng *r)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-int crisp_file_crc32(const char *path, uint32_t *crc)
-{
-    uint8_t *buf;
-    size_t len;
-    int r = crisp_file_read(path, &buf, &len);
-    if (r < 0)
-        return r;
-    *crc = crisp_crc32(0, buf, len);
-    free(buf);
-    return 0;
-}
-
 int crisp_exe_dir(char *buf, size_t n)
 {
     if (n < 2)

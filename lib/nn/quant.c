@@ -159,7 +159,7 @@ int crisp_quant_load(struct crisp_quant **out, const char *path, const char *mod
             ret = CRISP_EBADFILE;
         }
     uint32_t crc = 0;
-    if (!ret && model_path && (ret = crisp_file_crc32(model_path, &crc)) == 0 && crc != q->model_crc) {
+    if (!ret && model_path && (ret = crisp_weights_file_crc(model_path, &crc)) == 0 && crc != q->model_crc) {
         crisp_seterr(err, errlen, "%s was calibrated for another model file (crc %08x, %s has %08x)",
                      path, q->model_crc, model_path, crc);
         ret = CRISP_ECHECKSUM;

@@ -365,3 +365,15 @@ int crisp_weights_save(const struct crisp_model *m, const char *path)
     free(buf);
     return ret;
 }
+
+int crisp_weights_file_crc(const char *path, uint32_t *crc)
+{
+    uint8_t *buf;
+    size_t len;
+    int r = crisp_file_read(path, &buf, &len);
+    if (r < 0)
+        return r;
+    *crc = crisp_crc32(0, buf, len >= 4 ? len - 4 : len);
+    free(buf);
+    return 0;
+}

@@ -206,6 +206,14 @@ qbad() { # pattern, then the .q8 contents
 qbad "not a crisp-q8 file" 'garbage\n'
 qbad "version 2" 'crisp-q8 2\n'
 qbad "calibrated for another model" "crisp-q8 1\nmodel_crc 12345678\nlayers 11\nin 1 0 1\nin 3 0 1\nin 5 0 1\nin 7 0 1\nin 9 0 1\n"
+# a real calibration of another model of the same architecture is refused
+# (before the fix every .q8 said 2144df1c: the CRC of any file that ends
+# with its own CRC, so it bound nothing)
+if "$CRISP_TRAIN" quantize --model "$T/r1.crisp" --data "$T/data" --max-images 2 >/dev/null 2>&1; then
+    qbad "calibrated for another model file" "$(cat "$T/r1.crisp.q8")\n"
+else
+    bad "quantize r1 failed"
+fi
 qbad "layers, but the model has" 'crisp-q8 1\nmodel_crc 0\nlayers 3\n'
 qbad "bad range for layer 1" 'crisp-q8 1\nmodel_crc 0\nlayers 11\nin 1 0 -5\n'
 qbad "no range for conv layer" 'crisp-q8 1\nmodel_crc 0\nlayers 11\nin 1 0 1\n'

@@ -139,6 +139,10 @@ CRISP_API int64_t crisp_model_macs(const struct crisp_model *m, int w, int h);
 CRISP_API int crisp_weights_parse(struct crisp_model **out, const uint8_t *buf, size_t len,
                                   char *err, size_t errlen);
 /* Reads and parses a file; errors are prefixed with the path. */
+/* The identity of a weights file for MODEL.q8: the CRC-32 of everything
+ * before its trailing checksum (the CRC of a whole file that ends with its
+ * own CRC is the same constant, 2144df1c, for every file). 0 or -errno. */
+CRISP_API int crisp_weights_file_crc(const char *path, uint32_t *crc);
 CRISP_API int crisp_weights_load(struct crisp_model **out, const char *path, char *err,
                                  size_t errlen);
 /* Serializes a valid model. *buf is malloc'd (free()). */

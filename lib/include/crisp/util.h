@@ -23,8 +23,6 @@ CRISP_API int crisp_file_read(const char *path, uint8_t **buf, size_t *len);
 /* The directory of the running executable (from /proc/self/exe), so an
  * installed tree finds its files wherever it was copied. 0 or -errno. */
 CRISP_API int crisp_exe_dir(char *buf, size_t n);
-/* CRC-32 (crisp_crc32) of a whole file's bytes. */
-CRISP_API int crisp_file_crc32(const char *path, uint32_t *crc);
 /* Writes a buffer to `path` atomically (temporary file + rename). */
 CRISP_API int crisp_file_write(const char *path, const void *buf, size_t len);
 
