@@ -48,16 +48,16 @@ for r in $rows; do
     done
     echo "$line"
     g=$(gm "$r")
-    if [ -n "$g" ]; then
+    if [ -n "$g" ] && [ "${r#*@}" = fp32 ]; then # the plot: f32 rows, labelled by stem
         k=$(python3 -c "import json; print('%.3f' % json.load(open('models/results/ladder-Kodak24-vc.json'))['results']['$r']['psnr_y'])")
         s=$(python3 -c "import json; print('%.3f' % json.load(open('models/results/ladder-Set5-x2.json'))['results']['$r']['psnr_y'])")
-        echo "$g $k $s \"$r\"" >>/tmp/ladder-plot.dat
+        echo "$g $k $s \"${r%@*}\"" >>/tmp/ladder-plot.dat
     fi
 done
 get() { python3 -c "import json; print('%.3f' % json.load(open('models/results/ladder-$1-$2.json'))['results']['$3']['psnr_y'])"; }
 command -v gnuplot >/dev/null || { echo "gnuplot not found (apt-get install gnuplot-nox): no plot" >&2; exit 0; }
 gnuplot <<EOF
-set terminal pngcairo size 1100,450 font ",10"
+set terminal pngcairo size 1100,450 font ",10" noenhanced
 set output "models/ladder.png"
 set multiplot layout 1,2 title "crisp student ladder: quality against cost (crisp eval, PSNR-Y, border crop 2)"
 set logscale x
@@ -66,11 +66,11 @@ set ylabel "PSNR-Y (dB)"
 set key bottom right
 set grid
 set title "Kodak24, protocol vc"
-plot "/tmp/ladder-plot.dat" using 1:2:4 with labels offset 0,1 font ",8" notitle, \
+plot "/tmp/ladder-plot.dat" using 1:2:4 with labels left offset 1,0 rotate by 20 font ",8" notitle, \
      "" using 1:2 with points pt 7 title "models", \
      $(get Kodak24 vc degraded) title "degraded" dt 2, $(get Kodak24 vc unsharp) title "unsharp" dt 3
 set title "Set5, protocol x2"
-plot "/tmp/ladder-plot.dat" using 1:3:4 with labels offset 0,1 font ",8" notitle, \
+plot "/tmp/ladder-plot.dat" using 1:3:4 with labels left offset 1,0 rotate by 20 font ",8" notitle, \
      "" using 1:3 with points pt 7 title "models", \
      $(get Set5 x2 degraded) title "degraded" dt 2, $(get Set5 x2 unsharp) title "unsharp" dt 3
 unset multiplot
