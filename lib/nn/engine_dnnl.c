@@ -109,11 +109,14 @@ static int grow(void **arr, int *cap, int need, size_t elem)
 
 static int add_value(struct crisp_engine *e, const dnnl_memory_desc_t *md, int def)
 {
+    /* md often points into e->vals (a layer's output keeps its input's
+     * layout), which grow() may move: copy it first */
+    const dnnl_memory_desc_t copy = *md;
     if (grow((void **)&e->vals, &e->cap_vals, e->n_vals + 1, sizeof(*e->vals)) < 0)
         return -ENOMEM;
     struct value *v = &e->vals[e->n_vals];
-    v->md = *md;
-    v->bytes = dnnl_memory_desc_get_size(md);
+    v->md = copy;
+    v->bytes = dnnl_memory_desc_get_size(&copy);
     v->def = def;
     v->last = def;
     v->buf = -1;
