@@ -209,14 +209,15 @@ static int compare_frame(struct compare_run *c, const struct crisp_image *g,
         snprintf(err, errlen, "out of memory");
         return 1;
     }
-    double psnr, ssim;
-    if (crisp_metrics_y(g, o, c->crop, &psnr, &ssim) < 0) {
+    crisp_image_luma_u8(g, c->y + cur * np);
+    crisp_image_luma_u8(o, c->y + (2 + cur) * np);
+    double psnr, ssim; /* crisp_metrics_y, on the Y planes made once */
+    if (crisp_metrics_plane(c->y + cur * np, c->y + (2 + cur) * np, c->w, c->h, c->crop, &psnr,
+                            &ssim) < 0) {
         snprintf(err, errlen, "%dx%d with crop %d leaves less than an 11x11 window", c->w, c->h,
                  c->crop);
         return 1;
     }
-    crisp_image_luma_u8(g, c->y + cur * np);
-    crisp_image_luma_u8(o, c->y + (2 + cur) * np);
     if (c->t)
         c->flicker += crisp_metrics_tde(c->y + (2 + prev) * np, c->y + (2 + cur) * np,
                                         c->y + prev * np, c->y + cur * np, c->w, c->h, c->crop);
