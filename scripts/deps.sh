@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(gcc pkgconf meson ninja-build libdnnl-dev libavcodec-dev libavformat-dev libavutil-dev
       libswscale-dev valgrind ffmpeg libpipewire-0.3-dev pipewire pipewire-bin python3
       systemd strace v4l-utils qemu-system-x86 linux-image-amd64 linux-headers-amd64
-      v4l2loopback-dkms busybox-static cpio kmod)
+      v4l2loopback-dkms busybox-static cpio kmod libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -20,6 +20,7 @@
 
 #include "crisp/train.h"
 #include "data.h"
+#include "dist.h"
 
 struct bank {
     long n;
@@ -31,16 +32,20 @@ struct bank {
     float *f[8];     /* n x f_len[k] */
 };
 
-/* Draws n patches (rounded up to whole batches) from sampler batches 0..
- * of `seed`; with a teacher, runs it once per bank batch (ensemble 8: the
- * mean over the 8 flips/rotations) and keeps its outputs and, for the
- * bk->nf layers bk->f_layer set by the caller, its activations. 0, -ENOMEM
- * or -EIO; on failure the bank is freed. */
+/* Draws n patches (rounded up to whole global batches of `batch`) from
+ * sampler batches 0.. of `seed`; with a teacher, runs it once per bank
+ * batch (ensemble 8: the mean over the 8 flips/rotations) and keeps its
+ * outputs and, for the bk->nf layers bk->f_layer set by the caller, its
+ * activations. Across ranks each rank makes its rank-strided share (the
+ * teacher net `tnet` is built for that share) and every rank ends with the
+ * whole bank, the same as one process builds. 0, -ENOMEM or -EIO; on
+ * failure the bank is freed. */
 int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int p, uint64_t seed,
-               struct crisp_train_net *tnet, int ensemble, int workers);
-/* batch k of training into x, y, t (and the stored features into f[0..nf)) */
+               struct crisp_train_net *tnet, int ensemble, int workers, const struct dist *ds);
+/* this rank's share of global batch k of training into x, y, t (and the
+ * stored features into f[0..nf)) */
 void bank_batch(const struct bank *bk, int batch, uint64_t seed, int64_t k, int augment, float *x,
-                float *y, float *t, float **f);
+                float *y, float *t, float **f, const struct dist *ds);
 void bank_free(struct bank *bk);
 
 #endif

@@ -70,8 +70,6 @@ int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o,
               const struct ckpt_extra *x, int64_t *step, double *elapsed, char *err,
               size_t errlen)
 {
-    struct adapter *ad = x->ad;
-    const int n_ad = x->n_ad;
     uint8_t *buf;
     size_t len;
     int ret = crisp_file_read(path, &buf, &len);
@@ -79,6 +77,18 @@ int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o,
         snprintf(err, errlen, "%s: %s", path, crisp_strerror(ret));
         return ret;
     }
+    ret = ckpt_parse(buf, len, path, m, o, x, step, elapsed, err, errlen);
+    free(buf);
+    return ret;
+}
+
+int ckpt_parse(const uint8_t *buf, size_t len, const char *path, struct crisp_model *m,
+               struct crisp_adamw *o, const struct ckpt_extra *x, int64_t *step, double *elapsed,
+               char *err, size_t errlen)
+{
+    struct adapter *ad = x->ad;
+    const int n_ad = x->n_ad;
+    int ret;
     struct ckpt_hdr h;
     struct crisp_model *cm = NULL;
     ret = CRISP_EBADFILE;
@@ -120,6 +130,5 @@ int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o,
     ret = 0;
 done:
     crisp_model_destroy(&cm);
-    free(buf);
     return ret;
 }

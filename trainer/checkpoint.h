@@ -29,5 +29,9 @@ int ckpt_save(const char *path, const struct crisp_model *m, const struct crisp_
 int ckpt_load(const char *path, struct crisp_model *m, struct crisp_adamw *o,
               const struct ckpt_extra *x, int64_t *step, double *elapsed, char *err,
               size_t errlen);
+/* the same from a checkpoint's bytes (`path` names it in errors) */
+int ckpt_parse(const uint8_t *buf, size_t len, const char *path, struct crisp_model *m,
+               struct crisp_adamw *o, const struct ckpt_extra *x, int64_t *step, double *elapsed,
+               char *err, size_t errlen);
 
 #endif

@@ -339,7 +339,9 @@ enum { FREE, BUILDING, READY, HELD };
 
 struct sampler {
     const struct dataset *d;
-    int batch, patch;
+    int batch, patch; /* the global batch */
+    int part, parts;  /* this sampler's samples: k % parts == part */
+    int local;        /* how many that is */
     uint64_t seed;
     struct batch slots[MAX_SLOTS];
     int ready[MAX_SLOTS];
@@ -378,13 +380,16 @@ static void to_luma(const struct crisp_image *img, int off, int p, float *dst)
 
 static int make_batch(struct sampler *s, int64_t index, struct batch *b)
 {
-    struct crisp_rng r;
-    crisp_rng_seed(&r, s->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(index + 1)));
     const int P = s->patch, M = 8, S = P + 2 * M;
     const size_t pp = (size_t)P * P;
     const struct dataset *d = s->d;
     b->index = index;
-    for (int k = 0; k < s->batch; k++) {
+    for (int k = s->part, j = 0; k < s->batch; k += s->parts, j++) {
+        /* sample k of batch `index` has its own draw, so that a rank makes
+         * its samples without the others' (data-parallel training) */
+        struct crisp_rng r;
+        crisp_rng_seed(&r, s->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(index + 1)) ^
+                               (0xD1B54A32D192ED03ull * (uint64_t)(k + 1)));
         int idx, tries = 0;
         do {
             idx = (int)(crisp_rng_u64(&r) % (uint64_t)d->n_train);
@@ -415,10 +420,10 @@ static int make_batch(struct sampler *s, int64_t index, struct batch *b)
             }
         }
         if (!ret) {
-            to_luma(co, M, P, b->y + pp * (size_t)k);
-            to_luma(dg, M, P, b->x + pp * (size_t)k);
+            to_luma(co, M, P, b->y + pp * (size_t)j);
+            to_luma(dg, M, P, b->x + pp * (size_t)j);
             if (tco && b->t)
-                to_luma(tco, M, P, b->t + pp * (size_t)k);
+                to_luma(tco, M, P, b->t + pp * (size_t)j);
         }
         crisp_image_destroy(&c);
         crisp_image_destroy(&co);
@@ -457,9 +462,11 @@ static void *worker(void *arg)
 }
 
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
-                   uint64_t seed, int64_t first_index, int workers)
+                   uint64_t seed, int64_t first_index, int workers, int part, int parts)
 {
     *out = NULL;
+    if (parts < 1 || part < 0 || part >= parts || batch <= part)
+        return -EINVAL;
     if (workers < 1)
         workers = 1;
     if (workers > MAX_WORKERS)
@@ -471,9 +478,12 @@ int sampler_create(struct sampler **out, const struct dataset *d, int batch, int
     s->batch = batch;
     s->patch = patch;
     s->seed = seed;
+    s->part = part;
+    s->parts = parts;
+    s->local = (batch - part + parts - 1) / parts;
     s->nslots = workers + 2;
     s->claim = s->consume = first_index;
-    size_t n = (size_t)batch * patch * patch;
+    size_t n = (size_t)s->local * patch * patch;
     for (int i = 0; i < s->nslots; i++) {
         s->slots[i].x = crisp_aalloc(n * sizeof(float));
         s->slots[i].y = crisp_aalloc(n * sizeof(float));

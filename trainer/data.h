@@ -43,7 +43,7 @@ int degrade_fixed(struct crisp_image **out, const struct crisp_image *gt, const 
                   uint64_t seed);
 
 /* A batch of luma patches, values in [0, 1]: degraded input x, ground truth
- * y, and in teacher-dir mode the teacher's output t. batch x 1 x P x P. */
+ * y, and in teacher-dir mode the teacher's output t. local x 1 x P x P. */
 struct batch {
     float *x, *y, *t;
     int64_t index;
@@ -51,10 +51,13 @@ struct batch {
 
 struct sampler;
 /* Starts `workers` threads (1..16) preparing batches first_index, +1, ...
- * ahead of the caller. Batch k depends only on seed and k, so a resumed run
- * sees the same data, and so does a run with another number of workers. */
+ * ahead of the caller. Sample k of batch i depends only on seed, i and k, so
+ * a resumed run sees the same data, and so does a run with another number of
+ * workers. Of each global batch of `batch` samples this sampler makes those
+ * with k % parts == part, in order (one rank's share in data-parallel
+ * training; part 0 of 1 is the whole batch). */
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
-                   uint64_t seed, int64_t first_index, int workers);
+                   uint64_t seed, int64_t first_index, int workers, int part, int parts);
 /* Blocks until batch `next` is ready; valid until the next call. */
 const struct batch *sampler_next(struct sampler *s);
 void sampler_destroy(struct sampler **s);

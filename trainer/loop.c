@@ -8,6 +8,16 @@
 // the sampler's workers (data.c) prepare batches ahead. Owns the model, the
 // training networks, the optimizer, the adapters, the bank and the batch
 // buffers for the length of train_run.
+//
+// Data-parallel over MPI (dist.h): every rank holds the same model and
+// optimizer; of each global batch of --batch samples a rank runs its
+// rank-strided share, its loss terms weighted by share/--batch, and the
+// gradients are summed over the ranks before every optimizer step, so each
+// rank takes the step one process takes on the whole batch. The stopping
+// decision and the schedule's progress are agreed (the maximum over ranks)
+// at the top of every step; rank 0 alone validates, logs and writes
+// checkpoints and the model; a weight checksum is compared every
+// --check-every steps and at the end.
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -23,6 +33,7 @@
 #include "crisp/model.h"
 #include "crisp/util.h"
 #include "data.h"
+#include "dist.h"
 #include "presets.h"
 #include "trainer.h"
 #include "validate.h"
@@ -33,6 +44,11 @@ static void on_signal(int sig) { g_stop = sig; }
 /* everything a run holds; freed by run_free */
 struct run {
     struct train_opts *o;
+    const struct dist *ds;
+    int lb;      /* this rank's share of the global batch */
+    float share; /* lb / global batch: the weight of this rank's loss terms */
+    float *gsum; /* the gradients packed for the sum over ranks */
+    size_t gsum_n;
     struct crisp_model *m, *tm;
     struct dataset *d;
     struct sampler *smp;
@@ -66,6 +82,12 @@ static int run_models(struct run *r)
     }
     if (r->m->color != CRISP_COLOR_LUMA)
         return fail(EXIT_USAGE, "only luma models are trained for now");
+    for (int i = 0; i < r->m->n_layers && r->ds->size > 1; i++)
+        if (r->m->layers[i].type == CRISP_LAYER_BN)
+            return fail(EXIT_USAGE,
+                        "%s has batch normalization: its batch statistics would differ "
+                        "between ranks; train it in one process",
+                        r->m->name);
     int align = crisp_model_alignment(r->m);
     if (o->patch % align || o->patch < 16)
         return fail(EXIT_USAGE, "--patch %d must be >= 16 and a multiple of %d for %s", o->patch,
@@ -89,9 +111,12 @@ static int run_data(struct run *r)
                                 .max_images = o->max_images,
                                 .teacher_dir = o->distill ? o->teacher_dir : NULL,
                                 .seed = o->seed};
-    fprintf(stderr, "loading %s ...\n", o->data);
+    if (r->ds->rank == 0)
+        fprintf(stderr, "loading %s ...\n", o->data);
     if (dataset_load(&r->d, &dp, err, sizeof(err)) < 0)
         return fail(EXIT_INPUT, "%s", err);
+    if (r->ds->rank) /* validation is rank 0's */
+        return 0;
     if (val_prepare(&r->val, r->d, o->val_crop, o->seed) < 0)
         return fail(EXIT_INPUT, "cannot prepare validation images");
     fprintf(stderr, "%d training images, %d held out for validation (degraded PSNR-Y %.3f dB",
@@ -107,14 +132,14 @@ static int run_nets(struct run *r)
 {
     struct train_opts *o = r->o;
     char err[512] = "";
-    if (crisp_train_net_create_flags(&r->net, r->m, o->batch, o->patch, o->patch, o->net_flags,
+    if (crisp_train_net_create_flags(&r->net, r->m, r->lb, o->patch, o->patch, o->net_flags,
                                      err, sizeof(err)) < 0)
         return fail(EXIT_INPUT, "%s", err);
-    if (o->net_flags & CRISP_TRAIN_BF16)
+    if ((o->net_flags & CRISP_TRAIN_BF16) && r->ds->rank == 0)
         fprintf(stderr, "precision bf16: %d convolutions in bf16 (the rest, weights and optimizer f32)\n",
                 crisp_train_net_bf16_convs(r->net));
     if (r->tm) {
-        if (crisp_train_net_create(&r->tnet, r->tm, o->batch, o->patch, o->patch, err,
+        if (crisp_train_net_create(&r->tnet, r->tm, r->lb, o->patch, o->patch, err,
                                    sizeof(err)) < 0)
             return fail(EXIT_INPUT, "teacher: %s", err);
         crisp_train_net_set_training(r->tnet, 0);
@@ -131,7 +156,7 @@ static int run_nets(struct run *r)
         struct adapter *a = &r->ad[r->n_ad++]; /* freed by run_free even if half made */
         a->s_layer = o->feat_s[i];
         a->t_layer = o->feat_t[i];
-        if (adapter_init(a, cs, ct, (size_t)o->batch * hs * ws, &arng) < 0)
+        if (adapter_init(a, cs, ct, (size_t)r->lb * hs * ws, &arng) < 0)
             return fail(EXIT_INPUT, "out of memory");
     }
     struct crisp_adamw_params ap = {.lr = o->lr, .weight_decay = o->wd, .clip_norm = o->clip,
@@ -147,11 +172,106 @@ static int run_nets(struct run *r)
         if (crisp_collapse_create(&r->coll, r->m, &cp, o->seed) < 0 ||
             crisp_collapse_attach(r->coll, r->opt) < 0)
             return fail(EXIT_INPUT, "--collapse: cannot build the collapsible blocks");
-        fprintf(stderr, "collapsible blocks: expansion %d%s, %zu expanded parameters\n",
+        if (r->ds->rank == 0)
+            fprintf(stderr, "collapsible blocks: expansion %d%s, %zu expanded parameters\n",
                 o->collapse, o->collapse_identity ? ", identity branches" : "",
                 crisp_collapse_floats(r->coll));
     }
     return 0;
+}
+
+/* The trainable gradients (the model's, then the adapters') packed into one
+ * buffer for the sum over ranks; prepared after run_nets. 0 or an exit code. */
+static int sync_prepare(struct run *r)
+{
+    if (r->ds->size < 2)
+        return 0;
+    size_t n = 0;
+    for (int l = 0; l < r->m->n_layers; l++)
+        for (int q = 0; q < CRISP_ROLE_COUNT; q++)
+            if (crisp_role_trainable(q) && crisp_train_net_grad(r->net, l, q))
+                n += crisp_layer_tensor_size(&r->m->layers[l], r->m->layers[l].cin, q);
+    for (int i = 0; i < r->n_ad; i++)
+        n += (size_t)r->ad[i].cs * r->ad[i].ct + r->ad[i].ct;
+    r->gsum_n = n;
+    r->gsum = crisp_aalloc((n ? n : 1) * sizeof(float));
+    return r->gsum ? 0 : fail(EXIT_INPUT, "out of memory");
+}
+
+/* packs (dir 0) or unpacks (dir 1) the gradients */
+static void sync_pack(struct run *r, int dir)
+{
+    float *p = r->gsum;
+#define MOVE(g, len)                                                                             \
+    do {                                                                                       \
+        size_t n_ = (len);                                                                     \
+        if (dir)                                                                               \
+            memcpy((g), p, n_ * sizeof(float));                                                \
+        else                                                                                   \
+            memcpy(p, (g), n_ * sizeof(float));                                                \
+        p += n_;                                                                               \
+    } while (0)
+    for (int l = 0; l < r->m->n_layers; l++)
+        for (int q = 0; q < CRISP_ROLE_COUNT; q++) {
+            float *g = crisp_role_trainable(q) ? crisp_train_net_grad(r->net, l, q) : NULL;
+            if (g)
+                MOVE(g, crisp_layer_tensor_size(&r->m->layers[l], r->m->layers[l].cin, q));
+        }
+    for (int i = 0; i < r->n_ad; i++) {
+        MOVE(r->ad[i].gw, (size_t)r->ad[i].cs * r->ad[i].ct);
+        MOVE(r->ad[i].gb, (size_t)r->ad[i].ct);
+    }
+#undef MOVE
+}
+
+/* every rank's gradients summed, on every rank (one in-place allreduce) */
+static int sync_grads(struct run *r)
+{
+    if (r->ds->size < 2)
+        return 0;
+    sync_pack(r, 0);
+    if (dist_sum_f32(r->ds, r->gsum, r->gsum_n) < 0)
+        return -1;
+    sync_pack(r, 1);
+    return 0;
+}
+
+/* a checksum of everything trained: the model, the expanded tensors, the
+ * adapters' weights */
+static uint64_t run_checksum(struct run *r)
+{
+    uint64_t h = dist_hash(0, r->m->data, r->m->data_floats);
+    if (r->coll)
+        h = dist_hash(h, crisp_collapse_data(r->coll), crisp_collapse_floats(r->coll));
+    for (int i = 0; i < r->n_ad; i++)
+        h = dist_hash(h, r->ad[i].w, ((size_t)r->ad[i].cs * r->ad[i].ct + r->ad[i].ct));
+    return h;
+}
+
+/* all ranks' weights compared at `step`; 0, or an exit code when they differ */
+static int sync_check(struct run *r)
+{
+    if (r->ds->size < 2)
+        return 0;
+    /* a test hook: CRISP_TRAIN_PERTURB=STEP changes one weight on the last
+     * rank at that step, which the next comparison must catch */
+    const char *pe = getenv("CRISP_TRAIN_PERTURB");
+    if (pe && r->ds->rank == r->ds->size - 1 && atoll(pe) == r->step)
+        r->m->data[0] += 1e-3f;
+    uint64_t mine = run_checksum(r), other = 0;
+    int q = dist_compare(r->ds, mine, &other);
+    if (q < 0)
+        return fail(EXIT_INPUT, "cannot compare the weights across ranks");
+    if (q == 0)
+        return 0;
+    /* every rank saw the same comparison: rank 0 says so, and all end together */
+    r->o->stopped_together = 1;
+    if (r->ds->rank)
+        return EXIT_INPUT;
+    return fail(EXIT_INPUT,
+                "weights differ between ranks at step %lld (rank %d checksum %016llx, rank 0 "
+                "%016llx): the ranks diverged",
+                (long long)r->step, q, (unsigned long long)other, (unsigned long long)mine);
 }
 
 static struct ckpt_extra run_extra(struct run *r)
@@ -165,17 +285,36 @@ static int run_resume(struct run *r)
 {
     struct train_opts *o = r->o;
     char err[512] = "";
-    if (o->resume && o->checkpoint && access(o->checkpoint, F_OK) == 0) {
+    /* rank 0 reads the checkpoint and sends its bytes to every rank: the
+     * others need not see the file, and any rank count resumes it */
+    uint64_t len = 0;
+    uint8_t *buf = NULL;
+    if (r->ds->rank == 0 && o->resume && o->checkpoint && access(o->checkpoint, F_OK) == 0) {
+        size_t l;
+        int ret = crisp_file_read(o->checkpoint, &buf, &l);
+        if (ret < 0)
+            return fail(EXIT_INPUT, "%s: %s", o->checkpoint, crisp_strerror(ret));
+        len = l;
+    }
+    if (dist_bcast(r->ds, &len, sizeof(len), 0) < 0)
+        return fail(EXIT_INPUT, "cannot share the checkpoint between ranks");
+    if (len) {
+        if (!buf && !(buf = malloc(len)))
+            return fail(EXIT_INPUT, "out of memory");
         struct ckpt_extra x = run_extra(r);
-        if (ckpt_load(o->checkpoint, r->m, r->opt, &x, &r->step, &r->elapsed0, err,
-                      sizeof(err)) < 0)
-            return fail(EXIT_INPUT, "%s", err);
+        int ret = dist_bcast(r->ds, buf, len, 0) < 0 ? -1
+                  : ckpt_parse(buf, len, o->checkpoint, r->m, r->opt, &x, &r->step, &r->elapsed0,
+                               err, sizeof(err));
+        free(buf);
+        if (ret < 0)
+            return fail(EXIT_INPUT, "%s", err[0] ? err : "cannot share the checkpoint");
         if (r->coll)
             crisp_collapse_apply(r->coll);
-        fprintf(stderr, "resumed from %s at step %lld (%.1f min trained)\n", o->checkpoint,
-                (long long)r->step, r->elapsed0 / 60);
+        if (r->ds->rank == 0)
+            fprintf(stderr, "resumed from %s at step %lld (%.1f min trained)\n", o->checkpoint,
+                    (long long)r->step, r->elapsed0 / 60);
     }
-    if (o->log) {
+    if (o->log && r->ds->rank == 0) {
         r->csv = fopen(o->log, r->step > 0 ? "a" : "w");
         if (!r->csv)
             return fail(EXIT_INPUT, "%s: %s", o->log, strerror(errno));
@@ -196,13 +335,14 @@ static int run_batches(struct run *r)
         r->bk.nf = r->n_ad;
         for (int i = 0; i < r->n_ad; i++)
             r->bk.f_layer[i] = r->ad[i].t_layer;
-        fprintf(stderr, "building a bank of %ld patches%s%s ...\n", o->bank,
+        if (r->ds->rank == 0)
+            fprintf(stderr, "building a bank of %ld patches%s%s ...\n", o->bank,
                 !r->tnet ? ""
                 : o->t_ensemble > 1 ? " with teacher outputs (8-way self-ensemble)"
                                     : " with teacher outputs",
                 r->n_ad ? " and features" : "");
         int bret = bank_build(&r->bk, o->bank, r->d, o->batch, o->patch, o->seed, r->tnet,
-                              o->t_ensemble, o->data_threads);
+                              o->t_ensemble, o->data_threads, r->ds);
         if (bret < 0)
             return fail(EXIT_INPUT, "cannot build the patch bank: %s", crisp_strerror(bret));
         r->bx = crisp_aalloc(n * sizeof(float));
@@ -211,7 +351,7 @@ static int run_batches(struct run *r)
         int bf_ok = 1;
         for (int i = 0; i < r->bk.nf; i++)
             bf_ok = bf_ok &&
-                    (r->bf[i] = crisp_aalloc((size_t)o->batch * r->bk.f_len[i] * sizeof(float)));
+                    (r->bf[i] = crisp_aalloc((size_t)r->lb * r->bk.f_len[i] * sizeof(float)));
         if (!r->bx || !r->by || !r->bt || !bf_ok)
             return fail(EXIT_INPUT, "out of memory");
         /* building the bank (the teacher's passes included) counts against
@@ -219,11 +359,12 @@ static int run_batches(struct run *r)
          * build is already in the checkpoint's elapsed time */
         if (r->step == 0)
             r->elapsed0 += now_s() - tb;
-        fprintf(stderr, "bank of %ld patches built in %.1f s\n", r->bk.n, now_s() - tb);
+        if (r->ds->rank == 0)
+            fprintf(stderr, "bank of %ld patches built in %.1f s\n", r->bk.n, now_s() - tb);
         /* only the bank's teacher outputs are used from here on */
         crisp_train_net_destroy(&r->tnet);
     } else if (sampler_create(&r->smp, r->d, o->batch, o->patch, o->seed, r->step,
-                              o->data_threads) < 0) {
+                              o->data_threads, r->ds->rank, r->ds->size) < 0) {
         return fail(EXIT_INPUT, "cannot start the data worker");
     }
     r->grad = crisp_aalloc(n * sizeof(float));
@@ -234,13 +375,16 @@ static int run_batches(struct run *r)
     return 0;
 }
 
-/* The losses of the student's output `out` on batch b, their gradients
- * summed into r->grad; terms[1..5] get gt, ssim, soft, res and feat. */
-static void step_losses(struct run *r, const struct batch *b, const float *out, double *terms,
-                        struct crisp_train_extra_grad *extra)
+/* The losses of the student's output `out` on this rank's share of batch
+ * b, weighted by the share, their gradients summed into r->grad;
+ * terms[1..5] get gt, ssim, soft, res and feat (summed over the ranks by the
+ * caller, they are the whole batch's means). 0, or -1 when MPI fails. */
+static int step_losses(struct run *r, const struct batch *b, const float *out, double *terms,
+                       struct crisp_train_extra_grad *extra)
 {
     struct train_opts *o = r->o;
-    const size_t n = r->n;
+    const size_t n = r->n, lb = (size_t)r->lb;
+    const float sh = r->share;
     double lg = 0, lss = 0, lsoft = 0, lres = 0, lfeat = 0;
     const float *target_t = b->t;
     if (r->tnet && !r->bk.n) {
@@ -249,23 +393,26 @@ static void step_losses(struct run *r, const struct batch *b, const float *out, 
         target_t = crisp_train_net_output(r->tnet);
     }
     if (o->w_gt > 0)
-        lg = crisp_loss(o->gt_loss, out, b->y, (size_t)o->batch, o->patch, o->patch, 1.0f, o->w_gt,
-                        r->grad);
+        lg = sh * crisp_loss(o->gt_loss, out, b->y, lb, o->patch, o->patch, 1.0f, o->w_gt * sh,
+                             r->grad);
     if (o->w_ssim > 0)
-        lss = crisp_loss(CRISP_LOSS_SSIM, out, b->y, (size_t)o->batch, o->patch, o->patch, 1.0f,
-                         o->w_ssim, r->grad);
+        lss = sh * crisp_loss(CRISP_LOSS_SSIM, out, b->y, lb, o->patch, o->patch, 1.0f,
+                              o->w_ssim * sh, r->grad);
     if (target_t && o->w_soft > 0)
-        lsoft = crisp_loss(o->gt_loss, out, target_t, (size_t)o->batch, o->patch, o->patch, 1.0f,
-                           o->w_soft, r->grad);
+        lsoft = sh * crisp_loss(o->gt_loss, out, target_t, lb, o->patch, o->patch, 1.0f,
+                                o->w_soft * sh, r->grad);
     if (target_t && o->w_res > 0) {
-        /* residual matching, normalized by the teacher residual's energy */
+        /* residual matching, normalized by the teacher residual's energy
+         * over the whole batch (summed over the ranks) */
         double e = 0, s = 0;
         for (size_t j = 0; j < n; j++) {
             r->rs[j] = out[j] - b->x[j];
             r->rt[j] = target_t[j] - b->x[j];
             e += (double)r->rt[j] * r->rt[j];
         }
-        e += 1e-6 * (double)n;
+        if (dist_sum_f64(r->ds, &e, 1) < 0)
+            return -1;
+        e += 1e-6 * (double)o->batch * o->patch * o->patch;
         for (size_t j = 0; j < n; j++) {
             double dd = r->rs[j] - r->rt[j];
             s += dd * dd;
@@ -279,7 +426,7 @@ static void step_losses(struct run *r, const struct batch *b, const float *out, 
         const float *fs = crisp_train_net_activation(r->net, a->s_layer, &c, &h, &w);
         const float *ft = r->bk.nf ? r->bf[i]
                                    : crisp_train_net_activation(r->tnet, a->t_layer, NULL, NULL, NULL);
-        lfeat += adapter_loss(a, fs, ft, o->batch, (size_t)h * w, o->w_feat / r->n_ad);
+        lfeat += sh * adapter_loss(a, fs, ft, r->lb, (size_t)h * w, o->w_feat * sh / r->n_ad);
         extra[i] = (struct crisp_train_extra_grad){a->s_layer, a->grad_s};
     }
     terms[0] = o->w_gt * lg + o->w_ssim * lss + o->w_soft * lsoft + o->w_res * lres +
@@ -289,6 +436,7 @@ static void step_losses(struct run *r, const struct batch *b, const float *out, 
     terms[3] = lsoft;
     terms[4] = lres;
     terms[5] = lfeat;
+    return 0;
 }
 
 /* One optimizer step: the batch, forward, losses, backward, AdamW and the
@@ -299,7 +447,8 @@ static int train_step(struct run *r, double *terms, double *gnorm)
     const size_t n = r->n;
     struct batch banked = {r->bx, r->by, r->bk.t ? r->bt : NULL, r->step};
     if (r->bk.n)
-        bank_batch(&r->bk, o->batch, o->seed, r->step, o->bank_augment, r->bx, r->by, r->bt, r->bf);
+        bank_batch(&r->bk, o->batch, o->seed, r->step, o->bank_augment, r->bx, r->by, r->bt, r->bf,
+                   r->ds);
     const struct batch *b = r->bk.n ? &banked : sampler_next(r->smp);
     if (!b)
         return fail(EXIT_INPUT, "data worker failed");
@@ -309,13 +458,19 @@ static int train_step(struct run *r, double *terms, double *gnorm)
     const float *out = crisp_train_net_output(r->net);
     memset(r->grad, 0, n * sizeof(float));
     struct crisp_train_extra_grad extra[8];
-    step_losses(r, b, out, terms, extra);
-    if (crisp_train_net_backward(r->net, r->grad, extra, r->n_ad) < 0 ||
-        (r->coll && crisp_collapse_backward(r->coll, r->net) < 0))
+    if (step_losses(r, b, out, terms, extra) < 0)
+        return fail(EXIT_INPUT, "cannot sum the loss over the ranks");
+    if (crisp_train_net_backward(r->net, r->grad, extra, r->n_ad) < 0)
+        return fail(EXIT_INPUT, "backward pass failed");
+    /* the sum over ranks; the expanded tensors' gradients are linear in the
+     * collapsed kernel's, so they follow from the summed one */
+    if (sync_grads(r) < 0 || dist_sum_f64(r->ds, terms, 6) < 0)
+        return fail(EXIT_INPUT, "cannot sum the gradients over the ranks");
+    if (r->coll && crisp_collapse_backward(r->coll, r->net) < 0)
         return fail(EXIT_INPUT, "backward pass failed");
     *gnorm = 0;
     int sret = crisp_adamw_step(r->opt, r->net, gnorm);
-    if (sret < 0)
+    if (sret < 0 && r->ds->rank == 0)
         fprintf(stderr, "step %lld: non-finite gradient, step skipped\n", (long long)r->step);
     if (r->coll) /* the model's convolutions follow the expanded tensors */
         crisp_collapse_apply(r->coll);
@@ -374,13 +529,23 @@ static int train_loop(struct run *r)
     struct progress pg = {.last_print = t0};
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    int cr = sync_check(r); /* the same start on every rank */
+    if (cr)
+        return cr;
     for (;;) {
         double elapsed = r->elapsed0 + (now_s() - t0);
-        double frac = 0;
+        double ctl[2] = {0, g_stop};
         if (o->steps > 0)
-            frac = (double)r->step / o->steps;
+            ctl[0] = (double)r->step / o->steps;
         if (budget > 0)
-            frac = fmax(frac, elapsed / budget);
+            ctl[0] = fmax(ctl[0], elapsed / budget);
+        /* every rank stops at the same step and follows the same schedule:
+         * the slowest clock's progress and any rank's signal */
+        if (dist_max_f64(r->ds, ctl, 2) < 0)
+            return fail(EXIT_INPUT, "cannot agree on the progress across ranks");
+        const double frac = ctl[0];
+        if (ctl[1])
+            g_stop = (sig_atomic_t)ctl[1];
         if (frac >= 1 || g_stop)
             break;
         /* the cosine schedule follows whichever budget ends first */
@@ -396,24 +561,31 @@ static int train_loop(struct run *r)
         pg.acc_n++;
         pg.steps_since++;
         r->step++;
+        if (o->check_every > 0 && r->step % o->check_every == 0 && (cr = sync_check(r)))
+            return cr;
         double tn = now_s();
         int final_step = (o->steps > 0 && r->step >= o->steps) ||
                          (budget > 0 && r->elapsed0 + (tn - t0) >= budget);
-        if (tn - pg.last_print >= o->progress_s || final_step || r->step == 1)
+        if (r->ds->rank == 0 && (tn - pg.last_print >= o->progress_s || final_step || r->step == 1))
             report(r, &pg, tn, r->elapsed0 + (tn - t0), budget, gnorm);
         struct ckpt_extra x = run_extra(r);
-        if (o->checkpoint && tn - last_ckpt >= o->ckpt_minutes * 60) {
+        if (r->ds->rank == 0 && o->checkpoint && tn - last_ckpt >= o->ckpt_minutes * 60) {
             if (ckpt_save(o->checkpoint, r->m, r->opt, &x, r->step, r->elapsed0 + (tn - t0)) < 0)
                 fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
             last_ckpt = tn;
         }
     }
+    if ((cr = sync_check(r)))
+        return cr;
     struct ckpt_extra x = run_extra(r);
-    if (o->checkpoint &&
+    if (r->ds->rank == 0 && o->checkpoint &&
         ckpt_save(o->checkpoint, r->m, r->opt, &x, r->step, r->elapsed0 + (now_s() - t0)) < 0)
         fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
     if (g_stop) {
-        fprintf(stderr, "interrupted at step %lld; resume with --resume\n", (long long)r->step);
+        if (r->ds->rank == 0)
+            fprintf(stderr, "interrupted at step %lld; resume with --resume\n",
+                    (long long)r->step);
+        o->stopped_together = 1;
         return EXIT_INPUT;
     }
     r->elapsed0 += now_s() - t0;
@@ -434,6 +606,7 @@ static void run_free(struct run *r)
         fclose(r->csv);
     sampler_destroy(&r->smp);
     crisp_afree(r->grad);
+    crisp_afree(r->gsum);
     for (int i = 0; i < r->n_ad; i++)
         adapter_free(&r->ad[i]);
     crisp_collapse_destroy(&r->coll);
@@ -448,23 +621,33 @@ static void run_free(struct run *r)
 
 int train_run(struct train_opts *o)
 {
-    struct run r = {.o = o, .n = (size_t)o->batch * o->patch * o->patch};
+    const struct dist *ds = o->dist;
+    struct run r = {.o = o, .ds = ds, .lb = dist_local_batch(ds, o->batch)};
+    if (r.lb < 1)
+        return fail(EXIT_USAGE, "--batch %d is smaller than the %d ranks", o->batch, ds->size);
+    r.share = (float)r.lb / (float)o->batch;
+    r.n = (size_t)r.lb * o->patch * o->patch;
     if (o->threads > 0)
         omp_set_num_threads(o->threads);
+    if (ds->size > 1 && ds->rank == 0)
+        fprintf(stderr, "%d ranks (%d on this machine), %d threads each: global batch %d, %d on rank 0\n",
+                ds->size, ds->local_size, omp_get_max_threads(), o->batch, r.lb);
     int ret = run_models(&r);
     if (!ret)
         ret = run_data(&r);
     if (!ret)
         ret = run_nets(&r);
     if (!ret)
+        ret = sync_prepare(&r);
+    if (!ret)
         ret = run_resume(&r);
     if (!ret)
         ret = run_batches(&r);
     if (!ret)
         ret = train_loop(&r);
-    if (!ret && crisp_weights_save(r.m, o->out) < 0)
+    if (!ret && ds->rank == 0 && crisp_weights_save(r.m, o->out) < 0)
         ret = fail(EXIT_INPUT, "%s: cannot write the model", o->out);
-    if (!ret)
+    if (!ret && ds->rank == 0)
         fprintf(stderr,
                 "wrote %s after %lld steps (%.1f min); validation PSNR-Y %.3f dB (degraded %.3f)\n",
                 o->out, (long long)r.step, r.elapsed0 / 60, val_psnr(&r.val, r.m),

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crisp/engine.h"
 #include "crisp/media.h"
@@ -77,6 +78,14 @@ static const char USAGE[] =
     "                   model is factored exactly; the written model is the plain network\n"
     "  --collapse-identity 0|1 [1]  an identity branch in blocks of equal in/out channels\n";
 
+static const char USAGE_MPI[] =
+    "\n"
+    "Data-parallel over MPI (built with Open MPI): mpirun -np N crisp-train teacher|distill ...\n"
+    "  each rank runs --batch/N of every batch, gradients are summed before each step,\n"
+    "  rank 0 writes logs, checkpoints and the model (docs/training.md)\n"
+    "  --check-every K [100]  compare the ranks' weight checksums every K steps (0: only\n"
+    "                   at the start and the end)\n";
+
 /* --precision f32|bf16; -1 to go on, else the exit code */
 static int parse_precision(struct train_opts *o, const char *v)
 {
@@ -101,7 +110,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -119,7 +128,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK},
         {"teacher-ensemble", 1, 0, O_TENS}, {"bank-augment", 1, 0, O_BANKAUG},
         {"precision", 1, 0, O_PREC}, {"collapse", 1, 0, O_COLLAPSE},
-        {"collapse-identity", 1, 0, O_COLLID}, {0, 0, 0, 0}};
+        {"collapse-identity", 1, 0, O_COLLID}, {"check-every", 1, 0, O_CHECK}, {0, 0, 0, 0}};
     opterr = 0;
     int c, r;
     char *end;
@@ -193,6 +202,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         case O_VALCROP: NUM(o->val_crop, int, 32, 4096); break;
         case O_MAXIMG: NUM(o->max_images, int, 0, 1e7); break;
         case O_PROGRESS: NUM(o->progress_s, double, 0, 1e6); break;
+        case O_CHECK: NUM(o->check_every, int, 0, 1e9); break;
         case O_PROFILE:
             if (degrade_set_profile(optarg) < 0)
                 return fail(EXIT_USAGE, "--profile must be mixed, call, half, half-h264 or x2 (got \"%s\")", optarg);
@@ -246,6 +256,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
         fputs(USAGE, stdout);
+        fputs(dist_available() ? USAGE_MPI : "\nThis crisp-train was built without MPI (-Dmpi).\n",
+              stdout);
         return 0;
     }
     if (!strcmp(cmd, "presets")) {
@@ -256,7 +268,7 @@ int main(int argc, char **argv)
                            .seed = 1, .gt_loss = CRISP_LOSS_L1, .w_gt = 1.0f, .w_soft = 1.0f,
                            .max_side = 1024, .data_threads = 1, .val_every = 20, .val_crop = 256,
                            .ckpt_minutes = 3, .progress_s = 30, .bank_augment = 1,
-                           .collapse_identity = 1};
+                           .collapse_identity = 1, .check_every = 100};
     o.distill = !strcmp(cmd, "distill");
     int r = parse_options(&o, cmd, argc - 1, argv + 1);
     if (r >= 0)
@@ -282,5 +294,19 @@ int main(int argc, char **argv)
         return fail(EXIT_USAGE, "unknown command \"%s\" (see crisp-train -h)", cmd);
     if ((r = check_train(&o, cmd)) >= 0)
         return r;
-    return train_run(&o);
+    struct dist d;
+    dist_init(&d, &argc, &argv);
+    o.dist = &d;
+    char prog[48];
+    if (d.rank) { /* messages name the rank that writes them */
+        snprintf(prog, sizeof(prog), "crisp-train[rank %d]", d.rank);
+        crisp_set_progname(prog);
+    }
+    if (!o.threads && d.local_size > 1 && !getenv("OMP_NUM_THREADS")) {
+        /* ranks sharing a machine share its cores */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        o.threads = cpus > d.local_size ? (int)(cpus / d.local_size) : 1;
+    }
+    r = train_run(&o);
+    return dist_finish(&d, r, o.stopped_together);
 }
