@@ -49,6 +49,8 @@ struct run {
     float share; /* lb / global batch: the weight of this rank's loss terms */
     float *gsum; /* the gradients packed for the sum over ranks */
     size_t gsum_n;
+    double t_sync; /* seconds spent summing gradients (pack, allreduce, unpack) */
+    int64_t n_sync;
     struct crisp_model *m, *tm;
     struct dataset *d;
     struct sampler *smp;
@@ -229,10 +231,13 @@ static int sync_grads(struct run *r)
 {
     if (r->ds->size < 2)
         return 0;
+    double t = now_s();
     sync_pack(r, 0);
     if (dist_sum_f32(r->ds, r->gsum, r->gsum_n) < 0)
         return -1;
     sync_pack(r, 1);
+    r->t_sync += now_s() - t;
+    r->n_sync++;
     return 0;
 }
 
@@ -652,6 +657,11 @@ int train_run(struct train_opts *o)
                 "wrote %s after %lld steps (%.1f min); validation PSNR-Y %.3f dB (degraded %.3f)\n",
                 o->out, (long long)r.step, r.elapsed0 / 60, val_psnr(&r.val, r.m),
                 r.val.deg_psnr);
+    if (!ret && ds->rank == 0 && r.n_sync)
+        fprintf(stderr,
+                "gradient sums over %d ranks: %.2f ms per step (%.3f MB each; includes waiting "
+                "for the slowest rank)\n",
+                ds->size, 1e3 * r.t_sync / r.n_sync, r.gsum_n * 4e-6);
     run_free(&r);
     return ret;
 }
