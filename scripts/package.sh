@@ -58,7 +58,13 @@ for f in "$W"/a/*.deb; do
         command -v diffoscope >/dev/null && diffoscope "$f" "$g" | head -40
     fi
 done
-[ $repro = 1 ] || { echo "the two builds differ"; exit 1; }
+if [ $repro = 0 ]; then
+    mkdir -p "$OUT/a" "$OUT/b"
+    cp "$W"/a/*.deb "$OUT/a/"
+    cp "$W"/b/*.deb "$OUT/b/"
+    echo "the two builds differ (both kept in $OUT/a and $OUT/b)"
+    exit 1
+fi
 cp "$W"/a/*.deb "$W"/a/*.changes "$W"/a/*.buildinfo "$OUT/"
 
 step "lintian"

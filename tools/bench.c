@@ -183,8 +183,14 @@ static int bench_options(struct bench_opts *b, int argc, char **argv)
         return fail(EXIT_USAGE, "bench: --size must be WxH");
     if (!b->input) {
         const char *cands[] = {"../shared/data/video/talking-720p-a.mp4",
+#ifdef CRISP_SOURCE_ROOT /* a developer build: the source tree's clips too */
                                CRISP_SOURCE_ROOT "/../shared/data/video/talking-720p-a.mp4",
-                               "demo/cockatoo.mp4", CRISP_SOURCE_ROOT "/demo/cockatoo.mp4"};
+#endif
+                               "demo/cockatoo.mp4",
+#ifdef CRISP_SOURCE_ROOT
+                               CRISP_SOURCE_ROOT "/demo/cockatoo.mp4"
+#endif
+        };
         for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && !b->input; i++)
             if (access(cands[i], R_OK) == 0)
                 b->input = cands[i];
@@ -355,7 +361,7 @@ static int bench_ladder(struct bench_opts *b, const char *crispd)
 {
     static const char *const names[] = {"crisp-rt-s", "crisp-rt", "crisp-rt-l"};
     char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", b->model ? b->model : CRISP_SOURCE_ROOT "/models/crisp-rt.crisp");
+    snprintf(dir, sizeof(dir), "%s", b->model ? b->model : CRISP_DEFAULT_MODEL);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = 0;
@@ -403,7 +409,7 @@ int cmd_bench(int argc, char **argv)
         return fail(EXIT_INPUT, "bench: crispd not found next to crisp or on PATH (--crispd PATH)");
     if (b.ladder)
         return bench_ladder(&b, crispd);
-    struct bench_cost k = {.mp = b.model ? b.model : CRISP_SOURCE_ROOT "/models/crisp-rt.crisp"};
+    struct bench_cost k = {.mp = b.model ? b.model : CRISP_DEFAULT_MODEL};
     struct run_result r[2];
     if ((ret = bench_cost(&b, &k)) || (ret = bench_runs(&b, crispd, k.mp, r)))
         return ret;
