@@ -52,12 +52,13 @@ run build "plain build" "$@"
 if [ "$SAN" = 1 ]; then
     # ASan + UBSan: every suite but valgrind (it does not mix with ASan), the
     # QEMU guest (software emulation is too slow for a sanitized crispd's frame
-    # rate) and mpi (Open MPI's own allocations would fill LeakSanitizer's report)
+    # rate), mpi (Open MPI's own allocations would fill LeakSanitizer's report)
+    # and package (it builds its own packages; nothing of it runs sanitized)
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0
     export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp
     if sanbuild build-asan address,undefined; then
-        run build-asan "ASan+UBSan build" --no-suite valgrind --no-suite qemu --no-suite mpi --timeout-multiplier 3
+        run build-asan "ASan+UBSan build" --no-suite valgrind --no-suite qemu --no-suite mpi --no-suite package --timeout-multiplier 3
     fi
     unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
     # TSan: the ring, the pipeline and the integration suites. OpenMP's own

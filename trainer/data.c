@@ -342,6 +342,7 @@ struct sampler {
     int batch, patch; /* the global batch */
     int part, parts;  /* this sampler's samples: k % parts == part */
     int local;        /* how many that is */
+    int twin;         /* > 0: each sample also has a twin shifted by up to this many pixels */
     uint64_t seed;
     struct batch slots[MAX_SLOTS];
     int ready[MAX_SLOTS];
@@ -378,9 +379,37 @@ static void to_luma(const struct crisp_image *img, int off, int p, float *dst)
     free(y);
 }
 
+/* The twin of a sample (--w-temporal): the same oriented crop `co` (S + 2T
+ * square) cut T + dx, T + dy instead of T, T, degraded with the same
+ * parameters as the sample (a copy of its random state, taken before the
+ * sample's own degradation: the next frame of the same call), written at
+ * row local + j with its shift. Draws dx and dy from r. */
+static int make_twin(struct sampler *s, struct crisp_rng *r, const struct crisp_image *co,
+                     struct batch *b, int j)
+{
+    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin;
+    const size_t pp = (size_t)P * P, row = (size_t)s->local + j;
+    int dx = (int)(crisp_rng_u64(r) % (uint64_t)(2 * T + 1)) - T;
+    int dy = (int)(crisp_rng_u64(r) % (uint64_t)(2 * T + 1)) - T;
+    struct crisp_rng r2 = *r;
+    struct crisp_image *ct = NULL, *dt = NULL;
+    int ret = crop(&ct, co, T + dx, T + dy, S);
+    if (!ret)
+        ret = degrade_random(&dt, ct, &r2, NULL);
+    if (!ret) {
+        to_luma(ct, M, P, b->y + pp * row);
+        to_luma(dt, M, P, b->x + pp * row);
+        b->shift[2 * j] = dx;
+        b->shift[2 * j + 1] = dy;
+    }
+    crisp_image_destroy(&ct);
+    crisp_image_destroy(&dt);
+    return ret;
+}
+
 static int make_batch(struct sampler *s, int64_t index, struct batch *b)
 {
-    const int P = s->patch, M = 8, S = P + 2 * M;
+    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin, S2 = S + 2 * T;
     const size_t pp = (size_t)P * P;
     const struct dataset *d = s->d;
     b->index = index;
@@ -393,17 +422,24 @@ static int make_batch(struct sampler *s, int64_t index, struct batch *b)
         int idx, tries = 0;
         do {
             idx = (int)(crisp_rng_u64(&r) % (uint64_t)d->n_train);
-        } while ((d->train[idx]->w < S || d->train[idx]->h < S) && ++tries < 100);
+        } while ((d->train[idx]->w < S2 || d->train[idx]->h < S2) && ++tries < 100);
         const struct crisp_image *gt = d->train[idx];
-        if (gt->w < S || gt->h < S)
+        if (gt->w < S2 || gt->h < S2)
             return CRISP_EFORMAT;
-        int x = (int)(crisp_rng_u64(&r) % (uint64_t)(gt->w - S + 1));
-        int y = (int)(crisp_rng_u64(&r) % (uint64_t)(gt->h - S + 1));
+        int x = (int)(crisp_rng_u64(&r) % (uint64_t)(gt->w - S2 + 1));
+        int y = (int)(crisp_rng_u64(&r) % (uint64_t)(gt->h - S2 + 1));
         int orient = 1 + (int)(crisp_rng_u64(&r) % 8); /* flips and 90-degree rotations */
         struct crisp_image *c = NULL, *co = NULL, *dg = NULL, *tc = NULL, *tco = NULL;
-        int ret = crop(&c, gt, x, y, S);
+        int ret = crop(&c, gt, x, y, S2);
         if (!ret)
             ret = crisp_image_orient(&co, c, orient);
+        if (!ret && T) /* the sample and its shifted twin, cut from one oriented crop */
+            ret = make_twin(s, &r, co, b, j);
+        if (!ret && T) {
+            struct crisp_image *inner = NULL;
+            ret = crop(&inner, co, T, T, S);
+            replace(&co, inner);
+        }
         if (!ret) {
             if (d->train_degraded) {
                 struct crisp_image *dc = NULL;
@@ -462,10 +498,11 @@ static void *worker(void *arg)
 }
 
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
-                   uint64_t seed, int64_t first_index, int workers, int part, int parts)
+                   uint64_t seed, int64_t first_index, int workers, int part, int parts, int twin)
 {
     *out = NULL;
-    if (parts < 1 || part < 0 || part >= parts || batch <= part)
+    if (parts < 1 || part < 0 || part >= parts || batch <= part || twin < 0 ||
+        (twin && d->train_degraded))
         return -EINVAL;
     if (workers < 1)
         workers = 1;
@@ -481,14 +518,17 @@ int sampler_create(struct sampler **out, const struct dataset *d, int batch, int
     s->part = part;
     s->parts = parts;
     s->local = (batch - part + parts - 1) / parts;
+    s->twin = twin;
     s->nslots = workers + 2;
     s->claim = s->consume = first_index;
-    size_t n = (size_t)s->local * patch * patch;
+    size_t n = (size_t)s->local * (twin ? 2 : 1) * patch * patch;
     for (int i = 0; i < s->nslots; i++) {
         s->slots[i].x = crisp_aalloc(n * sizeof(float));
         s->slots[i].y = crisp_aalloc(n * sizeof(float));
         s->slots[i].t = d->train_teacher ? crisp_aalloc(n * sizeof(float)) : NULL;
-        if (!s->slots[i].x || !s->slots[i].y || (d->train_teacher && !s->slots[i].t)) {
+        s->slots[i].shift = twin ? calloc((size_t)s->local * 2, sizeof(int)) : NULL;
+        if (!s->slots[i].x || !s->slots[i].y || (d->train_teacher && !s->slots[i].t) ||
+            (twin && !s->slots[i].shift)) {
             sampler_destroy(&s);
             return -ENOMEM;
         }
@@ -549,6 +589,7 @@ void sampler_destroy(struct sampler **ps)
         crisp_afree(s->slots[i].x);
         crisp_afree(s->slots[i].y);
         crisp_afree(s->slots[i].t);
+        free(s->slots[i].shift);
     }
     free(s);
     *ps = NULL;

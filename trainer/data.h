@@ -43,9 +43,13 @@ int degrade_fixed(struct crisp_image **out, const struct crisp_image *gt, const 
                   uint64_t seed);
 
 /* A batch of luma patches, values in [0, 1]: degraded input x, ground truth
- * y, and in teacher-dir mode the teacher's output t. local x 1 x P x P. */
+ * y, and in teacher-dir mode the teacher's output t. local x 1 x P x P;
+ * with twins, 2 local: the samples, then their twins in the same order,
+ * twin j shifted by (shift[2j], shift[2j+1]) pixels: its pixel (i, k) is
+ * sample j's pixel (i + shift[2j+1], k + shift[2j]). */
 struct batch {
     float *x, *y, *t;
+    int *shift; /* NULL without twins */
     int64_t index;
 };
 
@@ -55,9 +59,13 @@ struct sampler;
  * a resumed run sees the same data, and so does a run with another number of
  * workers. Of each global batch of `batch` samples this sampler makes those
  * with k % parts == part, in order (one rank's share in data-parallel
- * training; part 0 of 1 is the whole batch). */
+ * training; part 0 of 1 is the whole batch). `twin` > 0 gives each sample a
+ * twin (temporal consistency): the same crop moved by up to `twin` pixels
+ * each way, degraded with the same parameters, as the next frame of a call
+ * is (not with teacher-dir data). With twin 0 the draws are as without. */
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
-                   uint64_t seed, int64_t first_index, int workers, int part, int parts);
+                   uint64_t seed, int64_t first_index, int workers, int part, int parts,
+                   int twin);
 /* Blocks until batch `next` is ready; valid until the next call. */
 const struct batch *sampler_next(struct sampler *s);
 void sampler_destroy(struct sampler **s);

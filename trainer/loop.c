@@ -46,6 +46,7 @@ struct run {
     struct train_opts *o;
     const struct dist *ds;
     int lb;      /* this rank's share of the global batch */
+    int nb;      /* patches a step runs here: lb, twice that with --w-temporal's twins */
     float share; /* lb / global batch: the weight of this rank's loss terms */
     float *gsum; /* the gradients packed for the sum over ranks */
     size_t gsum_n;
@@ -134,14 +135,14 @@ static int run_nets(struct run *r)
 {
     struct train_opts *o = r->o;
     char err[512] = "";
-    if (crisp_train_net_create_flags(&r->net, r->m, r->lb, o->patch, o->patch, o->net_flags,
+    if (crisp_train_net_create_flags(&r->net, r->m, r->nb, o->patch, o->patch, o->net_flags,
                                      err, sizeof(err)) < 0)
         return fail(EXIT_INPUT, "%s", err);
     if ((o->net_flags & CRISP_TRAIN_BF16) && r->ds->rank == 0)
         fprintf(stderr, "precision bf16: %d convolutions in bf16 (the rest, weights and optimizer f32)\n",
                 crisp_train_net_bf16_convs(r->net));
     if (r->tm) {
-        if (crisp_train_net_create(&r->tnet, r->tm, r->lb, o->patch, o->patch, err,
+        if (crisp_train_net_create(&r->tnet, r->tm, r->nb, o->patch, o->patch, err,
                                    sizeof(err)) < 0)
             return fail(EXIT_INPUT, "teacher: %s", err);
         crisp_train_net_set_training(r->tnet, 0);
@@ -158,7 +159,7 @@ static int run_nets(struct run *r)
         struct adapter *a = &r->ad[r->n_ad++]; /* freed by run_free even if half made */
         a->s_layer = o->feat_s[i];
         a->t_layer = o->feat_t[i];
-        if (adapter_init(a, cs, ct, (size_t)r->lb * hs * ws, &arng) < 0)
+        if (adapter_init(a, cs, ct, (size_t)r->nb * hs * ws, &arng) < 0)
             return fail(EXIT_INPUT, "out of memory");
     }
     struct crisp_adamw_params ap = {.lr = o->lr, .weight_decay = o->wd, .clip_norm = o->clip,
@@ -324,7 +325,8 @@ static int run_resume(struct run *r)
         if (!r->csv)
             return fail(EXIT_INPUT, "%s: %s", o->log, strerror(errno));
         if (r->step == 0)
-            fprintf(r->csv, "step,minutes,lr,loss,gt,ssim,soft,res,feat,grad_norm,val_psnr_y\n");
+            fprintf(r->csv,
+                    "step,minutes,lr,loss,gt,ssim,soft,res,feat,grad_norm,val_psnr_y,temporal\n");
     }
     return 0;
 }
@@ -369,7 +371,8 @@ static int run_batches(struct run *r)
         /* only the bank's teacher outputs are used from here on */
         crisp_train_net_destroy(&r->tnet);
     } else if (sampler_create(&r->smp, r->d, o->batch, o->patch, o->seed, r->step,
-                              o->data_threads, r->ds->rank, r->ds->size) < 0) {
+                              o->data_threads, r->ds->rank, r->ds->size,
+                              o->w_temporal > 0 ? o->temporal_shift : 0) < 0) {
         return fail(EXIT_INPUT, "cannot start the data worker");
     }
     r->grad = crisp_aalloc(n * sizeof(float));
@@ -380,15 +383,49 @@ static int run_batches(struct run *r)
     return 0;
 }
 
+/* The temporal consistency loss (--w-temporal): each sample j and its twin
+ * lb + j (the same picture moved by shift, degraded with independent codec
+ * noise, as the next frame of a call) must restore to the same picture:
+ * the mean absolute difference of the two outputs where they overlap,
+ * averaged over the pairs. Adds weight * its gradient to grad. */
+static double temporal_loss(const float *out, const int *shift, int lb, int p, float weight,
+                            float *grad)
+{
+    const size_t pp = (size_t)p * p;
+    double total = 0;
+    for (int j = 0; j < lb; j++) {
+        const int dx = shift[2 * j], dy = shift[2 * j + 1];
+        const int i0 = dy < 0 ? -dy : 0, i1 = dy > 0 ? p - dy : p;
+        const int k0 = dx < 0 ? -dx : 0, k1 = dx > 0 ? p - dx : p;
+        const float *a = out + pp * j, *t = out + pp * ((size_t)lb + j);
+        float *ga = grad + pp * j, *gt = grad + pp * ((size_t)lb + j);
+        const double n = (double)(i1 - i0) * (k1 - k0);
+        const float g = (float)(weight / (n * lb));
+        double s = 0;
+        for (int i = i0; i < i1; i++)
+            for (int k = k0; k < k1; k++) {
+                /* twin pixel (i, k) is the sample's (i + dy, k + dx) */
+                const size_t ia = (size_t)(i + dy) * p + (k + dx), it = (size_t)i * p + k;
+                const float d = a[ia] - t[it];
+                s += fabsf(d);
+                const float sg = d > 0 ? g : d < 0 ? -g : 0;
+                ga[ia] += sg;
+                gt[it] -= sg;
+            }
+        total += s / n;
+    }
+    return total / lb;
+}
+
 /* The losses of the student's output `out` on this rank's share of batch
  * b, weighted by the share, their gradients summed into r->grad;
- * terms[1..5] get gt, ssim, soft, res and feat (summed over the ranks by the
+ * terms[1..6] get gt, ssim, soft, res, feat and temporal (summed over the ranks by the
  * caller, they are the whole batch's means). 0, or -1 when MPI fails. */
 static int step_losses(struct run *r, const struct batch *b, const float *out, double *terms,
                        struct crisp_train_extra_grad *extra)
 {
     struct train_opts *o = r->o;
-    const size_t n = r->n, lb = (size_t)r->lb;
+    const size_t n = r->n, lb = (size_t)r->nb;
     const float sh = r->share;
     double lg = 0, lss = 0, lsoft = 0, lres = 0, lfeat = 0;
     const float *target_t = b->t;
@@ -417,7 +454,7 @@ static int step_losses(struct run *r, const struct batch *b, const float *out, d
         }
         if (dist_sum_f64(r->ds, &e, 1) < 0)
             return -1;
-        e += 1e-6 * (double)o->batch * o->patch * o->patch;
+        e += 1e-6 * (double)o->batch * (r->nb / r->lb) * o->patch * o->patch;
         for (size_t j = 0; j < n; j++) {
             double dd = r->rs[j] - r->rt[j];
             s += dd * dd;
@@ -425,17 +462,19 @@ static int step_losses(struct run *r, const struct batch *b, const float *out, d
         }
         lres = s / e;
     }
+    if (o->w_temporal > 0 && b->shift)
+        terms[6] = sh * temporal_loss(out, b->shift, r->lb, o->patch, o->w_temporal * sh, r->grad);
     for (int i = 0; i < r->n_ad; i++) {
         struct adapter *a = &r->ad[i];
         int c, h, w;
         const float *fs = crisp_train_net_activation(r->net, a->s_layer, &c, &h, &w);
         const float *ft = r->bk.nf ? r->bf[i]
                                    : crisp_train_net_activation(r->tnet, a->t_layer, NULL, NULL, NULL);
-        lfeat += sh * adapter_loss(a, fs, ft, r->lb, (size_t)h * w, o->w_feat * sh / r->n_ad);
+        lfeat += sh * adapter_loss(a, fs, ft, r->nb, (size_t)h * w, o->w_feat * sh / r->n_ad);
         extra[i] = (struct crisp_train_extra_grad){a->s_layer, a->grad_s};
     }
     terms[0] = o->w_gt * lg + o->w_ssim * lss + o->w_soft * lsoft + o->w_res * lres +
-               o->w_feat * lfeat;
+               o->w_feat * lfeat + o->w_temporal * terms[6];
     terms[1] = lg;
     terms[2] = lss;
     terms[3] = lsoft;
@@ -450,7 +489,7 @@ static int train_step(struct run *r, double *terms, double *gnorm)
 {
     struct train_opts *o = r->o;
     const size_t n = r->n;
-    struct batch banked = {r->bx, r->by, r->bk.t ? r->bt : NULL, r->step};
+    struct batch banked = {r->bx, r->by, r->bk.t ? r->bt : NULL, NULL, r->step};
     if (r->bk.n)
         bank_batch(&r->bk, o->batch, o->seed, r->step, o->bank_augment, r->bx, r->by, r->bt, r->bf,
                    r->ds);
@@ -469,7 +508,7 @@ static int train_step(struct run *r, double *terms, double *gnorm)
         return fail(EXIT_INPUT, "backward pass failed");
     /* the sum over ranks; the expanded tensors' gradients are linear in the
      * collapsed kernel's, so they follow from the summed one */
-    if (sync_grads(r) < 0 || dist_sum_f64(r->ds, terms, 6) < 0)
+    if (sync_grads(r) < 0 || dist_sum_f64(r->ds, terms, 7) < 0)
         return fail(EXIT_INPUT, "cannot sum the gradients over the ranks");
     if (r->coll && crisp_collapse_backward(r->coll, r->net) < 0)
         return fail(EXIT_INPUT, "backward pass failed");
@@ -486,10 +525,18 @@ static int train_step(struct run *r, double *terms, double *gnorm)
 
 /* progress between two reports: loss terms summed over acc_n steps */
 struct progress {
-    double acc[6];
+    double acc[7];
     int acc_n, steps_since;
     double last_print;
 };
+
+/* " temp X" for the progress line (a static buffer: the loop thread's) */
+static const char *temporal_note(double v)
+{
+    static char buf[32];
+    snprintf(buf, sizeof(buf), " temp %.5f", v);
+    return buf;
+}
 
 /* the progress line (stderr) and the CSV row, with validation */
 static void report(struct run *r, struct progress *pg, double tn, double el, double budget,
@@ -505,15 +552,15 @@ static void report(struct run *r, struct progress *pg, double tn, double el, dou
         eta = fmax(0, budget - el);
     fprintf(stderr,
             "step %6lld  %.2f it/s  %5.1f min  ETA %5.1f min  lr %.2e  loss %.5f "
-            "[gt %.5f ssim %.4f soft %.5f res %.4f feat %.5f]  |g| %.3f  val PSNR-Y "
+            "[gt %.5f ssim %.4f soft %.5f res %.4f feat %.5f%s]  |g| %.3f  val PSNR-Y "
             "%.3f dB (degraded %.3f)\n",
             (long long)r->step, ips, el / 60, eta / 60, crisp_adamw_lr(r->opt), acc[0] / an,
-            acc[1] / an, acc[2] / an, acc[3] / an, acc[4] / an, acc[5] / an, gnorm, vpsnr,
-            r->val.deg_psnr);
+            acc[1] / an, acc[2] / an, acc[3] / an, acc[4] / an, acc[5] / an,
+            o->w_temporal > 0 ? temporal_note(acc[6] / an) : "", gnorm, vpsnr, r->val.deg_psnr);
     if (r->csv) {
-        fprintf(r->csv, "%lld,%.3f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.4g,%.4f\n",
+        fprintf(r->csv, "%lld,%.3f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.4g,%.4f,%.6g\n",
                 (long long)r->step, el / 60, crisp_adamw_lr(r->opt), acc[0] / an, acc[1] / an,
-                acc[2] / an, acc[3] / an, acc[4] / an, acc[5] / an, gnorm, vpsnr);
+                acc[2] / an, acc[3] / an, acc[4] / an, acc[5] / an, gnorm, vpsnr, acc[6] / an);
         fflush(r->csv);
     }
     memset(pg->acc, 0, sizeof(pg->acc));
@@ -557,11 +604,11 @@ static int train_loop(struct run *r)
         int est_total =
             frac > 0.01 ? (int)(r->step / frac) : (o->steps > 0 ? (int)o->steps : 1000000);
         crisp_adamw_set_total(r->opt, est_total);
-        double terms[6] = {0}, gnorm = 0;
+        double terms[7] = {0}, gnorm = 0;
         int sr = train_step(r, terms, &gnorm);
         if (sr)
             return sr;
-        for (int k = 0; k < 6; k++)
+        for (int k = 0; k < 7; k++)
             pg.acc[k] += terms[k];
         pg.acc_n++;
         pg.steps_since++;
@@ -630,8 +677,9 @@ int train_run(struct train_opts *o)
     struct run r = {.o = o, .ds = ds, .lb = dist_local_batch(ds, o->batch)};
     if (r.lb < 1)
         return fail(EXIT_USAGE, "--batch %d is smaller than the %d ranks", o->batch, ds->size);
+    r.nb = o->w_temporal > 0 ? 2 * r.lb : r.lb;
     r.share = (float)r.lb / (float)o->batch;
-    r.n = (size_t)r.lb * o->patch * o->patch;
+    r.n = (size_t)r.nb * o->patch * o->patch;
     if (o->threads > 0)
         omp_set_num_threads(o->threads);
     if (ds->size > 1 && ds->rank == 0)

@@ -59,6 +59,10 @@ static const char USAGE[] =
     "  --w-gt W [1]     --w-ssim W [0]  (1 - SSIM on ground truth)\n"
     "  distill only: --w-soft W [1]  teacher output as target   --w-res W [0]  teacher residual\n"
     "                --w-feat W [0] --feat S:T[,S:T]  student layer S to teacher layer T (1x1 adapter)\n"
+    "  --w-temporal W [0]  temporal consistency: each patch gets a twin moved by up to\n"
+    "                   --temporal-shift T [2] pixels and degraded with the same draw (the\n"
+    "                   next frame of a call); the two outputs must agree where they overlap\n"
+    "                   (L1); doubles the patches per step; not with --bank or --teacher-dir\n"
     "  --checkpoint FILE  --checkpoint-minutes M [3]  --resume   --log FILE.csv\n"
     "  --init FILE      start from a model file instead of a fresh preset\n"
     "  --max-side N [1024]  area-downscale larger training images\n"
@@ -110,7 +114,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -128,7 +132,8 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         {"profile", 1, 0, O_PROFILE}, {"bank", 1, 0, O_BANK},
         {"teacher-ensemble", 1, 0, O_TENS}, {"bank-augment", 1, 0, O_BANKAUG},
         {"precision", 1, 0, O_PREC}, {"collapse", 1, 0, O_COLLAPSE},
-        {"collapse-identity", 1, 0, O_COLLID}, {"check-every", 1, 0, O_CHECK}, {0, 0, 0, 0}};
+        {"collapse-identity", 1, 0, O_COLLID}, {"check-every", 1, 0, O_CHECK},
+        {"w-temporal", 1, 0, O_WTEMP}, {"temporal-shift", 1, 0, O_TSHIFT}, {0, 0, 0, 0}};
     opterr = 0;
     int c, r;
     char *end;
@@ -203,6 +208,8 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         case O_MAXIMG: NUM(o->max_images, int, 0, 1e7); break;
         case O_PROGRESS: NUM(o->progress_s, double, 0, 1e6); break;
         case O_CHECK: NUM(o->check_every, int, 0, 1e9); break;
+        case O_WTEMP: NUM(o->w_temporal, float, 0, 1000); break;
+        case O_TSHIFT: NUM(o->temporal_shift, int, 1, 8); break;
         case O_PROFILE:
             if (degrade_set_profile(optarg) < 0)
                 return fail(EXIT_USAGE, "--profile must be mixed, call, half, half-h264 or x2 (got \"%s\")", optarg);
@@ -243,6 +250,9 @@ static int check_train(struct train_opts *o, const char *cmd)
         return fail(EXIT_USAGE, "distill: --teacher-ensemble 8 needs --teacher and --bank");
     if (o->w_feat > 0 && o->n_feat == 0)
         return fail(EXIT_USAGE, "distill: --w-feat needs --feat S:T");
+    if (o->w_temporal > 0 && (o->bank > 0 || o->teacher_dir))
+        return fail(EXIT_USAGE, "%s: --w-temporal needs fresh patches: not with --bank or --teacher-dir",
+                    cmd);
     return -1;
 }
 
@@ -268,7 +278,8 @@ int main(int argc, char **argv)
                            .seed = 1, .gt_loss = CRISP_LOSS_L1, .w_gt = 1.0f, .w_soft = 1.0f,
                            .max_side = 1024, .data_threads = 1, .val_every = 20, .val_crop = 256,
                            .ckpt_minutes = 3, .progress_s = 30, .bank_augment = 1,
-                           .collapse_identity = 1, .check_every = 100};
+                           .collapse_identity = 1, .check_every = 100,
+                           .temporal_shift = 2};
     o.distill = !strcmp(cmd, "distill");
     int r = parse_options(&o, cmd, argc - 1, argv + 1);
     if (r >= 0)

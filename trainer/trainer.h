@@ -29,6 +29,8 @@ struct train_opts {
     uint64_t seed;
     enum crisp_loss gt_loss;
     float w_gt, w_ssim, w_soft, w_res, w_feat;
+    float w_temporal;   /* --w-temporal: each sample's shifted twin must restore the same */
+    int temporal_shift; /* --temporal-shift T: the twin moves up to T pixels each way */
     int feat_s[8], feat_t[8], n_feat;
     long bank; /* patches in the fixed patch bank; 0 = fresh patches every step */
     int t_ensemble; /* 8: bank targets are the teacher's geometric self-ensemble */

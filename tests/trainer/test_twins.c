@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The temporal-consistency twins of crisp-train's sampler (trainer/data.c):
+// each twin's ground truth is its sample's moved by the recorded shift
+// (equal pixel for pixel where they overlap), shifts stay within the
+// bound, the degraded twin differs from the moved degraded sample (its own
+// codec noise) while keeping its degradation, and a rank's share of a
+// twin batch is the whole batch's rows for its samples.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common.h"
+#include "data.h"
+
+static int check_batch(const struct batch *b, int n, int p, int T, int *moved, double *xdiff)
+{
+    const size_t pp = (size_t)p * p;
+    int bad = 0;
+    for (int j = 0; j < n; j++) {
+        int dx = b->shift[2 * j], dy = b->shift[2 * j + 1];
+        if (dx < -T || dx > T || dy < -T || dy > T)
+            bad++;
+        *moved += dx || dy;
+        const float *ys = b->y + pp * j, *yt = b->y + pp * ((size_t)n + j);
+        const float *xs = b->x + pp * j, *xt = b->x + pp * ((size_t)n + j);
+        for (int i = 0; i < p; i++)
+            for (int k = 0; k < p; k++) {
+                int si = i + dy, sk = k + dx;
+                if (si < 0 || sk < 0 || si >= p || sk >= p)
+                    continue;
+                if (yt[(size_t)i * p + k] != ys[(size_t)si * p + sk])
+                    bad++;
+                *xdiff += (double)(xt[(size_t)i * p + k] - xs[(size_t)si * p + sk]) *
+                          (xt[(size_t)i * p + k] - xs[(size_t)si * p + sk]);
+            }
+    }
+    return bad;
+}
+
+int main(void)
+{
+    const char *root = getenv("CRISP_SOURCE_ROOT");
+    char dir[4096], err[512];
+    snprintf(dir, sizeof(dir), "%s/tests/data", root ? root : ".");
+    struct dataset *d = NULL;
+    struct dataset_params dp = {.dir = dir, .max_side = 1024, .val_every = 20, .seed = 3};
+    int ret = dataset_load(&d, &dp, err, sizeof(err));
+    CHECK(ret == 0, "dataset: %s", err);
+    if (ret)
+        TEST_DONE();
+    degrade_set_profile("half");
+    const int B = 6, P = 32, T = 2;
+    struct sampler *s = NULL, *s0 = NULL, *s1 = NULL;
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 2, 0, 1, T) == 0, "sampler with twins");
+    int moved = 0, bad = 0;
+    double xdiff = 0;
+    for (int k = 0; k < 4 && s; k++) {
+        const struct batch *b = sampler_next(s);
+        CHECK(b && b->shift, "batch %d with shifts", k);
+        if (b && b->shift)
+            bad += check_batch(b, B, P, T, &moved, &xdiff);
+    }
+    CHECK(bad == 0, "%d twin pixels or shifts wrong", bad);
+    CHECK(moved > 12, "only %d of 24 twins moved", moved);
+    CHECK(xdiff > 0, "degraded twins equal the moved samples: no noise of their own");
+    /* two ranks' shares of batch 0 are the rows of the whole batch */
+    sampler_destroy(&s);
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T) == 0 &&
+              sampler_create(&s0, d, B, P, 11, 0, 1, 0, 2, T) == 0 &&
+              sampler_create(&s1, d, B, P, 11, 0, 1, 1, 2, T) == 0,
+          "rank samplers");
+    if (s && s0 && s1) {
+        const struct batch *a = sampler_next(s), *r0 = sampler_next(s0), *r1 = sampler_next(s1);
+        const size_t pp = (size_t)P * P;
+        int same = 1;
+        for (int k = 0; k < B; k++) {
+            const struct batch *r = k % 2 ? r1 : r0;
+            int j = k / 2, lb = 3;
+            same = same && !memcmp(a->y + pp * k, r->y + pp * j, pp * 4) &&
+                   !memcmp(a->x + pp * (B + k), r->x + pp * (lb + j), pp * 4) &&
+                   a->shift[2 * k] == r->shift[2 * j];
+        }
+        CHECK(same, "rank shares differ from the whole batch");
+    }
+    sampler_destroy(&s);
+    sampler_destroy(&s0);
+    CHECK(sampler_create(&s0, d, B, P, 11, 0, 1, 0, 1, -1) < 0, "negative twin shift accepted");
+    sampler_destroy(&s1);
+    dataset_free(&d);
+    TEST_DONE();
+}
