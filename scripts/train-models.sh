@@ -221,6 +221,19 @@ r3 r11-rt-s "${D11[@]}" --arch crisp-rt-s "${R11[@]}" --lr 1e-3 --seed 23 --minu
 r3 r11-rt-l "${D11[@]}" --init "$RUNS/crisp-rt-r9-distilled.crisp" "${R11[@]}" --lr 2e-4 --seed 24 \
     --minutes 28 --collapse 128
 q8 r11-rt-s r11-rt-m r11-rt-m-alone r11-rt-l
+# round 12 (eleventh session, the same EPYC): the temporal term (--w-temporal,
+# docs/training.md) against flicker. The shipped crisp-rt fine-tuned on ground
+# truth for 12 minutes with the term and, as the control, without it, side by
+# side with one thread each (THREADS=1); no bank (twins need fresh patches).
+R12=(teacher --init models/crisp-rt.crisp --precision bf16 --lr 2e-4 --warmup 50 --seed 31 --minutes 12)
+r3 r12-rt-ft-control "${R12[@]}"
+r3 r12-rt-ft-temporal "${R12[@]}" --w-temporal 0.5
+# then two stronger weights, side by side the same way
+r3 r12-rt-ft-temporal-w1.5 "${R12[@]}" --w-temporal 1.5
+r3 r12-rt-ft-temporal-w3 "${R12[@]}" --w-temporal 3
+q8 r12-rt-ft-temporal-w1.5
+# shipped from round 12: r12-rt-ft-temporal-w1.5 as models/crisp-rt-steady.crisp
+# (an extra choice, not in the --model auto ladder; models/README.md)
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before

@@ -60,6 +60,7 @@ same bank distill "${C[@]}" --arch crisp-rt --teacher "$T/teacher-1.crisp" --ste
 same bank-feat distill "${C[@]}" --arch tiny3 --teacher "$T/teacher-1.crisp" --steps 8 --bank 12 \
     --bank-augment 0 --w-feat 0.5 --feat 1:1
 same collapse teacher "${C[@]}" --arch crisp-rt-s --steps 8 --collapse 32
+same temporal teacher "${C[@]}" --arch tiny3 --steps 8 --w-temporal 1
 
 # A run stopped at step 6 and resumed to 12 (the first half's schedule is
 # for 6 steps): one process throughout, then the checkpoint of 2 ranks

@@ -244,6 +244,16 @@ expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --teach
     --steps 5 --out "$T/x.crisp"
 expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 16 \
     --teacher-ensemble 4 --steps 5 --out "$T/x.crisp"
+expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 16 --w-temporal 1 \
+    --steps 5 --out "$T/x.crisp"
+expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --w-temporal 1 --temporal-shift 9 --out "$T/x.crisp"
+# the temporal term is logged, and it falls when it is the only loss
+if "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 60 --lr 2e-3 --warmup 5 --w-gt 0 \
+    --w-temporal 1 --out "$T/tm.crisp" --log "$T/tm.csv" 2>"$T/tm.err" && falls 12 "$T/tm.csv" >/dev/null; then
+    ok "--w-temporal alone: the temporal term falls ($(falls 12 "$T/tm.csv"))"
+else
+    bad "--w-temporal: $(tail -2 "$T/tm.err"); $(head -2 "$T/tm.csv")"
+fi
 "$CRISP_TRAIN" teacher --data "$T/nodata" --arch tiny3 --steps 5 --out "$T/x.crisp" 2>"$T/u.err"
 if [ $? = 1 ] && grep -q "nodata" "$T/u.err"; then ok "missing data folder"; else bad "missing data folder: $(cat "$T/u.err")"; fi
 
