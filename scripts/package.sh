@@ -88,7 +88,9 @@ step "a fresh Debian 12 root (mmdebstrap, this machine's archive)"
 mkdir -p "$W/debs/v1" "$W/debs/v2"
 cp "$W"/a/crisp_*.deb "$W"/a/crisp-train_*.deb "$W/debs/v1/"
 cp "$W"/c/crisp_*.deb "$W"/c/crisp-train_*.deb "$W/debs/v2/"
-cp demo/cockatoo.mp4 "$W/debs/clip.mp4"
+# a 720p clip for crispd in the root (the ffmpeg CLI is one of scripts/deps.sh's packages)
+ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=30 -frames:v 20 -c:v libx264 \
+    -pix_fmt yuv420p "$W/debs/clip.mp4"
 cp scripts/package-chroot-test.sh "$W/debs/test.sh"
 # the host's own sources (deb822 or one-line), so the root sees the same archive
 { cat /etc/apt/sources.list.d/*.sources 2>/dev/null; grep -h '^deb ' /etc/apt/sources.list 2>/dev/null || true; } >"$W/sources"
