@@ -46,6 +46,7 @@ static const char USAGE[] =
     "  bench --arch NAME [--batch B --patch P --steps N --threads T --precision P]\n"
     "                                         time a training step\n"
     "  quantize --model FILE --data DIR [--out FILE.q8] [--max-images N [32]] [--max-side N]\n"
+    "           [--first-conv int8|f32 [int8]]  f32 keeps the conv reading the image in f32\n"
     "                                         calibrate int8 ranges on training images (vc\n"
     "                                         degradation); writes FILE.q8 beside the model\n"
     "\n"
@@ -114,7 +115,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_FIRST };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -133,7 +134,8 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         {"teacher-ensemble", 1, 0, O_TENS}, {"bank-augment", 1, 0, O_BANKAUG},
         {"precision", 1, 0, O_PREC}, {"collapse", 1, 0, O_COLLAPSE},
         {"collapse-identity", 1, 0, O_COLLID}, {"check-every", 1, 0, O_CHECK},
-        {"w-temporal", 1, 0, O_WTEMP}, {"temporal-shift", 1, 0, O_TSHIFT}, {0, 0, 0, 0}};
+        {"w-temporal", 1, 0, O_WTEMP}, {"temporal-shift", 1, 0, O_TSHIFT},
+        {"first-conv", 1, 0, O_FIRST}, {0, 0, 0, 0}};
     opterr = 0;
     int c, r;
     char *end;
@@ -210,6 +212,11 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         case O_CHECK: NUM(o->check_every, int, 0, 1e9); break;
         case O_WTEMP: NUM(o->w_temporal, float, 0, 1000); break;
         case O_TSHIFT: NUM(o->temporal_shift, int, 1, 8); break;
+        case O_FIRST:
+            if (strcmp(optarg, "int8") && strcmp(optarg, "f32"))
+                return fail(EXIT_USAGE, "--first-conv must be int8 or f32 (got \"%s\")", optarg);
+            o->first_f32 = !strcmp(optarg, "f32");
+            break;
         case O_PROFILE:
             if (degrade_set_profile(optarg) < 0)
                 return fail(EXIT_USAGE, "--profile must be mixed, call, half, half-h264 or x2 (got \"%s\")", optarg);
@@ -294,7 +301,7 @@ int main(int argc, char **argv)
         if (!o.init || !o.data)
             return fail(EXIT_USAGE, "quantize: --model and --data are required");
         return quantize(o.init, o.data, o.out, o.max_images > 0 ? o.max_images : 32,
-                        o.max_side < 640 ? o.max_side : 640);
+                        o.max_side < 640 ? o.max_side : 640, o.first_f32);
     }
     if (!strcmp(cmd, "export-degraded")) {
         if (!o.data || !o.out)

@@ -142,20 +142,23 @@ static int observe_image(struct calib *k, const char *path, int max_side)
     return r;
 }
 
-/* the ranges into q: the first conv stays f32, the others u8 or s8 */
-static void set_ranges(struct crisp_quant *q, const struct calib *k)
+/* The ranges into q: every conv u8 or s8; the first conv, which reads the
+ * image, on the image's own range [0, 1] (luma / 255: u8 holds it without
+ * loss), or kept in f32 with first_f32. Its s8 weights cost the round-3
+ * crisp-rt 0.14 dB on Kodak24 vc, so until round 12 it was always kept in
+ * f32; the round-11 ladder loses 0.001-0.022 dB in int8 against f32 with it
+ * quantized and runs 16-35% faster (models/README.md, round 12). */
+static void set_ranges(struct crisp_quant *q, const struct calib *k, int first_f32)
 {
     const struct crisp_model *m = k->m;
     for (int i = 0, first = 1; i < m->n_layers; i++)
         if (m->layers[i].type == CRISP_LAYER_CONV && first) {
-            /* the first conv reads the image itself: its s8 weights, applied
-             * to raw intensities, cost the round-3 crisp-rt 0.14 dB on
-             * Kodak24 vc; in f32 it costs nothing measurable (models/README.md) */
             first = 0;
             q->in_min[i] = 0;
-            q->in_max[i] = CRISP_QUANT_KEEP_F32;
-            printf("layer %2d conv %dx%d %4d->%-4d kept in f32 (reads the image)\n", i,
-                   m->layers[i].k, m->layers[i].k, m->layers[i].cin, m->layers[i].cout);
+            q->in_max[i] = first_f32 ? CRISP_QUANT_KEEP_F32 : 1.0f;
+            printf("layer %2d conv %dx%d %4d->%-4d %s\n", i, m->layers[i].k, m->layers[i].k,
+                   m->layers[i].cin, m->layers[i].cout,
+                   first_f32 ? "kept in f32 (reads the image)" : "input range [0, 1] u8 (the image)");
         } else if (m->layers[i].type == CRISP_LAYER_CONV) {
             q->in_min[i] = k->lo[i] >= 0 ? 0.0f : k->lo[i];
             q->in_max[i] = k->hi[i] > 0 ? k->hi[i] : 1e-3f;
@@ -165,7 +168,8 @@ static void set_ranges(struct crisp_quant *q, const struct calib *k)
         }
 }
 
-int quantize(const char *model_path, const char *data, const char *out, int max_images, int max_side)
+int quantize(const char *model_path, const char *data, const char *out, int max_images, int max_side,
+             int first_f32)
 {
     char err[512];
     struct crisp_model *m = NULL;
@@ -209,7 +213,7 @@ int quantize(const char *model_path, const char *data, const char *out, int max_
         ret = crisp_fail(1, "quantize: no usable images in %s", data);
         goto done;
     }
-    set_ranges(q, &k);
+    set_ranges(q, &k, first_f32);
     if ((ret = crisp_weights_file_crc(model_path, &q->model_crc)) < 0) {
         ret = crisp_fail(1, "%s: %s", model_path, crisp_strerror(ret));
         goto done;

@@ -170,11 +170,21 @@ if "$CRISP_TRAIN" distill "${COMMON[@]}" --arch crisp-rt --teacher-dir "$T/deg" 
 # int8: calibrate the shipped crisp-rt on the test images, then int8 output
 # close to f32 (same pixels to within a few levels), and bad .q8 files refused
 cp "$CRISP_SOURCE_ROOT/models/crisp-rt.crisp" "$T/rt.crisp"
-if "$CRISP_TRAIN" quantize --model "$T/rt.crisp" --data "$T/data" >"$T/q.out" 2>"$T/q.err" &&
-    grep -q "^crisp-q8 1" "$T/rt.crisp.q8" && grep -qx "f32 1" "$T/rt.crisp.q8"; then
-    ok "quantize wrote rt.crisp.q8 ($(grep -c '^in ' "$T/rt.crisp.q8") conv ranges, first conv kept f32)"
+# --first-conv f32 keeps the conv that reads the image in f32 (the default
+# until round 12); the default quantizes it on the image's range [0, 1]
+if "$CRISP_TRAIN" quantize --model "$T/rt.crisp" --data "$T/data" --first-conv f32 --out "$T/f.q8" \
+    >"$T/qf.out" 2>"$T/qf.err" && grep -qx "f32 1" "$T/f.q8"; then
+    ok "quantize --first-conv f32 keeps the first conv in f32"
 else
-    bad "quantize: $(tail -2 "$T/q.err")"
+    bad "quantize --first-conv f32: $(tail -2 "$T/qf.err")"
+fi
+if "$CRISP_TRAIN" quantize --model "$T/rt.crisp" --data "$T/data" >"$T/q.out" 2>"$T/q.err" &&
+    grep -q "^crisp-q8 1" "$T/rt.crisp.q8" && grep -qx "in 1 0 1" "$T/rt.crisp.q8" &&
+    ! grep -q "^f32" "$T/rt.crisp.q8" &&
+    [ "$(grep -v '^in 1 ' "$T/rt.crisp.q8")" = "$(grep -v '^f32 1' "$T/f.q8")" ]; then
+    ok "quantize wrote rt.crisp.q8 ($(grep -c '^in ' "$T/rt.crisp.q8") conv ranges, the first on [0, 1]; the others as with --first-conv f32)"
+else
+    bad "quantize: $(tail -2 "$T/q.err"); $(cat "$T/rt.crisp.q8")"
 fi
 "$CRISP" degrade --protocol vc "$CRISP_SOURCE_ROOT/tests/data/ref.png" "$T/vc.png"
 "$CRISP" sharpen --model "$T/rt.crisp" --precision fp32 "$T/vc.png" "$T/f32.png" &&
@@ -247,6 +257,7 @@ expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 
 expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 16 --w-temporal 1 \
     --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --w-temporal 1 --temporal-shift 9 --out "$T/x.crisp"
+expect2 quantize --model "$T/rt.crisp" --data "$T/data" --first-conv int4
 # the temporal term is logged, and it falls when it is the only loss
 if "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 60 --lr 2e-3 --warmup 5 --w-gt 0 \
     --w-temporal 1 --out "$T/tm.crisp" --log "$T/tm.csv" 2>"$T/tm.err" && falls 12 "$T/tm.csv" >/dev/null; then
