@@ -128,12 +128,12 @@ static int bank_fill(struct bank *loc, const struct dataset *d, int batch, int l
 static int bank_exchange(float *all, float *mine, size_t row, int batch, long nbatch,
                          const struct dist *ds)
 {
-    const int lmax = dist_local_batch(&(struct dist){.rank = 0, .size = ds->size}, batch);
+    const int lmax = dist_share(batch, 0, ds->size); /* rank 0's share is the largest */
     float *tmp = crisp_aalloc((size_t)nbatch * lmax * row * sizeof(float));
     if (!tmp)
         return -ENOMEM;
     for (int q = 0; q < ds->size; q++) {
-        const int lq = dist_local_batch(&(struct dist){.rank = q, .size = ds->size}, batch);
+        const int lq = dist_share(batch, q, ds->size);
         const size_t rows = (size_t)nbatch * lq;
         float *src = q == ds->rank ? mine : tmp;
         if (dist_bcast(ds, src, rows * row * sizeof(float), q) < 0) {
@@ -171,8 +171,8 @@ int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int 
     int ret = bank_alloc(&loc, nbatch * lb, p, with_t, tnet);
     if (!ret)
         ret = bank_fill(&loc, d, batch, lb, nbatch, seed, tnet, ensemble, workers, ds);
-    /* a rank that failed still takes part in the exchange's first
-     * broadcast only if all did; the caller aborts the job on failure */
+    /* a rank whose share failed skips the exchange: the others wait in a
+     * broadcast until the caller's MPI_Abort (dist_finish) ends the job */
     const size_t pp = (size_t)p * p;
     if (!ret)
         ret = bank_exchange(bk->x, loc.x, pp, batch, nbatch, ds);

@@ -27,10 +27,15 @@ int dist_finish(const struct dist *d, int exit_code, int together);
 int dist_available(void);
 
 /* Rank-strided split of a global batch of `global` samples: this rank takes
- * samples k with k % size == rank. Returns how many (0 if global < size). */
+ * samples k with k % size == rank. Returns how many (0 if global <= rank);
+ * dist_share is the same for any rank. */
+static inline int dist_share(int global, int rank, int size)
+{
+    return global > rank ? (global - rank + size - 1) / size : 0;
+}
 static inline int dist_local_batch(const struct dist *d, int global)
 {
-    return global > d->rank ? (global - d->rank + d->size - 1) / d->size : 0;
+    return dist_share(global, d->rank, d->size);
 }
 
 /* in-place sums and maxima over all ranks (every rank gets the same result) */
