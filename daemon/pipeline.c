@@ -89,7 +89,7 @@ void pipeline_reload(struct pipeline *p)
     char err[1024];
     if (pipeline_engine_build(p, p->model_path, 1, &ne, err, sizeof(err)) < 0)
         crisp_log(CRISP_LOG_ERROR, "%s", err);
-    else if (crisp_engine_run(ne, p->fin_hup, p->fout_hup) < 0)
+    else if (crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f) < 0)
         crisp_log(CRISP_LOG_ERROR, "SIGHUP: warm-up failed; keeping the current model");
     else {
         atomic_store(&p->pending_engine, ne);
@@ -232,26 +232,10 @@ static void *capture_thread(void *arg)
 
 static void sharpen_luma(struct pipeline *p, struct crisp_frame *f)
 {
-    const int w = f->w, h = f->h;
-    for (int y = 0; y < h; y++) {
-        const uint8_t *row = f->data[0] + (size_t)y * f->stride[0];
-        float *d = p->fin + (size_t)y * w;
-        for (int x = 0; x < w; x++)
-            d[x] = row[x] * (1.0f / 255.0f);
-    }
-    if (crisp_engine_run(p->engine, p->fin, p->fout) < 0) {
+    /* u8 in and out: fused engines (the ladder in int8) read and write the
+     * plane in one pass each */
+    if (crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], p->o.strength) < 0)
         atomic_store(&p->failed, 2); /* reported by the main thread */
-        return;
-    }
-    const float s = p->o.strength;
-    for (int y = 0; y < h; y++) {
-        uint8_t *row = f->data[0] + (size_t)y * f->stride[0];
-        const float *o = p->fout + (size_t)y * w;
-        for (int x = 0; x < w; x++) {
-            float v = row[x] + s * (o[x] * 255.0f - row[x]) + 0.5f;
-            row[x] = (uint8_t)(v < 0.0f ? 0 : v >= 255.0f ? 255 : (int)v);
-        }
-    }
 }
 
 static void *infer_thread(void *arg)
@@ -391,8 +375,7 @@ int pipeline_prepare(struct pipeline *p, char *err, size_t n)
     if (crisp_frame_pool_init(&p->pool, POOL, w, h) < 0 ||
         crisp_ring_init(&p->cap2inf, POOL) < 0 || crisp_ring_init(&p->inf2sink, POOL) < 0 ||
         crisp_ring_init(&p->inf2cap, POOL) < 0 || crisp_ring_init(&p->sink2cap, POOL) < 0 ||
-        !(p->fin = malloc(sizeof(float) * np)) || !(p->fout = malloc(sizeof(float) * np)) ||
-        !(p->fin_hup = calloc(np, sizeof(float))) || !(p->fout_hup = malloc(sizeof(float) * np)) ||
+        !(p->warm = calloc(np, 1)) ||
         !(p->lat_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
         !(p->inf_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
         !(p->cap_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
@@ -403,8 +386,7 @@ int pipeline_prepare(struct pipeline *p, char *err, size_t n)
     for (uint32_t i = 0; i < POOL; i++)
         crisp_ring_push(&p->sink2cap, i);
     if (p->engine) { /* warm-up: oneDNN generates its kernels on the first run */
-        memset(p->fin, 0, sizeof(float) * np);
-        if (crisp_engine_run(p->engine, p->fin, p->fout) < 0) {
+        if (crisp_engine_run_luma8(p->engine, p->warm, w, 1.0f) < 0) {
             snprintf(err, n, "warm-up inference failed");
             return -EIO;
         }
@@ -460,10 +442,7 @@ void pipeline_destroy(struct pipeline *p)
     crisp_ring_destroy(&p->sink2cap);
     crisp_frame_pool_destroy(&p->pool);
     crisp_frame_pool_destroy(&p->no_signal);
-    free(p->fin);
-    free(p->fout);
-    free(p->fin_hup);
-    free(p->fout_hup);
+    free(p->warm);
     free(p->lat_ms);
     free(p->inf_ms);
     free(p->cap_ms);

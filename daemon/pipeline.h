@@ -46,7 +46,7 @@ struct pipeline {
     struct crisp_frame_pool pool;
     struct crisp_ring cap2inf, inf2sink, inf2cap, sink2cap;
     struct crisp_engine *engine;
-    float *fin, *fout, *fin_hup, *fout_hup; /* the _hup pair warms up reloaded models */
+    uint8_t *warm; /* a luma plane that warms up and times models off the inference thread */
     struct sink sink;
     struct source src;
     struct SwsContext *sws; /* capture thread: source pictures into pool frames */

@@ -69,6 +69,16 @@ struct crisp_engine {
     const struct crisp_quant *q; /* int8 when set */
     int n_int8;                  /* convolutions running in int8 */
     struct crisp_stripes *ss;    /* stripe execution: the rest is unused */
+    /* Fused I/O (fused_io_ok): the model's leading space-to-depth and the
+     * first conv's quantization are one pass of ours writing u8 in the conv's
+     * nhwc layout, and its trailing depth-to-space, global residual (and, for
+     * 8-bit luma, the blend and rounding) one pass reading the last conv's
+     * nhwc f32 output: two memory passes where oneDNN steps and copies made
+     * about ten. Same arithmetic as the unfused build (tested bit for bit). */
+    int fused, factor, residual, threads;
+    float s_in0;       /* the first conv's input scale */
+    uint8_t lut[256];  /* luma byte -> the first conv's u8 input */
+    float *lin, *lout; /* crisp_engine_run_luma8 of an unfused engine (made on first use) */
     /* Scratchpads are ours (dnnl_scratchpad_mode_user): oneDNN's library
      * mode keeps one per thread sized when a primitive is created, which
      * breaks an engine built on one thread and run on another (crispd's
@@ -432,10 +442,16 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
     dnnl_dims_t sd = {1, cin, h, w}, wd = {cl->cout, cin, k, k}, bd = {cl->cout},
                 dd = {1, cl->cout, oh, ow};
     dnnl_dims_t strides = {s, s}, pad = {p, p};
-    dnnl_memory_desc_init_by_tag(&src_md, 4, sd, src_dt, dnnl_format_tag_any);
+    /* fused I/O: the first conv reads and the last one writes nhwc, the
+     * layouts our head and tail passes use */
+    const int head = e->fused && first == 1, tail = e->fused && last == m->n_layers - 2;
+    if (head)
+        e->s_in0 = s_in;
+    dnnl_memory_desc_init_by_tag(&src_md, 4, sd, src_dt, head ? dnnl_nhwc : dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&w_md, 4, wd, q8 ? dnnl_s8 : dnnl_f32, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a);
-    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dst_q ? dnnl_u8 : dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dst_q ? dnnl_u8 : dnnl_f32,
+                                 tail ? dnnl_nhwc : dnnl_format_tag_any);
     dnnl_convolution_desc_t cd;
     dnnl_primitive_desc_t pd = NULL;
     if (dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
@@ -676,6 +692,47 @@ out:
     return ret;
 }
 
+/* Whether the head and tail of the model can be fused passes of ours: an
+ * int8 luma model s2d(f) -> convs (with fused post-ops) -> d2s(f) to one
+ * channel, residual or direct, the first conv quantized from u8, no border
+ * or alignment padding, and no skip connection reading the input or the
+ * space-to-depth output (the crisp-rt ladder). */
+static int fused_io_ok(const struct crisp_model *m, const struct crisp_quant *q, int w, int h,
+                       int pw, int ph)
+{
+    const int n = m->n_layers;
+    if (!q || q->n_layers != n || m->color != 1 || m->border || pw != w || ph != h || n < 3)
+        return 0;
+    const struct crisp_layer *a = &m->layers[0], *z = &m->layers[n - 1];
+    if (a->type != CRISP_LAYER_S2D || z->type != CRISP_LAYER_D2S || a->factor != z->factor ||
+        a->factor < 2 || w % a->factor || h % a->factor)
+        return 0;
+    if (m->layers[1].type != CRISP_LAYER_CONV || !(q->in_max[1] > 0) || q->in_min[1] < 0)
+        return 0;
+    for (int j = 0; j < n; j++)
+        if ((m->layers[j].type == CRISP_LAYER_ADD || m->layers[j].type == CRISP_LAYER_CONCAT) &&
+            m->layers[j].skip < 1)
+            return 0;
+    /* the last conv and its fusable post-ops end right before the d2s */
+    int c = n - 2;
+    while (c > 1 && m->layers[c].type != CRISP_LAYER_CONV) {
+        if (!crisp_layer_row(m->layers[c].type)->fusable || m->layers[c].type == CRISP_LAYER_ADD)
+            return 0;
+        c--;
+    }
+    if (m->layers[c].type != CRISP_LAYER_CONV || m->layers[c].cout != a->factor * a->factor)
+        return 0;
+    for (int j = c; j < n - 2; j++)
+        if (is_skip_source(m, j))
+            return 0;
+    return 1;
+}
+
+static inline uint8_t quant_u8(float v)
+{
+    return (uint8_t)nearbyintf(fminf(fmaxf(v, 0.0f), 255.0f));
+}
+
 int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
                         const struct crisp_engine_params *p, char *err, size_t errlen)
 {
@@ -743,15 +800,28 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
         goto fail;
     for (int i = 0; i <= n; i++)
         value_of[i] = -1;
+    e->threads = p->threads;
+    e->fused = !p->plain_io && fused_io_ok(m, e->q, p->width, p->height, e->pw, e->ph);
     dnnl_memory_desc_t in_md;
-    plain_md(&in_md, e->color, e->ph, e->pw);
+    int i0 = 0, i1 = n;
+    if (e->fused) { /* the input is the first conv's: u8, nhwc, space-to-depth */
+        const int f = m->layers[0].factor;
+        dnnl_dims_t d = {1, f * f, e->ph / f, e->pw / f};
+        dnnl_memory_desc_init_by_tag(&in_md, 4, d, dnnl_u8, dnnl_nhwc);
+        e->factor = f;
+        e->residual = m->output == CRISP_OUTPUT_RESIDUAL;
+        i0 = 1;
+        i1 = n - 1;
+    } else {
+        plain_md(&in_md, e->color, e->ph, e->pw);
+    }
     if ((e->in_val = add_value(e, &in_md, -1)) < 0) {
         ret = -ENOMEM;
         goto fail;
     }
-    value_of[0] = e->in_val;
-    int residual_done = 0;
-    for (int i = 0; i < n;) {
+    value_of[i0] = e->in_val;
+    int residual_done = e->fused;
+    for (int i = i0; i < i1;) {
         const struct crisp_layer *l = &m->layers[i];
         int ov;
         if (l->type == CRISP_LAYER_CONV) {
@@ -776,13 +846,17 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
             i++;
         }
     }
-    int res_val = value_of[n];
+    int res_val = value_of[i1];
+    if (e->fused) {
+        for (int v = 0; v < 256; v++)
+            e->lut[v] = quant_u8((float)v * (1.0f / 255.0f) * e->s_in0);
+    }
     if (m->output == CRISP_OUTPUT_RESIDUAL && !residual_done) {
         struct crisp_layer add = {.type = CRISP_LAYER_ADD, .skip = -1};
         if ((ret = build_single(e, &add, n, res_val, e->in_val, shapes, &res_val)) < 0)
             goto fail;
     }
-    if ((e->out_val = ensure_plain(e, res_val)) < 0) {
+    if ((e->out_val = e->fused ? res_val : ensure_plain(e, res_val)) < 0) {
         ret = e->out_val;
         goto fail;
     }
@@ -832,12 +906,9 @@ fail:
     return ret;
 }
 
-int crisp_engine_run(struct crisp_engine *e, const float *in, float *out)
+/* Runs every step (oneDNN primitives and our space/depth rearrangements) and waits. */
+static int run_steps(struct crisp_engine *e)
 {
-    if (e->ss)
-        return crisp_stripes_run(e->ss, in, out);
-    float *ib = e->bufs[e->vals[e->in_val].buf];
-    crisp_pad_edge(in, e->color, e->height, e->width, ib, e->ph, e->pw, e->border);
     for (int s = 0; s < e->n_steps; s++) {
         struct step *st = &e->steps[s];
         if (st->kind == STEP_DNNL) {
@@ -858,11 +929,137 @@ int crisp_engine_run(struct crisp_engine *e, const float *in, float *out)
             crisp_ref_d2s(&l, &ti, NULL, &to);
         }
     }
-    if (dnnl_stream_wait(e->stream) != dnnl_success)
-        return CRISP_EDNNL;
+    return dnnl_stream_wait(e->stream) != dnnl_success ? CRISP_EDNNL : 0;
+}
+
+/* Fused head from floats: space-to-depth and quantization to the first
+ * conv's u8 nhwc input, rounded as oneDNN's scaled reorder rounds (nearest
+ * even, saturated). */
+static void head_f32(struct crisp_engine *e, const float *in)
+{
+    const int f = e->factor, w = e->width, w2 = e->width / f, h2 = e->height / f, c = f * f;
+    uint8_t *dst = e->bufs[e->vals[e->in_val].buf];
+    const float s = e->s_in0;
+#pragma omp parallel for schedule(static)
+    for (int y2 = 0; y2 < h2; y2++)
+        for (int dy = 0; dy < f; dy++) {
+            const float *row = in + ((size_t)y2 * f + dy) * w;
+            uint8_t *d = dst + (size_t)y2 * w2 * c + dy * f;
+            for (int x2 = 0; x2 < w2; x2++)
+                for (int dx = 0; dx < f; dx++)
+                    d[(size_t)x2 * c + dx] = quant_u8(row[x2 * f + dx] * s);
+        }
+}
+
+/* Fused tail to floats: depth-to-space of the last conv's nhwc output, plus
+ * the input for a residual model. */
+static void tail_f32(struct crisp_engine *e, const float *in, float *out)
+{
+    const int f = e->factor, w = e->width, w2 = e->width / f, h2 = e->height / f, c = f * f;
+    const float *r = e->bufs[e->vals[e->out_val].buf];
+    const int res = e->residual;
+#pragma omp parallel for schedule(static)
+    for (int y2 = 0; y2 < h2; y2++)
+        for (int dy = 0; dy < f; dy++) {
+            const size_t o = ((size_t)y2 * f + dy) * w;
+            const float *rr = r + (size_t)y2 * w2 * c + dy * f;
+            for (int x2 = 0; x2 < w2; x2++)
+                for (int dx = 0; dx < f; dx++) {
+                    const float v = rr[(size_t)x2 * c + dx];
+                    out[o + x2 * f + dx] = res ? v + in[o + x2 * f + dx] : v;
+                }
+        }
+}
+
+int crisp_engine_run(struct crisp_engine *e, const float *in, float *out)
+{
+    if (e->ss)
+        return crisp_stripes_run(e->ss, in, out);
+    if (e->threads > 0)
+        omp_set_num_threads(e->threads); /* per thread in OpenMP: the caller's may differ */
+    if (e->fused) {
+        head_f32(e, in);
+        int ret = run_steps(e);
+        if (ret == 0)
+            tail_f32(e, in, out);
+        return ret;
+    }
+    float *ib = e->bufs[e->vals[e->in_val].buf];
+    crisp_pad_edge(in, e->color, e->height, e->width, ib, e->ph, e->pw, e->border);
+    int ret = run_steps(e);
+    if (ret < 0)
+        return ret;
     crisp_crop(e->bufs[e->vals[e->out_val].buf], e->color, e->ph, e->pw, e->border, out, e->height,
                e->width);
     return 0;
+}
+
+/* The blend of crispd's --strength, rounded to a byte: the same float
+ * operations for fused and unfused engines. */
+static inline uint8_t blend_u8(uint8_t in, float model, float strength)
+{
+    const float v = in + strength * (model * 255.0f - in) + 0.5f;
+    return (uint8_t)(v < 0.0f ? 0 : v >= 255.0f ? 255 : (int)v);
+}
+
+int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
+                           float strength)
+{
+    const int w = e->width, h = e->height;
+    if (e->ss || !e->fused) {
+        if (e->color != 1)
+            return CRISP_EUSAGE;
+        const size_t n = (size_t)w * h;
+        if (!e->lin && (!(e->lin = malloc(sizeof(float) * n)) ||
+                        !(e->lout = malloc(sizeof(float) * n))))
+            return -ENOMEM;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                e->lin[(size_t)y * w + x] = plane[y * stride + x] * (1.0f / 255.0f);
+        int ret = crisp_engine_run(e, e->lin, e->lout);
+        if (ret < 0)
+            return ret;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                plane[y * stride + x] =
+                    blend_u8(plane[y * stride + x], e->lout[(size_t)y * w + x], strength);
+        return 0;
+    }
+    if (e->threads > 0)
+        omp_set_num_threads(e->threads);
+    const int f = e->factor, w2 = w / f, h2 = h / f, c = f * f, res = e->residual;
+    uint8_t *q = e->bufs[e->vals[e->in_val].buf];
+#pragma omp parallel for schedule(static)
+    for (int y2 = 0; y2 < h2; y2++)
+        for (int dy = 0; dy < f; dy++) {
+            const uint8_t *row = plane + ((ptrdiff_t)y2 * f + dy) * stride;
+            uint8_t *d = q + (size_t)y2 * w2 * c + dy * f;
+            for (int x2 = 0; x2 < w2; x2++)
+                for (int dx = 0; dx < f; dx++)
+                    d[(size_t)x2 * c + dx] = e->lut[row[x2 * f + dx]];
+        }
+    int ret = run_steps(e);
+    if (ret < 0)
+        return ret;
+    const float *r = e->bufs[e->vals[e->out_val].buf];
+#pragma omp parallel for schedule(static)
+    for (int y2 = 0; y2 < h2; y2++)
+        for (int dy = 0; dy < f; dy++) {
+            uint8_t *row = plane + ((ptrdiff_t)y2 * f + dy) * stride;
+            const float *rr = r + (size_t)y2 * w2 * c + dy * f;
+            for (int x2 = 0; x2 < w2; x2++)
+                for (int dx = 0; dx < f; dx++) {
+                    uint8_t *px = &row[x2 * f + dx];
+                    const float v = rr[(size_t)x2 * c + dx];
+                    *px = blend_u8(*px, res ? v + *px * (1.0f / 255.0f) : v, strength);
+                }
+        }
+    return 0;
+}
+
+int crisp_engine_fused_io(const struct crisp_engine *e)
+{
+    return e->ss ? crisp_engine_fused_io(crisp_stripes_engine(e->ss)) : e->fused;
 }
 
 size_t crisp_engine_activation_bytes(const struct crisp_engine *e)
@@ -923,6 +1120,8 @@ void crisp_engine_destroy(struct crisp_engine **pe)
         dnnl_memory_destroy(e->steps[s].scratch_mem);
     }
     crisp_afree(e->scratch);
+    free(e->lin);
+    free(e->lout);
     if (e->user_attr)
         dnnl_primitive_attr_destroy(e->user_attr);
     for (int v = 0; v < e->n_vals; v++)

@@ -41,6 +41,10 @@ struct crisp_engine_params {
      * result equals whole-frame execution. 0: the whole frame at once on
      * OpenMP's pool. A frame that fits in one stripe runs whole. */
     int stripe_rows;
+    /* 1: build the model's leading space-to-depth and trailing depth-to-space
+     * and residual as oneDNN steps and copies even where the engine would fuse
+     * them into passes of its own (crisp_engine_fused_io); for comparisons. */
+    int plain_io;
 };
 
 /* Whether this CPU runs oneDNN's int8 convolutions natively (AVX2 or
@@ -80,6 +84,21 @@ CRISP_API int crisp_engine_create(struct crisp_engine **out, const struct crisp_
  * nothing; real-time safe apart from oneDNN's own thread pool. One thread at
  * a time per engine. Returns CRISP_EDNNL if oneDNN fails (logged). */
 CRISP_API int crisp_engine_run(struct crisp_engine *e, const float *in, float *out);
+
+/* crispd's inner loop: sharpens the 8-bit luma plane `plane` (the engine's
+ * width x height, `stride` bytes per row) in place with a luma model:
+ * out = in + strength * (model(in / 255) * 255 - in), rounded half up and
+ * clamped to 0..255 — the same bytes as converting to floats, running
+ * crisp_engine_run and converting back. Engines with fused I/O read the
+ * bytes straight into the first convolution and write them from the last
+ * in one pass each; others convert through two float frames they allocate
+ * on the first call. CRISP_EUSAGE for a colour model. */
+CRISP_API int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
+                                     float strength);
+/* 1 when the engine fuses its input and output passes (an int8 luma model
+ * between space-to-depth and depth-to-space, even frame size, no border:
+ * the student ladder); 0 otherwise. */
+CRISP_API int crisp_engine_fused_io(const struct crisp_engine *e);
 
 /* Bytes of activation memory planned (after reuse) and the number of
  * primitives executed per frame. */
