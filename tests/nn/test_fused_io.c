@@ -165,8 +165,8 @@ static void check_net(const struct net_def *d)
     const int can = strcmp(d->name, "skip-s2d") != 0;
     const int f = m->layers[0].factor;
     char what[128];
-    const int sizes[][2] = {{128, 72}, {66, 38}, {97, 61}};
-    for (int s = 0; s < 3; s++) {
+    const int sizes[][2] = {{128, 72}, {66, 38}, {97, 61}, {1032, 20}}; /* the last: rows in chunks */
+    for (int s = 0; s < 4; s++) {
         const int w = sizes[s][0], h = sizes[s][1];
         const int even = w % f == 0 && h % f == 0;
         snprintf(what, sizeof(what), "%s int8 %dx%d", d->name, w, h);
