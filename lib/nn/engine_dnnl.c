@@ -750,6 +750,9 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     struct crisp_engine *e = calloc(1, sizeof(*e));
     if (!e)
         return -ENOMEM;
+    e->width = p->width; /* crisp_engine_run_luma8 of a striped engine needs these */
+    e->height = p->height;
+    e->color = (int)m->color;
     if (p->stripe_rows > 0 && p->stripe_rows < p->height) {
         int ret = crisp_stripes_create(&e->ss, m, p, err, errlen);
         if (ret < 0) {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # crispd end to end on a clip made here by the ffmpeg CLI: bypass output is
 # the decoded source bit for bit (ffmpeg's own framemd5), a model run at 720p
-# reports sane stats, the file sink writes every frame, SIGTERM stops it
+# reports sane stats, stripes write the same frames as the whole frame, the file sink writes every frame, SIGTERM stops it
 # promptly, and bad input gets a one-line error and a nonzero exit.
 set -u
 : "${CRISPD:?}" "${CRISP:?}" "${CRISP_SOURCE_ROOT:?}"
@@ -35,6 +35,18 @@ if [ $rc = 0 ] && grep -q '"frames_out": 30,' "$T/s.json" &&
     ok "720p with $(basename "$MODEL"): $(cat "$T/s.json")"
 else
     bad "model run rc=$rc: $(cat "$T/s.json" 2>/dev/null)"
+fi
+
+# stripe execution writes the same frames as the whole frame (the engine's
+# fused 8-bit path against its float path through the stripes)
+"$CRISPD" --input "file:$T/clip.mp4" --output "hash:$T/whole.txt" --model "$MODEL" --frames 12 2>/dev/null
+"$CRISPD" --input "file:$T/clip.mp4" --output "hash:$T/striped.txt" --model "$MODEL" --frames 12 \
+    --stripe-rows 64 2>"$T/striped.err"
+if [ "$(wc -l <"$T/whole.txt")" = 12 ] && cmp -s "$T/whole.txt" "$T/striped.txt" &&
+    ! cmp -s <(head -12 "$T/ref.txt") "$T/whole.txt"; then
+    ok "--stripe-rows 64: 12 frames identical to the whole frame's, and sharpened"
+else
+    bad "--stripe-rows 64: $(cat "$T/striped.err"); $(wc -l <"$T/whole.txt") vs $(wc -l <"$T/striped.txt") hashes"
 fi
 
 "$CRISPD" --input "file:$T/clip.mp4" --output "file:$T/out.mkv" --model "$MODEL"

@@ -6,7 +6,8 @@
 // our copies, a oneDNN residual add): crisp_engine_run bit for bit, and
 // crisp_engine_run_luma8 byte for byte against converting to floats, running
 // the plain engine and blending as crispd did (strengths 1, 0.6 and 1.5, a
-// row stride wider than the frame, whose padding must stay untouched). Models
+// row stride wider than the frame, whose padding must stay untouched), and
+// the same model in stripes (crisp_engine_run_luma8 through floats there). Models
 // that cannot fuse (odd sizes, a first conv kept in f32, a skip reading the
 // space-to-depth output, f32 precision) report 0 and still match. With the
 // repository's models/ present, the shipped ladder at 1280x720 too.
@@ -93,11 +94,15 @@ static int compare(const struct crisp_model *m, const struct crisp_quant *q, int
     struct crisp_engine_params p = {.width = w, .height = h, .threads = threads,
                                     .precision = q ? CRISP_PRECISION_INT8 : CRISP_PRECISION_F32,
                                     .quant = q};
-    struct crisp_engine *ef = NULL, *ep = NULL;
+    struct crisp_engine *ef = NULL, *ep = NULL, *es = NULL;
     CHECK(crisp_engine_create(&ef, m, &p, err, sizeof(err)) == 0, "%s: %s", what, err);
+    p.stripe_rows = h / 3; /* stripes: crisp_engine_run_luma8 goes through floats */
+    CHECK(crisp_engine_create(&es, m, &p, err, sizeof(err)) == 0, "%s stripes: %s", what, err);
+    p.stripe_rows = 0;
     p.plain_io = 1;
     CHECK(crisp_engine_create(&ep, m, &p, err, sizeof(err)) == 0, "%s plain: %s", what, err);
-    if (!ef || !ep) {
+    if (!ef || !ep || !es) {
+        crisp_engine_destroy(&es);
         crisp_engine_destroy(&ef);
         crisp_engine_destroy(&ep);
         return -1;
@@ -108,7 +113,8 @@ static int compare(const struct crisp_model *m, const struct crisp_quant *q, int
     const int stride = w + 13;
     float *in = malloc(n * sizeof(float)), *of = malloc(n * sizeof(float)),
           *op = malloc(n * sizeof(float));
-    uint8_t *plane = malloc((size_t)stride * h), *ref = malloc((size_t)stride * h);
+    uint8_t *plane = malloc((size_t)stride * h), *ref = malloc((size_t)stride * h),
+            *str = malloc((size_t)stride * h);
     /* every byte value, then texture; floats slightly outside [0, 1] too */
     for (int y = 0; y < h; y++)
         for (int x = 0; x < stride; x++) {
@@ -139,7 +145,11 @@ static int compare(const struct crisp_model *m, const struct crisp_quant *q, int
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 ref[(size_t)y * stride + x] = blend(ref[(size_t)y * stride + x], op[(size_t)y * w + x], s);
+        memcpy(str, plane, (size_t)stride * h);
         CHECK(crisp_engine_run_luma8(ef, plane, stride, s) == 0, "%s: luma8", what);
+        CHECK(crisp_engine_run_luma8(es, str, stride, s) == 0, "%s: luma8 in stripes", what);
+        CHECK(!memcmp(str, ref, (size_t)stride * h), "%s strength %.1f: striped luma8 differs",
+              what, s);
         bad = 0;
         for (size_t i = 0; i < (size_t)stride * h; i++)
             bad += plane[i] != ref[i];
@@ -151,6 +161,8 @@ static int compare(const struct crisp_model *m, const struct crisp_quant *q, int
     free(op);
     free(plane);
     free(ref);
+    free(str);
+    crisp_engine_destroy(&es);
     crisp_engine_destroy(&ef);
     crisp_engine_destroy(&ep);
     return fused;
