@@ -234,6 +234,12 @@ r3 r12-rt-ft-temporal-w3 "${R12[@]}" --w-temporal 3
 q8 r12-rt-ft-temporal-w1.5
 # shipped from round 12: r12-rt-ft-temporal-w1.5 as models/crisp-rt-steady.crisp
 # (an extra choice, not in the --model auto ladder; models/README.md)
+# round 13 (twelfth session, the same EPYC): the temporal term weighed by the
+# ground truth's flatness (--temporal-flat 0.02: half weight at a local
+# gradient of 5/255), so that flat areas are held still and edges keep their
+# sharpening; the same fine-tune as round 12, side by side with THREADS=1
+r3 r13-rt-ft-flat-w1.5 "${R12[@]}" --w-temporal 1.5 --temporal-flat 0.02
+r3 r13-rt-ft-flat-w3 "${R12[@]}" --w-temporal 3 --temporal-flat 0.02
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before

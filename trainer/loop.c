@@ -388,16 +388,17 @@ static int run_batches(struct run *r)
  * noise, as the next frame of a call) must restore to the same picture:
  * the mean absolute difference of the two outputs where they overlap,
  * averaged over the pairs. Adds weight * its gradient to grad. */
-static double temporal_loss(const float *out, const int *shift, int lb, int p, float weight,
-                            float *grad)
+static double temporal_loss(const float *out, const float *truth, const int *shift, int lb, int p,
+                            float weight, float flat, float *grad)
 {
+    const float f2 = flat * flat;
     const size_t pp = (size_t)p * p;
     double total = 0;
     for (int j = 0; j < lb; j++) {
         const int dx = shift[2 * j], dy = shift[2 * j + 1];
         const int i0 = dy < 0 ? -dy : 0, i1 = dy > 0 ? p - dy : p;
         const int k0 = dx < 0 ? -dx : 0, k1 = dx > 0 ? p - dx : p;
-        const float *a = out + pp * j, *t = out + pp * ((size_t)lb + j);
+        const float *a = out + pp * j, *t = out + pp * ((size_t)lb + j), *y = truth + pp * j;
         float *ga = grad + pp * j, *gt = grad + pp * ((size_t)lb + j);
         const double n = (double)(i1 - i0) * (k1 - k0);
         const float g = (float)(weight / (n * lb));
@@ -407,8 +408,18 @@ static double temporal_loss(const float *out, const int *shift, int lb, int p, f
                 /* twin pixel (i, k) is the sample's (i + dy, k + dx) */
                 const size_t ia = (size_t)(i + dy) * p + (k + dx), it = (size_t)i * p + k;
                 const float d = a[ia] - t[it];
-                s += fabsf(d);
-                const float sg = d > 0 ? g : d < 0 ? -g : 0;
+                float m = 1.0f; /* --temporal-flat: held still where the picture is flat */
+                if (f2 > 0) {
+                    const int yy = i + dy, xx = k + dx;
+                    const float gx = y[(size_t)yy * p + (xx + 1 < p ? xx + 1 : xx)] -
+                                     y[(size_t)yy * p + (xx > 0 ? xx - 1 : xx)];
+                    const float gy = y[(size_t)(yy + 1 < p ? yy + 1 : yy) * p + xx] -
+                                     y[(size_t)(yy > 0 ? yy - 1 : yy) * p + xx];
+                    const float g2 = 0.25f * (gx * gx + gy * gy);
+                    m = f2 / (f2 + g2);
+                }
+                s += m * fabsf(d);
+                const float sg = d > 0 ? m * g : d < 0 ? -m * g : 0;
                 ga[ia] += sg;
                 gt[it] -= sg;
             }
@@ -463,7 +474,8 @@ static int step_losses(struct run *r, const struct batch *b, const float *out, d
         lres = s / e;
     }
     if (o->w_temporal > 0 && b->shift)
-        terms[6] = sh * temporal_loss(out, b->shift, r->lb, o->patch, o->w_temporal * sh, r->grad);
+        terms[6] = sh * temporal_loss(out, b->y, b->shift, r->lb, o->patch, o->w_temporal * sh,
+                                      o->temporal_flat, r->grad);
     for (int i = 0; i < r->n_ad; i++) {
         struct adapter *a = &r->ad[i];
         int c, h, w;

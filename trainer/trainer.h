@@ -31,6 +31,8 @@ struct train_opts {
     float w_gt, w_ssim, w_soft, w_res, w_feat;
     float w_temporal;   /* --w-temporal: each sample's shifted twin must restore the same */
     int temporal_shift; /* --temporal-shift T: the twin moves up to T pixels each way */
+    float temporal_flat; /* --temporal-flat G: the term weighs a pixel by G^2 / (G^2 + g^2),
+                            g the ground truth's local gradient there (0: all alike) */
     int feat_s[8], feat_t[8], n_feat;
     long bank; /* patches in the fixed patch bank; 0 = fresh patches every step */
     int t_ensemble; /* 8: bank targets are the teacher's geometric self-ensemble */

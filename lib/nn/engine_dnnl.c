@@ -1014,43 +1014,40 @@ static inline uint8_t blend_u8(uint8_t in, float model, float strength)
  * blended into the bytes `px`. Compiled for AVX2 too (twice the lanes of the
  * x86-64 baseline's SSE2) and chosen at load time; no FMA, so the rounding is
  * the same in both. */
-__attribute__((target_clones("avx2", "default"))) static void
-tail_blend(uint8_t *px, const float *g, int nx, int res, float strength)
+static inline void blend_loop(uint8_t *out, const uint8_t *in, const float *g, int nx, int res,
+                              float strength)
 {
     if (res)
         for (int j = 0; j < nx; j++)
-            px[j] = blend_u8(px[j], g[j] + px[j] * (1.0f / 255.0f), strength);
+            out[j] = blend_u8(in[j], g[j] + in[j] * (1.0f / 255.0f), strength);
     else
         for (int j = 0; j < nx; j++)
-            px[j] = blend_u8(px[j], g[j], strength);
+            out[j] = blend_u8(in[j], g[j], strength);
 }
 
-int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
-                           float strength)
+__attribute__((target_clones("avx2", "default"))) static void
+tail_blend(uint8_t *px, const float *g, int nx, int res, float strength)
 {
-    const int w = e->width, h = e->height;
-    if (e->ss || !e->fused) {
-        if (e->color != 1)
-            return CRISP_EUSAGE;
-        const size_t n = (size_t)w * h;
-        if (!e->lin && (!(e->lin = malloc(sizeof(float) * n)) ||
-                        !(e->lout = malloc(sizeof(float) * n))))
-            return -ENOMEM;
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                e->lin[(size_t)y * w + x] = plane[y * stride + x] * (1.0f / 255.0f);
-        int ret = crisp_engine_run(e, e->lin, e->lout);
-        if (ret < 0)
-            return ret;
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                plane[y * stride + x] =
-                    blend_u8(plane[y * stride + x], e->lout[(size_t)y * w + x], strength);
-        return 0;
-    }
+    blend_loop(px, px, g, nx, res, strength); /* in place */
+}
+
+/* the same from one buffer into another (stripes: the input is a copy) */
+__attribute__((target_clones("avx2", "default"))) static void
+tail_blend_to(uint8_t *restrict out, const uint8_t *restrict in, const float *g, int nx, int res,
+              float strength)
+{
+    blend_loop(out, in, g, nx, res, strength);
+}
+
+int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride,
+                            uint8_t *dst, ptrdiff_t dstride, int r0, int r1, float strength)
+{
+    if (!e->fused || e->ss)
+        return CRISP_EUSAGE;
     if (e->threads > 0)
         omp_set_num_threads(e->threads);
-    const int f = e->factor, w2 = w / f, h2 = h / f, c = f * f, res = e->residual;
+    const int w = e->width, f = e->factor, w2 = w / f, h2 = e->height / f, c = f * f;
+    const int res = e->residual;
     uint8_t *q = e->bufs[e->vals[e->in_val].buf];
     int identity = 1; /* the usual case: the first conv's scale maps a byte to itself */
     for (int v = 0; v < 256; v++)
@@ -1058,7 +1055,7 @@ int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t str
 #pragma omp parallel for schedule(static)
     for (int y2 = 0; y2 < h2; y2++)
         for (int dy = 0; dy < f; dy++) {
-            const uint8_t *row = plane + ((ptrdiff_t)y2 * f + dy) * stride;
+            const uint8_t *row = src + ((ptrdiff_t)y2 * f + dy) * sstride;
             uint8_t *d = q + (size_t)y2 * w2 * c + dy * f;
             if (identity && f == 2) /* constant sizes: inlined moves */
                 for (int x2 = 0; x2 < w2; x2++)
@@ -1072,27 +1069,59 @@ int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t str
     if (ret < 0)
         return ret;
     const float *r = e->bufs[e->vals[e->out_val].buf];
+    const int in_place = src == dst && sstride == dstride;
     /* row by row: gather the depth-to-space pixels into a chunk, then one
      * vectorizable loop for the residual, the blend and the rounding */
 #pragma omp parallel for schedule(static)
-    for (int y2 = 0; y2 < h2; y2++)
-        for (int dy = 0; dy < f; dy++) {
-            uint8_t *row = plane + ((ptrdiff_t)y2 * f + dy) * stride;
-            const float *rr = r + (size_t)y2 * w2 * c + dy * f;
-            float g[TAIL_CHUNK];
-            const int chunk = TAIL_CHUNK / f * f;
-            for (int x0 = 0; x0 < w; x0 += chunk) {
-                const int nx = w - x0 < chunk ? w - x0 : chunk; /* a multiple of f */
-                if (f == 2)
-                    for (int j = 0; j < nx; j += 2)
-                        memcpy(g + j, rr + (size_t)(x0 + j) * 2, sizeof(float) * 2);
-                else
-                    for (int j = 0; j < nx; j += f)
-                        for (int dx = 0; dx < f; dx++)
-                            g[j + dx] = rr[(size_t)(x0 + j) / f * c + dx];
-                tail_blend(row + x0, g, nx, res, strength);
-            }
+    for (int y = r0; y < r1; y++) {
+        const uint8_t *in = src + (ptrdiff_t)y * sstride;
+        uint8_t *out = dst + (ptrdiff_t)y * dstride;
+        const float *rr = r + (size_t)(y / f) * w2 * c + (y % f) * f;
+        float g[TAIL_CHUNK];
+        const int chunk = TAIL_CHUNK / f * f;
+        for (int x0 = 0; x0 < w; x0 += chunk) {
+            const int nx = w - x0 < chunk ? w - x0 : chunk; /* a multiple of f */
+            if (f == 2)
+                for (int j = 0; j < nx; j += 2)
+                    memcpy(g + j, rr + (size_t)(x0 + j) * 2, sizeof(float) * 2);
+            else
+                for (int j = 0; j < nx; j += f)
+                    for (int dx = 0; dx < f; dx++)
+                        g[j + dx] = rr[(size_t)(x0 + j) / f * c + dx];
+            if (in_place)
+                tail_blend(out + x0, g, nx, res, strength);
+            else
+                tail_blend_to(out + x0, in + x0, g, nx, res, strength);
         }
+    }
+    return 0;
+}
+
+int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
+                           float strength)
+{
+    const int w = e->width, h = e->height;
+    if (e->fused)
+        return crisp_engine_luma8_rows(e, plane, stride, plane, stride, 0, h, strength);
+    if (e->ss) { /* stripes of fused engines read a copy and write the plane */
+        int ret = crisp_stripes_run_luma8(e->ss, plane, stride, strength);
+        if (ret != 1)
+            return ret;
+    }
+    if (e->color != 1)
+        return CRISP_EUSAGE;
+    const size_t n = (size_t)w * h;
+    if (!e->lin && (!(e->lin = malloc(sizeof(float) * n)) || !(e->lout = malloc(sizeof(float) * n))))
+        return -ENOMEM;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            e->lin[(size_t)y * w + x] = plane[y * stride + x] * (1.0f / 255.0f);
+    int ret = crisp_engine_run(e, e->lin, e->lout);
+    if (ret < 0)
+        return ret;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            plane[y * stride + x] = blend_u8(plane[y * stride + x], e->lout[(size_t)y * w + x], strength);
     return 0;
 }
 

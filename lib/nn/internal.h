@@ -5,6 +5,8 @@
 #define CRISP_NN_INTERNAL_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "crisp/model.h"
@@ -69,6 +71,14 @@ int crisp_model_halo(const struct crisp_model *m);
 int crisp_stripes_create(struct crisp_stripes **out, const struct crisp_model *m,
                          const struct crisp_engine_params *p, char *err, size_t errlen);
 int crisp_stripes_run(struct crisp_stripes *s, const float *in, float *out);
+/* crisp_engine_run_luma8 in stripes: 1 when a worker's engine does not fuse
+ * its I/O (the caller converts through floats instead) */
+int crisp_stripes_run_luma8(struct crisp_stripes *s, uint8_t *plane, ptrdiff_t stride,
+                            float strength);
+/* a fused engine (crisp_engine_fused_io) on 8-bit luma: reads the window's
+ * rows from src, writes the blended rows r0..r1-1 to dst (which may be src) */
+int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride,
+                            uint8_t *dst, ptrdiff_t dstride, int r0, int r1, float strength);
 void crisp_stripes_destroy(struct crisp_stripes **s);
 int crisp_stripes_count(const struct crisp_stripes *s);
 int crisp_stripes_workers(const struct crisp_stripes *s);

@@ -62,6 +62,13 @@ struct crisp_stripes {
     int gen, pending, ready, quit, run_status;
     const float *in;
     float *out;
+    /* crisp_engine_run_luma8: every window engine fuses its I/O; the workers
+     * read the frame's copy `in8` (neighbours' halos overlap the rows
+     * another worker writes) and write the plane */
+    int fused, luma8;
+    uint8_t *in8, *plane;
+    ptrdiff_t stride;
+    float strength;
 };
 
 /* input rows a kept output row may depend on, above and below: every conv
@@ -167,6 +174,18 @@ static int worker_build(struct worker *w)
 static int worker_run(struct worker *w)
 {
     struct crisp_stripes *s = w->s;
+    if (s->luma8) {
+        for (int i = w->index; i < s->n_st; i += s->n_wk) {
+            const struct stripe *t = &s->st[i];
+            int ret = crisp_engine_luma8_rows(w->eng[engine_slot(w, t->b - t->t)],
+                                              s->in8 + (size_t)t->t * s->w, s->w,
+                                              s->plane + (ptrdiff_t)t->t * s->stride, s->stride,
+                                              t->y0 - t->t, t->y1 - t->t, s->strength);
+            if (ret < 0)
+                return ret;
+        }
+        return 0;
+    }
     const size_t plane = (size_t)s->w * s->h;
     for (int i = w->index; i < s->n_st; i += s->n_wk) {
         const struct stripe *t = &s->st[i];
@@ -237,6 +256,7 @@ void crisp_stripes_destroy(struct crisp_stripes **ps)
     pthread_cond_destroy(&s->done);
     free(s->wk);
     free(s->st);
+    free(s->in8);
     free(s);
     *ps = NULL;
 }
@@ -290,9 +310,18 @@ int crisp_stripes_create(struct crisp_stripes **out, const struct crisp_model *m
             ret = s->wk[k].status;
             why = s->wk[k].err;
         }
+    if (ret == 0 && s->c == 1) { /* 8-bit luma straight through when every engine fuses */
+        s->fused = 1;
+        for (int k = 0; k < s->n_wk; k++)
+            for (int j = 0; j < MAX_SIZES; j++)
+                if (s->wk[k].eng[j] && !crisp_engine_fused_io(s->wk[k].eng[j]))
+                    s->fused = 0;
+        if (s->fused && !(s->in8 = malloc((size_t)s->w * s->h)))
+            ret = -ENOMEM;
+    }
     if (ret < 0) {
         if (err)
-            snprintf(err, errlen, "%s", why);
+            snprintf(err, errlen, "%s", why ? why : "out of memory");
         crisp_stripes_destroy(&s);
         return ret;
     }
@@ -300,11 +329,10 @@ int crisp_stripes_create(struct crisp_stripes **out, const struct crisp_model *m
     return 0;
 }
 
-int crisp_stripes_run(struct crisp_stripes *s, const float *in, float *out)
+/* wakes the workers for one frame and waits for them */
+static int run_workers(struct crisp_stripes *s)
 {
     pthread_mutex_lock(&s->mu);
-    s->in = in;
-    s->out = out;
     s->run_status = 0;
     s->pending = s->n_wk;
     s->gen++;
@@ -314,6 +342,28 @@ int crisp_stripes_run(struct crisp_stripes *s, const float *in, float *out)
     int ret = s->run_status;
     pthread_mutex_unlock(&s->mu);
     return ret;
+}
+
+int crisp_stripes_run_luma8(struct crisp_stripes *s, uint8_t *plane, ptrdiff_t stride,
+                            float strength)
+{
+    if (!s->fused)
+        return 1;
+    for (int y = 0; y < s->h; y++)
+        memcpy(s->in8 + (size_t)y * s->w, plane + (ptrdiff_t)y * stride, (size_t)s->w);
+    s->luma8 = 1;
+    s->plane = plane;
+    s->stride = stride;
+    s->strength = strength;
+    return run_workers(s);
+}
+
+int crisp_stripes_run(struct crisp_stripes *s, const float *in, float *out)
+{
+    s->luma8 = 0;
+    s->in = in;
+    s->out = out;
+    return run_workers(s);
 }
 
 int crisp_stripes_count(const struct crisp_stripes *s) { return s->n_st; }
