@@ -240,6 +240,11 @@ q8 r12-rt-ft-temporal-w1.5
 # sharpening; the same fine-tune as round 12, side by side with THREADS=1
 r3 r13-rt-ft-flat-w1.5 "${R12[@]}" --w-temporal 1.5 --temporal-flat 0.02
 r3 r13-rt-ft-flat-w3 "${R12[@]}" --w-temporal 3 --temporal-flat 0.02
+# w 3 kept every clip's flicker below the degraded input's: the other two rungs
+# the same way, side by side
+R13=(teacher --precision bf16 --lr 2e-4 --warmup 50 --seed 31 --minutes 12 --w-temporal 3 --temporal-flat 0.02)
+r3 r13-rt-s-ft-flat-w3 "${R13[@]}" --init models/crisp-rt-s.crisp
+r3 r13-rt-l-ft-flat-w3 "${R13[@]}" --init models/crisp-rt-l.crisp
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before
