@@ -43,6 +43,8 @@ static const struct net_def nets[] = {
     {"skip-s2d", 1, 6, {S2D(2), CONV(4, 3, 1), RELU, CONV(4, 3, 1), ADD(0), D2S(2)}},
 };
 
+static float draw(int role) { return role == CRISP_ROLE_SLOPE ? uni(0.05f, 0.4f) : uni(-0.3f, 0.3f); }
+
 static struct crisp_model *make(const struct net_def *d)
 {
     struct crisp_model *m = NULL;
@@ -50,16 +52,8 @@ static struct crisp_model *make(const struct net_def *d)
     CHECK(crisp_model_create(&m, d->name, CRISP_COLOR_LUMA, (enum crisp_output_mode)d->output, 1.0f,
                              d->l, d->n, err, sizeof(err)) == 0,
           "%s: %s", d->name, err);
-    if (!m)
-        return NULL;
-    for (int i = 0; i < m->n_layers; i++) {
-        struct crisp_layer *l = &m->layers[i];
-        for (int r = 0; r < CRISP_ROLE_COUNT; r++) {
-            size_t n = crisp_layer_tensor_size(l, l->cin, r);
-            for (size_t j = 0; j < n; j++)
-                l->t[r][j] = r == CRISP_ROLE_SLOPE ? uni(0.05f, 0.4f) : uni(-0.3f, 0.3f);
-        }
-    }
+    if (m)
+        fill_tensors(m, draw);
     return m;
 }
 

@@ -43,6 +43,13 @@ static const struct net_def nets[] = {
     {"rgb", 3, 1, 3, 0, {CONV(8, 3, 1), PRELU, CONV(3, 3, 1)}},
 };
 
+static float draw(int role)
+{
+    return role == CRISP_ROLE_VAR || role == CRISP_ROLE_GAMMA ? uni(0.5f, 1.5f)
+           : role == CRISP_ROLE_SLOPE                         ? uni(0.05f, 0.4f)
+                                                              : uni(-0.3f, 0.3f);
+}
+
 static struct crisp_model *make(const struct net_def *d)
 {
     struct crisp_model *m = NULL;
@@ -54,16 +61,7 @@ static struct crisp_model *make(const struct net_def *d)
     if (!m)
         return NULL;
     m->border = d->border;
-    for (int i = 0; i < m->n_layers; i++) {
-        struct crisp_layer *l = &m->layers[i];
-        for (int r = 0; r < CRISP_ROLE_COUNT; r++) {
-            size_t n = crisp_layer_tensor_size(l, l->cin, r);
-            for (size_t j = 0; j < n; j++)
-                l->t[r][j] = r == CRISP_ROLE_VAR || r == CRISP_ROLE_GAMMA ? uni(0.5f, 1.5f)
-                             : r == CRISP_ROLE_SLOPE                       ? uni(0.05f, 0.4f)
-                                                                           : uni(-0.3f, 0.3f);
-        }
-    }
+    fill_tensors(m, draw);
     return m;
 }
 
