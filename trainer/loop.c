@@ -388,8 +388,8 @@ static int run_batches(struct run *r)
  * noise, as the next frame of a call) must restore to the same picture:
  * the mean absolute difference of the two outputs where they overlap,
  * averaged over the pairs. Adds weight * its gradient to grad. */
-static double temporal_loss(const float *out, const float *truth, const int *shift, int lb, int p,
-                            float weight, float flat, float *grad)
+static double temporal_loss(const float *out, const float *truth, const float *x, const int *shift,
+                            int lb, int p, float weight, float flat, float noise, float *grad)
 {
     const float f2 = flat * flat;
     const size_t pp = (size_t)p * p;
@@ -398,7 +398,8 @@ static double temporal_loss(const float *out, const float *truth, const int *shi
         const int dx = shift[2 * j], dy = shift[2 * j + 1];
         const int i0 = dy < 0 ? -dy : 0, i1 = dy > 0 ? p - dy : p;
         const int k0 = dx < 0 ? -dx : 0, k1 = dx > 0 ? p - dx : p;
-        const float *a = out + pp * j, *t = out + pp * ((size_t)lb + j), *y = truth + pp * j;
+        const float *a = out + pp * j, *t = out + pp * ((size_t)lb + j), *y = truth + pp * j,
+                    *xa = x + pp * j, *xt = x + pp * ((size_t)lb + j);
         float *ga = grad + pp * j, *gt = grad + pp * ((size_t)lb + j);
         const double n = (double)(i1 - i0) * (k1 - k0);
         const float g = (float)(weight / (n * lb));
@@ -417,6 +418,10 @@ static double temporal_loss(const float *out, const float *truth, const int *shi
                                      y[(size_t)(yy > 0 ? yy - 1 : yy) * p + xx];
                     const float g2 = 0.25f * (gx * gx + gy * gy);
                     m = f2 / (f2 + g2);
+                }
+                if (noise > 0) { /* --temporal-noise: where the twins' inputs differ */
+                    const float dn = fabsf(xa[ia] - xt[it]) / noise;
+                    m *= dn < 1.0f ? dn : 1.0f;
                 }
                 s += m * fabsf(d);
                 const float sg = d > 0 ? m * g : d < 0 ? -m * g : 0;
@@ -474,8 +479,9 @@ static int step_losses(struct run *r, const struct batch *b, const float *out, d
         lres = s / e;
     }
     if (o->w_temporal > 0 && b->shift)
-        terms[6] = sh * temporal_loss(out, b->y, b->shift, r->lb, o->patch, o->w_temporal * sh,
-                                      o->temporal_flat, r->grad);
+        terms[6] = sh * temporal_loss(out, b->y, b->x, b->shift, r->lb, o->patch,
+                                      o->w_temporal * sh, o->temporal_flat, o->temporal_noise,
+                                      r->grad);
     for (int i = 0; i < r->n_ad; i++) {
         struct adapter *a = &r->ad[i];
         int c, h, w;

@@ -66,6 +66,8 @@ static const char USAGE[] =
     "                   (L1); doubles the patches per step; not with --bank or --teacher-dir\n"
     "  --temporal-flat G [0]  weigh that term by G^2/(G^2+g^2), g the ground truth's\n"
     "                   local gradient (0..1 units): flat areas held still, edges free\n"
+    "  --temporal-noise N [0]  weigh it by min(1, |x-x'|/N), x, x' the twins' degraded\n"
+    "                   inputs: held still only where their noise differs\n"
     "  --checkpoint FILE  --checkpoint-minutes M [3]  --resume   --log FILE.csv\n"
     "  --init FILE      start from a model file instead of a fresh preset\n"
     "  --max-side N [1024]  area-downscale larger training images\n"
@@ -117,7 +119,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_TFLAT, O_FIRST };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_TFLAT, O_TNOISE, O_FIRST };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -137,7 +139,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         {"precision", 1, 0, O_PREC}, {"collapse", 1, 0, O_COLLAPSE},
         {"collapse-identity", 1, 0, O_COLLID}, {"check-every", 1, 0, O_CHECK},
         {"w-temporal", 1, 0, O_WTEMP}, {"temporal-shift", 1, 0, O_TSHIFT},
-        {"temporal-flat", 1, 0, O_TFLAT},
+        {"temporal-flat", 1, 0, O_TFLAT}, {"temporal-noise", 1, 0, O_TNOISE},
         {"first-conv", 1, 0, O_FIRST}, {0, 0, 0, 0}};
     opterr = 0;
     int c, r;
@@ -216,6 +218,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         case O_WTEMP: NUM(o->w_temporal, float, 0, 1000); break;
         case O_TSHIFT: NUM(o->temporal_shift, int, 1, 8); break;
         case O_TFLAT: NUM(o->temporal_flat, float, 0, 1); break;
+        case O_TNOISE: NUM(o->temporal_noise, float, 0, 1); break;
         case O_FIRST:
             if (strcmp(optarg, "int8") && strcmp(optarg, "f32"))
                 return fail(EXIT_USAGE, "--first-conv must be int8 or f32 (got \"%s\")", optarg);

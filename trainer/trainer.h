@@ -33,6 +33,9 @@ struct train_opts {
     int temporal_shift; /* --temporal-shift T: the twin moves up to T pixels each way */
     float temporal_flat; /* --temporal-flat G: the term weighs a pixel by G^2 / (G^2 + g^2),
                             g the ground truth's local gradient there (0: all alike) */
+    float temporal_noise; /* --temporal-noise N: and by min(1, |x - x'| / N), x and x' the
+                             two degraded inputs there: only where the codec's noise
+                             differs between the twins (0: all alike) */
     int feat_s[8], feat_t[8], n_feat;
     long bank; /* patches in the fixed patch bank; 0 = fresh patches every step */
     int t_ensemble; /* 8: bank targets are the teacher's geometric self-ensemble */

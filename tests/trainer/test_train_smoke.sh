@@ -265,19 +265,25 @@ if "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 60 --lr 2e-3 --war
 else
     bad "--w-temporal: $(tail -2 "$T/tm.err"); $(head -2 "$T/tm.csv")"
 fi
-# --temporal-flat weighs the term by the ground truth's flatness: less than
-# the plain term on the same first batch and model, but not nothing
+# --temporal-flat (the ground truth's flatness) and --temporal-noise (how
+# much the twins' inputs differ) weigh the term: less than the plain term on
+# the same first batch and model, but not nothing
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --w-temporal 1 --temporal-flat 2 --out "$T/x.crisp"
-for v in 0 0.02; do
-    "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 2 --w-temporal 1 --temporal-flat $v \
-        --out "$T/tf$v.crisp" --log "$T/tf$v.csv" 2>"$T/tf$v.err"
+expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --w-temporal 1 --temporal-noise -1 --out "$T/x.crisp"
+for v in plain "flat 0.02" "noise 0.01"; do
+    set -- $v
+    "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 2 --w-temporal 1 ${2:+--temporal-$1 $2} \
+        --out "$T/t$1.crisp" --log "$T/t$1.csv" 2>"$T/t$1.err"
 done
-plain=$(awk -F, 'NR == 2 { print $12 }' "$T/tf0.csv") flat=$(awk -F, 'NR == 2 { print $12 }' "$T/tf0.02.csv")
-if awk -v a="$plain" -v b="$flat" 'BEGIN { exit !(a > 0 && b > 0 && b < 0.9 * a) }'; then
-    ok "--temporal-flat 0.02: first temporal term $flat against $plain unweighted"
-else
-    bad "--temporal-flat: '$flat' against '$plain' ($(tail -1 "$T/tf0.02.err"))"
-fi
+plain=$(awk -F, 'NR == 2 { print $12 }' "$T/tplain.csv")
+for k in flat noise; do
+    w=$(awk -F, 'NR == 2 { print $12 }' "$T/t$k.csv")
+    if awk -v a="$plain" -v b="$w" 'BEGIN { exit !(a > 0 && b > 0 && b < 0.9 * a) }'; then
+        ok "--temporal-$k: first temporal term $w against $plain unweighted"
+    else
+        bad "--temporal-$k: '$w' against '$plain' ($(tail -1 "$T/t$k.err"))"
+    fi
+done
 "$CRISP_TRAIN" teacher --data "$T/nodata" --arch tiny3 --steps 5 --out "$T/x.crisp" 2>"$T/u.err"
 if [ $? = 1 ] && grep -q "nodata" "$T/u.err"; then ok "missing data folder"; else bad "missing data folder: $(cat "$T/u.err")"; fi
 
