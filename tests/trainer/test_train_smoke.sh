@@ -270,7 +270,7 @@ fi
 # the same first batch and model, but not nothing
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --w-temporal 1 --temporal-flat 2 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --w-temporal 1 --temporal-noise -1 --out "$T/x.crisp"
-for v in plain "flat 0.02" "noise 0.01"; do
+for v in plain "flat 0.02" "noise 0.05"; do
     set -- $v
     "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 2 --w-temporal 1 ${2:+--temporal-$1 $2} \
         --out "$T/t$1.crisp" --log "$T/t$1.csv" 2>"$T/t$1.err"
