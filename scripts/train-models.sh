@@ -247,8 +247,9 @@ r3 r13-rt-s-ft-flat-w3 "${R13[@]}" --init models/crisp-rt-s.crisp
 r3 r13-rt-l-ft-flat-w3 "${R13[@]}" --init models/crisp-rt-l.crisp
 # weight 3 added flicker on clean (x2) video: the term held fine texture
 # still. Weighed instead by how much the twins' degraded inputs differ
-# (--temporal-noise 0.01: full weight from 2.5/255), crisp-rt side by side
-R13N=(teacher --init models/crisp-rt.crisp --precision bf16 --lr 2e-4 --warmup 50 --seed 31 --minutes 12)
+# (--temporal-noise 0.01: full weight from 2.5/255), crisp-rt side by side,
+# 10,000 steps each (about what the 12-minute runs made; the machine was busy)
+R13N=(teacher --init models/crisp-rt.crisp --precision bf16 --lr 2e-4 --warmup 50 --seed 31 --steps 10000)
 r3 r13-rt-ft-noise-w1.5 "${R13N[@]}" --w-temporal 1.5 --temporal-noise 0.01
 r3 r13-rt-ft-noise-w3 "${R13N[@]}" --w-temporal 3 --temporal-noise 0.01
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
