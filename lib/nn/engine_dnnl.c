@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -1011,9 +1012,10 @@ static inline uint8_t blend_u8(uint8_t in, float model, float strength)
 #define TAIL_CHUNK 512 /* pixels of a row gathered at a time (2 KiB on the stack) */
 
 /* One chunk of an output row: the model's values `g` (residual or direct)
- * blended into the bytes `px`. Compiled for AVX2 too (twice the lanes of the
- * x86-64 baseline's SSE2) and chosen at load time; no FMA, so the rounding is
- * the same in both. */
+ * blended into the bytes. Compiled for AVX2 too (twice the lanes of the
+ * x86-64 baseline's SSE2) and chosen at run time; no FMA, so the rounding is
+ * the same in both. (Not GCC's target_clones: its ifunc resolver runs before
+ * ThreadSanitizer's runtime is up and crashed every TSan-built program.) */
 static inline void blend_loop(uint8_t *out, const uint8_t *in, const float *g, int nx, int res,
                               float strength)
 {
@@ -1025,18 +1027,42 @@ static inline void blend_loop(uint8_t *out, const uint8_t *in, const float *g, i
             out[j] = blend_u8(in[j], g[j], strength);
 }
 
-__attribute__((target_clones("avx2", "default"))) static void
-tail_blend(uint8_t *px, const float *g, int nx, int res, float strength)
+/* in place, and from one buffer into another (stripes: the input is a copy) */
+static void blend_inplace(uint8_t *px, const float *g, int nx, int res, float strength)
 {
-    blend_loop(px, px, g, nx, res, strength); /* in place */
+    blend_loop(px, px, g, nx, res, strength);
 }
 
-/* the same from one buffer into another (stripes: the input is a copy) */
-__attribute__((target_clones("avx2", "default"))) static void
-tail_blend_to(uint8_t *restrict out, const uint8_t *restrict in, const float *g, int nx, int res,
-              float strength)
+static void blend_to(uint8_t *restrict out, const uint8_t *restrict in, const float *g, int nx,
+                     int res, float strength)
 {
     blend_loop(out, in, g, nx, res, strength);
+}
+
+__attribute__((target("avx2"))) static void blend_inplace_avx2(uint8_t *px, const float *g, int nx,
+                                                               int res, float strength)
+{
+    blend_loop(px, px, g, nx, res, strength);
+}
+
+__attribute__((target("avx2"))) static void blend_to_avx2(uint8_t *restrict out,
+                                                          const uint8_t *restrict in,
+                                                          const float *g, int nx, int res,
+                                                          float strength)
+{
+    blend_loop(out, in, g, nx, res, strength);
+}
+
+static int cpu_avx2(void)
+{
+    static atomic_int have = -1; /* threads racing here all store the same */
+    int h = atomic_load_explicit(&have, memory_order_relaxed);
+    if (h < 0) {
+        __builtin_cpu_init();
+        h = __builtin_cpu_supports("avx2") ? 1 : 0;
+        atomic_store_explicit(&have, h, memory_order_relaxed);
+    }
+    return h;
 }
 
 int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride,
@@ -1069,7 +1095,7 @@ int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_
     if (ret < 0)
         return ret;
     const float *r = e->bufs[e->vals[e->out_val].buf];
-    const int in_place = src == dst && sstride == dstride;
+    const int in_place = src == dst && sstride == dstride, avx2 = cpu_avx2();
     /* row by row: gather the depth-to-space pixels into a chunk, then one
      * vectorizable loop for the residual, the blend and the rounding */
 #pragma omp parallel for schedule(static)
@@ -1089,9 +1115,9 @@ int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_
                     for (int dx = 0; dx < f; dx++)
                         g[j + dx] = rr[(size_t)(x0 + j) / f * c + dx];
             if (in_place)
-                tail_blend(out + x0, g, nx, res, strength);
+                (avx2 ? blend_inplace_avx2 : blend_inplace)(out + x0, g, nx, res, strength);
             else
-                tail_blend_to(out + x0, in + x0, g, nx, res, strength);
+                (avx2 ? blend_to_avx2 : blend_to)(out + x0, in + x0, g, nx, res, strength);
         }
     }
     return 0;

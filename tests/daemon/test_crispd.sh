@@ -76,15 +76,23 @@ fi
 
 # SIGHUP reloads the model without closing the sink; a broken file keeps the old one
 cp "$MODEL" "$T/m.crisp"
+# (each step waits for the one before to show: a sanitized build on a busy
+# machine starts and reloads slowly)
+waitfor() { # FILE PATTERN: up to 30 s
+    for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
 "$CRISPD" --input "file:$T/long.mp4" --output "file:$T/hup.mkv" --model "$T/m.crisp" --realtime \
     --stats-json "$T/hup.json" 2>"$T/hup.err" &
 pid=$!
-sleep 1.5
+for _ in $(seq 300); do [ -s "$T/hup.mkv" ] && break; sleep 0.1; done # frames flow
+sleep 0.5
 head -c 100 "$MODEL" >"$T/m.crisp"
 kill -HUP $pid
-sleep 0.7
+waitfor "$T/hup.err" "keeping the current model"
 cp "$MODEL" "$T/m.crisp"
 kill -HUP $pid
+waitfor "$T/hup.err" "reloaded"
 sleep 0.7
 kill -TERM $pid
 wait $pid
