@@ -1153,7 +1153,7 @@ int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t str
 
 int crisp_engine_fused_io(const struct crisp_engine *e)
 {
-    return e->ss ? crisp_engine_fused_io(crisp_stripes_engine(e->ss)) : e->fused;
+    return e->ss ? crisp_stripes_fused(e->ss) : e->fused;
 }
 
 size_t crisp_engine_activation_bytes(const struct crisp_engine *e)

@@ -83,6 +83,7 @@ void crisp_stripes_destroy(struct crisp_stripes **s);
 int crisp_stripes_count(const struct crisp_stripes *s);
 int crisp_stripes_workers(const struct crisp_stripes *s);
 int crisp_stripes_halo(const struct crisp_stripes *s);
+int crisp_stripes_fused(const struct crisp_stripes *s); /* every window engine fuses its I/O */
 size_t crisp_stripes_activation_bytes(const struct crisp_stripes *s);
 const struct crisp_engine *crisp_stripes_engine(const struct crisp_stripes *s);
 

@@ -369,6 +369,7 @@ int crisp_stripes_run(struct crisp_stripes *s, const float *in, float *out)
 int crisp_stripes_count(const struct crisp_stripes *s) { return s->n_st; }
 int crisp_stripes_workers(const struct crisp_stripes *s) { return s->n_wk; }
 int crisp_stripes_halo(const struct crisp_stripes *s) { return s->halo; }
+int crisp_stripes_fused(const struct crisp_stripes *s) { return s->fused; }
 
 size_t crisp_stripes_activation_bytes(const struct crisp_stripes *s)
 {

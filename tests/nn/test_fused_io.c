@@ -103,6 +103,8 @@ static int compare(const struct crisp_model *m, const struct crisp_quant *q, int
     }
     CHECK(!crisp_engine_fused_io(ep), "%s: plain_io engine fused", what);
     const int fused = crisp_engine_fused_io(ef);
+    CHECK(crisp_engine_fused_io(es) == fused, "%s: stripes fused %d, whole frame %d", what,
+          crisp_engine_fused_io(es), fused);
     const size_t n = (size_t)w * h;
     const int stride = w + 13;
     float *in = malloc(n * sizeof(float)), *of = malloc(n * sizeof(float)),

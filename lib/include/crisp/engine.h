@@ -97,7 +97,8 @@ CRISP_API int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptr
                                      float strength);
 /* 1 when the engine fuses its input and output passes (an int8 luma model
  * between space-to-depth and depth-to-space, even frame size, no border:
- * the student ladder); 0 otherwise. */
+ * the student ladder; in stripes, when every window's engine does); 0
+ * otherwise. */
 CRISP_API int crisp_engine_fused_io(const struct crisp_engine *e);
 
 /* Bytes of activation memory planned (after reuse) and the number of
