@@ -79,6 +79,7 @@ struct crisp_engine {
     int fused, factor, residual, threads;
     float s_in0;       /* the first conv's input scale */
     uint8_t lut[256];  /* luma byte -> the first conv's u8 input */
+    int lut_identity;  /* lut[v] == v (the shipped .q8: range [0, 1]) */
     float *lin, *lout; /* crisp_engine_run_luma8 of an unfused engine (made on first use) */
     /* Scratchpads are ours (dnnl_scratchpad_mode_user): oneDNN's library
      * mode keeps one per thread sized when a primitive is created, which
@@ -852,8 +853,11 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     }
     int res_val = value_of[i1];
     if (e->fused) {
-        for (int v = 0; v < 256; v++)
+        e->lut_identity = 1;
+        for (int v = 0; v < 256; v++) {
             e->lut[v] = quant_u8((float)v * (1.0f / 255.0f) * e->s_in0);
+            e->lut_identity &= e->lut[v] == v;
+        }
     }
     if (m->output == CRISP_OUTPUT_RESIDUAL && !residual_done) {
         struct crisp_layer add = {.type = CRISP_LAYER_ADD, .skip = -1};
@@ -955,24 +959,40 @@ static void head_f32(struct crisp_engine *e, const float *in)
         }
 }
 
+#define TAIL_CHUNK 512 /* pixels of a row gathered at a time (2 KiB on the stack) */
+
+/* Depth-to-space for the fused tails: pixels x0 .. x0+nx-1 (nx a multiple of
+ * f) of output row y, from the last conv's nhwc output, into g. */
+static void gather_row(const struct crisp_engine *e, int y, int x0, int nx, float *g)
+{
+    const int f = e->factor, c = f * f, w2 = e->width / f;
+    const float *rr = (const float *)e->bufs[e->vals[e->out_val].buf] +
+                      (size_t)(y / f) * w2 * c + (y % f) * f;
+    if (f == 2) /* constant sizes: inlined moves */
+        for (int j = 0; j < nx; j += 2)
+            memcpy(g + j, rr + (size_t)(x0 + j) * 2, sizeof(float) * 2);
+    else
+        for (int j = 0; j < nx; j += f)
+            for (int dx = 0; dx < f; dx++)
+                g[j + dx] = rr[(size_t)(x0 + j) / f * c + dx];
+}
+
 /* Fused tail to floats: depth-to-space of the last conv's nhwc output, plus
  * the input for a residual model. */
 static void tail_f32(struct crisp_engine *e, const float *in, float *out)
 {
-    const int f = e->factor, w = e->width, w2 = e->width / f, h2 = e->height / f, c = f * f;
-    const float *r = e->bufs[e->vals[e->out_val].buf];
-    const int res = e->residual;
+    const int w = e->width, res = e->residual, chunk = TAIL_CHUNK / e->factor * e->factor;
 #pragma omp parallel for schedule(static)
-    for (int y2 = 0; y2 < h2; y2++)
-        for (int dy = 0; dy < f; dy++) {
-            const size_t o = ((size_t)y2 * f + dy) * w;
-            const float *rr = r + (size_t)y2 * w2 * c + dy * f;
-            for (int x2 = 0; x2 < w2; x2++)
-                for (int dx = 0; dx < f; dx++) {
-                    const float v = rr[(size_t)x2 * c + dx];
-                    out[o + x2 * f + dx] = res ? v + in[o + x2 * f + dx] : v;
-                }
+    for (int y = 0; y < e->height; y++) {
+        const size_t o = (size_t)y * w;
+        for (int x0 = 0; x0 < w; x0 += chunk) {
+            const int nx = w - x0 < chunk ? w - x0 : chunk;
+            gather_row(e, y, x0, nx, out + o + x0);
+            if (res)
+                for (int j = 0; j < nx; j++)
+                    out[o + x0 + j] += in[o + x0 + j];
         }
+    }
 }
 
 int crisp_engine_run(struct crisp_engine *e, const float *in, float *out)
@@ -1008,8 +1028,6 @@ static inline uint8_t blend_u8(uint8_t in, float model, float strength)
     v = v < 255.0f ? v : 255.0f;
     return (uint8_t)(int)v;
 }
-
-#define TAIL_CHUNK 512 /* pixels of a row gathered at a time (2 KiB on the stack) */
 
 /* One chunk of an output row: the model's values `g` (residual or direct)
  * blended into the bytes. Compiled for AVX2 too (twice the lanes of the
@@ -1068,16 +1086,13 @@ static int cpu_avx2(void)
 int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride,
                             uint8_t *dst, ptrdiff_t dstride, int r0, int r1, float strength)
 {
-    if (!e->fused || e->ss)
+    if (!e->fused)
         return CRISP_EUSAGE;
     if (e->threads > 0)
         omp_set_num_threads(e->threads);
     const int w = e->width, f = e->factor, w2 = w / f, h2 = e->height / f, c = f * f;
-    const int res = e->residual;
+    const int res = e->residual, identity = e->lut_identity;
     uint8_t *q = e->bufs[e->vals[e->in_val].buf];
-    int identity = 1; /* the usual case: the first conv's scale maps a byte to itself */
-    for (int v = 0; v < 256; v++)
-        identity &= e->lut[v] == v;
 #pragma omp parallel for schedule(static)
     for (int y2 = 0; y2 < h2; y2++)
         for (int dy = 0; dy < f; dy++) {
@@ -1094,7 +1109,6 @@ int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_
     int ret = run_steps(e);
     if (ret < 0)
         return ret;
-    const float *r = e->bufs[e->vals[e->out_val].buf];
     const int in_place = src == dst && sstride == dstride, avx2 = cpu_avx2();
     /* row by row: gather the depth-to-space pixels into a chunk, then one
      * vectorizable loop for the residual, the blend and the rounding */
@@ -1102,18 +1116,11 @@ int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_
     for (int y = r0; y < r1; y++) {
         const uint8_t *in = src + (ptrdiff_t)y * sstride;
         uint8_t *out = dst + (ptrdiff_t)y * dstride;
-        const float *rr = r + (size_t)(y / f) * w2 * c + (y % f) * f;
         float g[TAIL_CHUNK];
         const int chunk = TAIL_CHUNK / f * f;
         for (int x0 = 0; x0 < w; x0 += chunk) {
             const int nx = w - x0 < chunk ? w - x0 : chunk; /* a multiple of f */
-            if (f == 2)
-                for (int j = 0; j < nx; j += 2)
-                    memcpy(g + j, rr + (size_t)(x0 + j) * 2, sizeof(float) * 2);
-            else
-                for (int j = 0; j < nx; j += f)
-                    for (int dx = 0; dx < f; dx++)
-                        g[j + dx] = rr[(size_t)(x0 + j) / f * c + dx];
+            gather_row(e, y, x0, nx, g);
             if (in_place)
                 (avx2 ? blend_inplace_avx2 : blend_inplace)(out + x0, g, nx, res, strength);
             else
