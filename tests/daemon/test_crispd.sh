@@ -82,10 +82,15 @@ waitfor() { # FILE PATTERN: up to 30 s
     for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
     return 1
 }
-"$CRISPD" --input "file:$T/long.mp4" --output "file:$T/hup.mkv" --model "$T/m.crisp" --realtime \
+# (a three-minute clip that cannot end during the test: the muxer writes its
+# first cluster seconds after the start, and a TSan build on a busy 2-core
+# machine had used up a 20 s clip before that)
+ffmpeg -v error -y -f lavfi -i testsrc2=size=320x180:rate=30 -frames:v 5400 -c:v libx264 \
+    -preset ultrafast -pix_fmt yuv420p "$T/hup.mp4"
+"$CRISPD" --input "file:$T/hup.mp4" --output "file:$T/hup.mkv" --model "$T/m.crisp" --realtime \
     --stats-json "$T/hup.json" 2>"$T/hup.err" &
 pid=$!
-for _ in $(seq 300); do [ -s "$T/hup.mkv" ] && break; sleep 0.1; done # frames flow
+for _ in $(seq 900); do [ -s "$T/hup.mkv" ] && break; sleep 0.1; done # frames flow
 sleep 0.5
 head -c 100 "$MODEL" >"$T/m.crisp"
 kill -HUP $pid
