@@ -252,6 +252,13 @@ r3 r13-rt-l-ft-flat-w3 "${R13[@]}" --init models/crisp-rt-l.crisp
 R13N=(teacher --init models/crisp-rt.crisp --precision bf16 --lr 2e-4 --warmup 50 --seed 31 --steps 10000)
 r3 r13-rt-ft-noise-w1.5 "${R13N[@]}" --w-temporal 1.5 --temporal-noise 0.01
 r3 r13-rt-ft-noise-w3 "${R13N[@]}" --w-temporal 3 --temporal-noise 0.01
+# round 14 (thirteenth session): codec twins (--temporal-twin codec): the twin
+# is the same picture unmoved with the codec's block grid moved and fresh
+# sensor noise, so the term is 0 on clean patches and holds only the codec's
+# (and the sensor's) noise still; crisp-rt, the round-12 fine-tune, side by side
+r3 r14-rt-ft-codec-w1.5 "${R12[@]}" --w-temporal 1.5 --temporal-twin codec
+r3 r14-rt-ft-codec-w3 "${R12[@]}" --w-temporal 3 --temporal-twin codec
+q8 r14-rt-ft-codec-w1.5 r14-rt-ft-codec-w3
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before

@@ -97,7 +97,7 @@ static int bank_fill(struct bank *loc, const struct dataset *d, int batch, int l
     const size_t pp = (size_t)p * p, nb = (size_t)lb * pp;
     float *tmp = tnet && ensemble > 1 ? crisp_aalloc((nb + pp) * sizeof(float)) : NULL;
     if ((tnet && ensemble > 1 && !tmp) ||
-        sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0, workers, ds->rank, ds->size, 0) < 0) {
+        sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0, workers, ds->rank, ds->size, 0, 0) < 0) {
         crisp_afree(tmp);
         return -ENOMEM;
     }

@@ -247,9 +247,66 @@ static void replace(struct crisp_image **img, struct crisp_image *n)
     *img = n;
 }
 
+/* img mirrored by gx columns on the left and gy rows on the top (gx < w, gy < h) */
+static int pad_mirror(struct crisp_image **out, const struct crisp_image *img, int gx, int gy)
+{
+    const int w = img->w + gx, h = img->h + gy;
+    int ret = crisp_image_create(out, w, h);
+    if (ret < 0)
+        return ret;
+    for (int y = 0; y < h; y++) {
+        const int sy = y < gy ? gy - 1 - y : y - gy;
+        for (int x = 0; x < w; x++) {
+            const int sx = x < gx ? gx - 1 - x : x - gx;
+            memcpy((*out)->rgb + ((size_t)y * w + x) * 3, img->rgb + ((size_t)sy * img->w + sx) * 3, 3);
+        }
+    }
+    return 0;
+}
+
+/* the w x h window of img at (x, y) */
+static int cut(struct crisp_image **out, const struct crisp_image *img, int x, int y, int w, int h)
+{
+    int ret = crisp_image_create(out, w, h);
+    if (ret < 0)
+        return ret;
+    for (int j = 0; j < h; j++)
+        memcpy((*out)->rgb + (size_t)j * w * 3, img->rgb + ((size_t)(y + j) * img->w + x) * 3,
+               (size_t)w * 3);
+    return 0;
+}
+
+/* a codec round trip (h264 CRF q, or JPEG quality q) with the block grid moved
+ * by (gx, gy): the picture mirrored into a margin, coded, and cut back */
+static int codec_moved(struct crisp_image **out, const struct crisp_image *img, int h264, int q,
+                       int gx, int gy)
+{
+    struct crisp_image *pad = NULL, *coded = NULL;
+    int ret = gx || gy ? pad_mirror(&pad, img, gx, gy) : 0;
+    const struct crisp_image *src = pad ? pad : img;
+    if (!ret)
+        ret = h264 ? crisp_h264_roundtrip(&coded, src, q) : crisp_jpeg_roundtrip(&coded, src, q);
+    if (!ret && pad)
+        ret = cut(out, coded, gx, gy, img->w, img->h);
+    else if (!ret) {
+        *out = coded;
+        coded = NULL;
+    }
+    crisp_image_destroy(&pad);
+    crisp_image_destroy(&coded);
+    return ret;
+}
+
 int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struct crisp_rng *r,
                    char *desc)
 {
+    return degrade_random_twin(out, gt, r, desc, NULL);
+}
+
+int degrade_random_twin(struct crisp_image **out, const struct crisp_image *gt, struct crisp_rng *r,
+                        char *desc, const struct degrade_twin *tw)
+{
+    const int gx = tw ? tw->grid_x : 0, gy = tw ? tw->grid_y : 0;
     *out = NULL;
     struct crisp_image *img, *t;
     int ret = crisp_image_clone(&img, gt);
@@ -261,7 +318,7 @@ int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struc
     /* camera: mild sensor noise, optical blur */
     if (crisp_rng_uniform(r) < g_profile->noise) {
         double s = urange(r, 0.5, 3.0);
-        if ((ret = crisp_add_noise(&t, img, (float)s, crisp_rng_u64(r))) < 0)
+        if ((ret = crisp_add_noise(&t, img, (float)s, crisp_rng_u64(r) ^ (tw ? tw->noise_salt : 0))) < 0)
             goto fail;
         replace(&img, t);
         NOTE("noise %.1f ", s);
@@ -290,13 +347,13 @@ int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struc
     double c = crisp_rng_uniform(r);
     if (c < g_profile->h264 && !(img->w & 1) && !(img->h & 1)) {
         int crf = 23 + (int)(crisp_rng_u64(r) % 16);
-        if ((ret = crisp_h264_roundtrip(&t, img, crf)) < 0)
+        if ((ret = codec_moved(&t, img, 1, crf, gx, gy)) < 0)
             goto fail;
         replace(&img, t);
         NOTE("h264 crf %d ", crf);
     } else if (c < g_profile->h264 + g_profile->jpeg) {
         int q = 30 + (int)(crisp_rng_u64(r) % 61);
-        if ((ret = crisp_jpeg_roundtrip(&t, img, q)) < 0)
+        if ((ret = codec_moved(&t, img, 0, q, gx, gy)) < 0)
             goto fail;
         replace(&img, t);
         NOTE("jpeg q%d ", q);
@@ -343,6 +400,7 @@ struct sampler {
     int part, parts;  /* this sampler's samples: k % parts == part */
     int local;        /* how many that is */
     int twin;         /* > 0: each sample also has a twin shifted by up to this many pixels */
+    int twin_codec;   /* the twin unmoved, with the codec's grid moved instead */
     uint64_t seed;
     struct batch slots[MAX_SLOTS];
     int ready[MAX_SLOTS];
@@ -387,15 +445,24 @@ static void to_luma(const struct crisp_image *img, int off, int p, float *dst)
 static int make_twin(struct sampler *s, struct crisp_rng *r, const struct crisp_image *co,
                      struct batch *b, int j)
 {
-    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin;
+    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin_codec ? 0 : s->twin;
     const size_t pp = (size_t)P * P, row = (size_t)s->local + j;
-    int dx = (int)(crisp_rng_u64(r) % (uint64_t)(2 * T + 1)) - T;
-    int dy = (int)(crisp_rng_u64(r) % (uint64_t)(2 * T + 1)) - T;
+    int dx = 0, dy = 0;
+    struct degrade_twin tw = {0, 0, 0};
+    if (s->twin_codec) { /* the grid moved by 0, 2, ..., 14 each way, not both 0 */
+        const int k = 1 + (int)(crisp_rng_u64(r) % 63);
+        tw.grid_x = 2 * (k % 8);
+        tw.grid_y = 2 * (k / 8);
+        tw.noise_salt = crisp_rng_u64(r) | 1;
+    } else {
+        dx = (int)(crisp_rng_u64(r) % (uint64_t)(2 * T + 1)) - T;
+        dy = (int)(crisp_rng_u64(r) % (uint64_t)(2 * T + 1)) - T;
+    }
     struct crisp_rng r2 = *r;
     struct crisp_image *ct = NULL, *dt = NULL;
     int ret = crop(&ct, co, T + dx, T + dy, S);
     if (!ret)
-        ret = degrade_random(&dt, ct, &r2, NULL);
+        ret = degrade_random_twin(&dt, ct, &r2, NULL, &tw);
     if (!ret) {
         to_luma(ct, M, P, b->y + pp * row);
         to_luma(dt, M, P, b->x + pp * row);
@@ -409,7 +476,7 @@ static int make_twin(struct sampler *s, struct crisp_rng *r, const struct crisp_
 
 static int make_batch(struct sampler *s, int64_t index, struct batch *b)
 {
-    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin, S2 = S + 2 * T;
+    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin_codec ? 0 : s->twin, S2 = S + 2 * T;
     const size_t pp = (size_t)P * P;
     const struct dataset *d = s->d;
     b->index = index;
@@ -433,7 +500,7 @@ static int make_batch(struct sampler *s, int64_t index, struct batch *b)
         int ret = crop(&c, gt, x, y, S2);
         if (!ret)
             ret = crisp_image_orient(&co, c, orient);
-        if (!ret && T) /* the sample and its shifted twin, cut from one oriented crop */
+        if (!ret && s->twin) /* the sample and its twin, cut from one oriented crop */
             ret = make_twin(s, &r, co, b, j);
         if (!ret && T) {
             struct crisp_image *inner = NULL;
@@ -498,7 +565,8 @@ static void *worker(void *arg)
 }
 
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
-                   uint64_t seed, int64_t first_index, int workers, int part, int parts, int twin)
+                   uint64_t seed, int64_t first_index, int workers, int part, int parts, int twin,
+                   int twin_codec)
 {
     *out = NULL;
     if (parts < 1 || part < 0 || part >= parts || batch <= part || twin < 0 ||
@@ -519,6 +587,7 @@ int sampler_create(struct sampler **out, const struct dataset *d, int batch, int
     s->parts = parts;
     s->local = (batch - part + parts - 1) / parts;
     s->twin = twin;
+    s->twin_codec = twin && twin_codec;
     s->nslots = workers + 2;
     s->claim = s->consume = first_index;
     size_t n = (size_t)s->local * (twin ? 2 : 1) * patch * patch;

@@ -38,6 +38,19 @@ int degrade_set_profile(const char *name);
  * (if not NULL, 160 bytes) describes the draw. */
 int degrade_random(struct crisp_image **out, const struct crisp_image *gt, struct crisp_rng *r,
                    char *desc);
+/* The same draw for the "codec twin" of a sample (--temporal-twin codec): the
+ * same picture, scaling and codec quality, but the codec's block grid moved
+ * by (grid_x, grid_y) pixels of the coded (downscaled) image (even, so the
+ * chroma grid moves with it; the picture is mirrored into the margin and
+ * cut back after decoding) and the sensor noise drawn afresh (its seed xor
+ * noise_salt), as the next frame of a still scene gets them. tw NULL or all
+ * zero: exactly degrade_random. */
+struct degrade_twin {
+    int grid_x, grid_y;
+    uint64_t noise_salt;
+};
+int degrade_random_twin(struct crisp_image **out, const struct crisp_image *gt, struct crisp_rng *r,
+                        char *desc, const struct degrade_twin *tw);
 /* The degradation fixed for one named image (seeded by its name). */
 int degrade_fixed(struct crisp_image **out, const struct crisp_image *gt, const char *name,
                   uint64_t seed);
@@ -62,10 +75,13 @@ struct sampler;
  * training; part 0 of 1 is the whole batch). `twin` > 0 gives each sample a
  * twin (temporal consistency): the same crop moved by up to `twin` pixels
  * each way, degraded with the same parameters, as the next frame of a call
- * is (not with teacher-dir data). With twin 0 the draws are as without. */
+ * is (not with teacher-dir data). With `twin_codec` the twin is instead the
+ * same crop unmoved (shift 0, 0) with the codec's grid moved and fresh
+ * sensor noise (degrade_random_twin), so that only the noise differs. With
+ * twin 0 the draws are as without. */
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
                    uint64_t seed, int64_t first_index, int workers, int part, int parts,
-                   int twin);
+                   int twin, int twin_codec);
 /* Blocks until batch `next` is ready; valid until the next call. */
 const struct batch *sampler_next(struct sampler *s);
 void sampler_destroy(struct sampler **s);

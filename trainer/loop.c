@@ -372,7 +372,7 @@ static int run_batches(struct run *r)
         crisp_train_net_destroy(&r->tnet);
     } else if (sampler_create(&r->smp, r->d, o->batch, o->patch, o->seed, r->step,
                               o->data_threads, r->ds->rank, r->ds->size,
-                              o->w_temporal > 0 ? o->temporal_shift : 0) < 0) {
+                              o->w_temporal > 0 ? o->temporal_shift : 0, o->temporal_codec) < 0) {
         return fail(EXIT_INPUT, "cannot start the data worker");
     }
     r->grad = crisp_aalloc(n * sizeof(float));

@@ -68,6 +68,9 @@ static const char USAGE[] =
     "                   local gradient (0..1 units): flat areas held still, edges free\n"
     "  --temporal-noise N [0]  weigh it by min(1, |x-x'|/N), x, x' the twins' degraded\n"
     "                   inputs: held still only where their noise differs\n"
+    "  --temporal-twin shift|codec [shift]  codec: the twin is the same picture unmoved,\n"
+    "                   the codec's block grid moved (0..14 px) and fresh sensor noise:\n"
+    "                   only the noise differs, clean twins are equal\n"
     "  --checkpoint FILE  --checkpoint-minutes M [3]  --resume   --log FILE.csv\n"
     "  --init FILE      start from a model file instead of a fresh preset\n"
     "  --max-side N [1024]  area-downscale larger training images\n"
@@ -119,7 +122,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_TFLAT, O_TNOISE, O_FIRST };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_TFLAT, O_TNOISE, O_TTWIN, O_FIRST };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -140,6 +143,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         {"collapse-identity", 1, 0, O_COLLID}, {"check-every", 1, 0, O_CHECK},
         {"w-temporal", 1, 0, O_WTEMP}, {"temporal-shift", 1, 0, O_TSHIFT},
         {"temporal-flat", 1, 0, O_TFLAT}, {"temporal-noise", 1, 0, O_TNOISE},
+        {"temporal-twin", 1, 0, O_TTWIN},
         {"first-conv", 1, 0, O_FIRST}, {0, 0, 0, 0}};
     opterr = 0;
     int c, r;
@@ -219,6 +223,11 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         case O_TSHIFT: NUM(o->temporal_shift, int, 1, 8); break;
         case O_TFLAT: NUM(o->temporal_flat, float, 0, 1); break;
         case O_TNOISE: NUM(o->temporal_noise, float, 0, 1); break;
+        case O_TTWIN:
+            if (strcmp(optarg, "shift") && strcmp(optarg, "codec"))
+                return fail(EXIT_USAGE, "--temporal-twin must be shift or codec (got \"%s\")", optarg);
+            o->temporal_codec = !strcmp(optarg, "codec");
+            break;
         case O_FIRST:
             if (strcmp(optarg, "int8") && strcmp(optarg, "f32"))
                 return fail(EXIT_USAGE, "--first-conv must be int8 or f32 (got \"%s\")", optarg);

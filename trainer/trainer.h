@@ -36,6 +36,8 @@ struct train_opts {
     float temporal_noise; /* --temporal-noise N: and by min(1, |x - x'| / N), x and x' the
                              two degraded inputs there: only where the codec's noise
                              differs between the twins (0: all alike) */
+    int temporal_codec; /* --temporal-twin codec: the twin unmoved, its codec grid moved and
+                           its sensor noise drawn afresh (data.h, degrade_random_twin) */
     int feat_s[8], feat_t[8], n_feat;
     long bank; /* patches in the fixed patch bank; 0 = fresh patches every step */
     int t_ensemble; /* 8: bank targets are the teacher's geometric self-ensemble */

@@ -284,6 +284,21 @@ for k in flat noise; do
         bad "--temporal-$k: '$w' against '$plain' ($(tail -1 "$T/t$k.err"))"
     fi
 done
+# --temporal-twin codec: the twin is the same picture with its own codec
+# noise, so on clean input (the x2 profile) the term is exactly 0, and with
+# the codec on most patches (half-h264) it is not
+expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --w-temporal 1 --temporal-twin roll --out "$T/x.crisp"
+for pr in x2 half-h264; do
+    "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 2 --w-temporal 1 --temporal-twin codec \
+        --profile $pr --out "$T/c$pr.crisp" --log "$T/c$pr.csv" 2>"$T/c$pr.err"
+done
+c0=$(awk -F, 'NR == 2 { print $12 }' "$T/cx2.csv")
+c1=$(awk -F, 'NR == 2 { print $12 }' "$T/chalf-h264.csv")
+if awk -v a="$c0" -v b="$c1" 'BEGIN { exit !(a != "" && a + 0 == 0 && b > 0) }'; then
+    ok "--temporal-twin codec: first temporal term $c0 on clean x2 patches, $c1 with H.264"
+else
+    bad "--temporal-twin codec: '$c0' (x2) and '$c1' (half-h264): $(tail -1 "$T/cx2.err") $(tail -1 "$T/chalf-h264.err")"
+fi
 "$CRISP_TRAIN" teacher --data "$T/nodata" --arch tiny3 --steps 5 --out "$T/x.crisp" 2>"$T/u.err"
 if [ $? = 1 ] && grep -q "nodata" "$T/u.err"; then ok "missing data folder"; else bad "missing data folder: $(cat "$T/u.err")"; fi
 

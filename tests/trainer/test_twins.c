@@ -4,7 +4,9 @@
 // (equal pixel for pixel where they overlap), shifts stay within the
 // bound, the degraded twin differs from the moved degraded sample (its own
 // codec noise) while keeping its degradation, and a rank's share of a
-// twin batch is the whole batch's rows for its samples.
+// twin batch is the whole batch's rows for its samples. Codec twins
+// (--temporal-twin codec) are unmoved, equal to clean samples, and carry
+// their own, small, codec noise.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +53,7 @@ int main(void)
     degrade_set_profile("half");
     const int B = 6, P = 32, T = 2;
     struct sampler *s = NULL, *s0 = NULL, *s1 = NULL;
-    CHECK(sampler_create(&s, d, B, P, 11, 0, 2, 0, 1, T) == 0, "sampler with twins");
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 2, 0, 1, T, 0) == 0, "sampler with twins");
     int moved = 0, bad = 0;
     double xdiff = 0;
     for (int k = 0; k < 4 && s; k++) {
@@ -65,9 +67,9 @@ int main(void)
     CHECK(xdiff > 0, "degraded twins equal the moved samples: no noise of their own");
     /* two ranks' shares of batch 0 are the rows of the whole batch */
     sampler_destroy(&s);
-    CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T) == 0 &&
-              sampler_create(&s0, d, B, P, 11, 0, 1, 0, 2, T) == 0 &&
-              sampler_create(&s1, d, B, P, 11, 0, 1, 1, 2, T) == 0,
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T, 0) == 0 &&
+              sampler_create(&s0, d, B, P, 11, 0, 1, 0, 2, T, 0) == 0 &&
+              sampler_create(&s1, d, B, P, 11, 0, 1, 1, 2, T, 0) == 0,
           "rank samplers");
     if (s && s0 && s1) {
         const struct batch *a = sampler_next(s), *r0 = sampler_next(s0), *r1 = sampler_next(s1);
@@ -84,8 +86,39 @@ int main(void)
     }
     sampler_destroy(&s);
     sampler_destroy(&s0);
-    CHECK(sampler_create(&s0, d, B, P, 11, 0, 1, 0, 1, -1) < 0, "negative twin shift accepted");
+    CHECK(sampler_create(&s0, d, B, P, 11, 0, 1, 0, 1, -1, 0) < 0, "negative twin shift accepted");
     sampler_destroy(&s1);
+    /* codec twins: unmoved; without a codec or noise (the clean x2 profile)
+     * equal to their samples bit for bit; with H.264 on most patches their
+     * own codec noise, small beside the picture */
+    for (int pass = 0; pass < 2; pass++) {
+        degrade_set_profile(pass ? "half-h264" : "x2");
+        CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T, 1) == 0, "codec twin sampler");
+        int differ = 0, bad2 = 0;
+        double mad = 0;
+        for (int k = 0; k < 4 && s; k++) {
+            const struct batch *b = sampler_next(s);
+            const size_t pp = (size_t)P * P;
+            for (int j = 0; b && j < B; j++) {
+                bad2 += b->shift[2 * j] != 0 || b->shift[2 * j + 1] != 0;
+                bad2 += memcmp(b->y + pp * j, b->y + pp * (B + j), pp * 4) != 0;
+                differ += memcmp(b->x + pp * j, b->x + pp * (B + j), pp * 4) != 0;
+                for (size_t i = 0; i < pp; i++) {
+                    float e = b->x[pp * j + i] - b->x[pp * (B + j) + i];
+                    mad += e < 0 ? -e : e;
+                }
+            }
+        }
+        mad /= 4.0 * B * P * P;
+        CHECK(bad2 == 0, "%s: %d codec twins moved or with another ground truth", pass ? "half-h264" : "x2", bad2);
+        if (pass) {
+            CHECK(differ >= 12, "half-h264: only %d of 24 codec twins carry their own noise", differ);
+            CHECK(mad > 0 && mad < 0.02, "half-h264: codec twins differ by %.4f on average", mad);
+        } else {
+            CHECK(differ == 0, "x2: %d codec twins differ from their clean samples", differ);
+        }
+        sampler_destroy(&s);
+    }
     dataset_free(&d);
     TEST_DONE();
 }
