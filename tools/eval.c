@@ -2,7 +2,6 @@
 // crisp eval (eval.h): the rows shared by stills and video, and the still
 // images of a folder: every image degraded by a protocol, restored by each
 // row, scored on Y; means printed and written as JSON. Main thread.
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +9,6 @@
 #include <strings.h>
 
 #include "eval.h"
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static void stem(const char *path, char *out, size_t n)
 {
@@ -137,36 +131,12 @@ int eval_rows_restore(struct eval_rows *rows, int r, const struct crisp_image *d
 /* the image files of a folder, sorted; n 0 with err filled when none */
 static char **list_images(const char *dir_path, int *n_out, char *err, size_t errlen)
 {
-    DIR *dir = opendir(dir_path);
-    *n_out = 0;
-    if (!dir) {
-        snprintf(err, errlen, "%s: %s", dir_path, strerror(errno));
-        return NULL;
-    }
     char **names = NULL;
-    int n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        const char *d = strrchr(e->d_name, '.');
-        if (e->d_name[0] == '.' || !d ||
-            (strcasecmp(d, ".png") && strcasecmp(d, ".jpg") && strcasecmp(d, ".jpeg") &&
-             strcasecmp(d, ".bmp")))
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **nn = realloc(names, sizeof(char *) * (size_t)cap);
-            if (!nn)
-                break;
-            names = nn;
-        }
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(dir);
-    if (n == 0)
+    int ret = crisp_image_list(dir_path, &names, n_out);
+    if (ret < 0)
+        snprintf(err, errlen, "%s: %s", dir_path, strerror(-ret));
+    else if (*n_out == 0)
         snprintf(err, errlen, "%s: no PNG/JPEG/BMP images", dir_path);
-    else
-        qsort(names, (size_t)n, sizeof(char *), cmp_str);
-    *n_out = n;
     return names;
 }
 

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,17 +7,6 @@
 #include <strings.h>
 
 #include "data.h"
-
-static int has_image_ext(const char *n)
-{
-    const char *d = strrchr(n, '.');
-    return d && (!strcasecmp(d, ".png") || !strcasecmp(d, ".jpg") || !strcasecmp(d, ".jpeg"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static uint64_t hash_name(const char *s, uint64_t seed)
 {
@@ -71,41 +59,19 @@ static char *stem_png(const char *name)
 int dataset_load(struct dataset **out, const struct dataset_params *p, char *err, size_t errlen)
 {
     *out = NULL;
-    DIR *dir = opendir(p->dir);
-    if (!dir) {
-        snprintf(err, errlen, "%s: %s", p->dir, strerror(errno));
-        return -errno;
-    }
     char **names = NULL;
-    int n = 0, cap = 0, ret = 0;
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        if (e->d_name[0] == '.' || !has_image_ext(e->d_name))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, sizeof(char *) * (size_t)cap);
-            if (!nn) {
-                ret = -ENOMEM;
-                break;
-            }
-            names = nn;
-        }
-        if (!(names[n++] = strdup(e->d_name))) {
-            ret = -ENOMEM;
-            break;
-        }
+    int n = 0, ret = crisp_image_list(p->dir, &names, &n);
+    if (ret < 0) {
+        snprintf(err, errlen, "%s: %s", p->dir, strerror(-ret));
+        return ret;
     }
-    closedir(dir);
     struct dataset *d = calloc(1, sizeof(*d));
-    if (ret < 0 || !d) {
+    if (!d) {
         for (int i = 0; i < n; i++)
             free(names[i]);
         free(names);
-        free(d);
         return -ENOMEM;
     }
-    qsort(names, (size_t)n, sizeof(char *), cmp_str);
     if (p->max_images > 0 && n > p->max_images) {
         for (int i = p->max_images; i < n; i++)
             free(names[i]);
@@ -113,7 +79,7 @@ int dataset_load(struct dataset **out, const struct dataset_params *p, char *err
     }
     int every = p->val_every > 0 ? p->val_every : 20;
     if (n < 2) {
-        snprintf(err, errlen, "%s: need at least 2 PNG/JPEG images, found %d", p->dir, n);
+        snprintf(err, errlen, "%s: need at least 2 PNG/JPEG/BMP images, found %d", p->dir, n);
         ret = CRISP_EUSAGE;
         goto fail;
     }

@@ -8,7 +8,6 @@
 // is [min, hi] where min is the smallest value seen (>= 0 makes the input
 // u8) and hi the largest per-image 99.99th percentile (a few outliers
 // saturate rather than stretch the scale for everything else).
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -59,42 +58,6 @@ static void observe(void *ctx, int layer, const float *in, int c, int h, int w)
     float hi = fmaxf(p, mx * 0.1f);
     if (hi > k->hi[layer])
         k->hi[layer] = hi;
-}
-
-static int is_image(const char *n)
-{
-    const char *d = strrchr(n, '.');
-    return d && (!strcasecmp(d, ".png") || !strcasecmp(d, ".jpg") || !strcasecmp(d, ".jpeg"));
-}
-
-static int cmps(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* the PNG/JPEG names in `dir`, sorted; 0 or -1 with errno set */
-static int list_images(const char *data, char ***names_out, size_t *n_out)
-{
-    DIR *dir = opendir(data);
-    if (!dir)
-        return -1;
-    char **names = NULL;
-    size_t nn = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(dir))) {
-        if (!is_image(de->d_name))
-            continue;
-        if (nn == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nw = realloc(names, cap * sizeof(char *));
-            if (!nw)
-                break;
-            names = nw;
-        }
-        names[nn++] = strdup(de->d_name);
-    }
-    closedir(dir);
-    qsort(names, nn, sizeof(char *), cmps);
-    *names_out = names;
-    *n_out = nn;
-    return 0;
 }
 
 /* One calibration image: read, area-downscaled to at most max_side (a
@@ -180,11 +143,12 @@ int quantize(const char *model_path, const char *data, const char *out, int max_
         return crisp_fail(1, "quantize: %s is an RGB model; int8 calibration is for luma models", model_path);
     }
     char **names = NULL;
-    size_t nn = 0;
-    if (list_images(data, &names, &nn) < 0) {
+    int ni = 0, lr = crisp_image_list(data, &names, &ni);
+    if (lr < 0) {
         crisp_model_destroy(&m);
-        return crisp_fail(1, "quantize: %s: %s", data, strerror(errno));
+        return crisp_fail(1, "quantize: %s: %s", data, strerror(-lr));
     }
+    const size_t nn = (size_t)ni;
     struct crisp_quant *q = crisp_quant_new(m->n_layers);
     struct calib k = {.m = m, .cap = 1 << 18};
     k.sample = malloc(sizeof(float) * k.cap);

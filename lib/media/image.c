@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Still images through libavcodec (PNG, JPEG, BMP, PNM) and libswscale.
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,4 +457,54 @@ int crisp_jpeg_roundtrip(struct crisp_image **out, const struct crisp_image *in,
     ret = crisp_image_decode(out, pkt->data, (size_t)pkt->size, why, sizeof(why));
     av_packet_free(&pkt);
     return ret;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int crisp_image_list(const char *dir_path, char ***names_out, int *n_out)
+{
+    *names_out = NULL;
+    *n_out = 0;
+    DIR *dir = opendir(dir_path);
+    if (!dir)
+        return -errno;
+    char **names = NULL;
+    int n = 0, cap = 0, ret = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        const char *d = strrchr(e->d_name, '.');
+        if (e->d_name[0] == '.' || !d ||
+            (strcasecmp(d, ".png") && strcasecmp(d, ".jpg") && strcasecmp(d, ".jpeg") &&
+             strcasecmp(d, ".bmp")))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nn = realloc(names, sizeof(char *) * (size_t)cap);
+            if (!nn) {
+                ret = -ENOMEM;
+                break;
+            }
+            names = nn;
+        }
+        if (!(names[n] = strdup(e->d_name))) {
+            ret = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(dir);
+    if (ret < 0) {
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return ret;
+    }
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof(char *), cmp_name);
+    *names_out = names;
+    *n_out = n;
+    return 0;
 }

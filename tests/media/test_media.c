@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Image I/O, colour conversion and degradations: determinism for a seed,
-// sizes, and errors for bad input.
+// sizes, errors for bad input, and a folder's image list.
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -177,5 +177,34 @@ int main(int argc, char **argv)
     CHECK(crisp_h264_roundtrip(&a, odd, 60) == CRISP_EUSAGE, "CRF 60 accepted");
     crisp_image_destroy(&odd);
     crisp_image_destroy(&ref);
+
+    /* a folder's image files: by extension in any case, hidden ones and
+     * other files skipped, sorted; a missing folder gives its errno */
+    {
+        char dir[] = "/tmp/crisp-list-XXXXXX", f[4200];
+        CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+        const char *files[] = {"b.png", "A.JPG", ".hidden.png", "notes.txt", "c.jpeg", "d.bmp", "png"};
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+            snprintf(f, sizeof(f), "%s/%s", dir, files[i]);
+            FILE *fp = fopen(f, "w");
+            if (fp)
+                fclose(fp);
+        }
+        char **names = NULL;
+        int nn = -1;
+        CHECK(crisp_image_list(dir, &names, &nn) == 0 && nn == 4 && !strcmp(names[0], "A.JPG") &&
+                  !strcmp(names[1], "b.png") && !strcmp(names[2], "c.jpeg") && !strcmp(names[3], "d.bmp"),
+              "image list of %s: %d names", dir, nn);
+        for (int i = 0; i < nn; i++)
+            free(names[i]);
+        free(names);
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+            snprintf(f, sizeof(f), "%s/%s", dir, files[i]);
+            unlink(f);
+        }
+        rmdir(dir);
+        CHECK(crisp_image_list(dir, &names, &nn) == -ENOENT && nn == 0 && !names,
+              "a missing folder listed");
+    }
     TEST_DONE();
 }

@@ -51,6 +51,12 @@ CRISP_API int crisp_image_decode(struct crisp_image **out, const uint8_t *buf, s
 CRISP_API int crisp_image_write(const struct crisp_image *img, const char *path, int quality,
                                 char *err, size_t errlen);
 
+/* The image files of folder `dir` (names ending .png, .jpg, .jpeg or .bmp,
+ * any case; hidden files skipped), sorted by strcmp: *names gets *n
+ * malloc'd names in a malloc'd array (the caller frees both; NULL when 0).
+ * 0, or a negative errno (opendir's, or -ENOMEM). */
+CRISP_API int crisp_image_list(const char *dir, char ***names, int *n);
+
 /* ---- Colour (BT.601 studio range, as MATLAB's rgb2ycbcr) ---- */
 
 /* Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255, rounded to 8 bits: the
