@@ -6,12 +6,8 @@
 # promptly, and bad input gets a one-line error and a nonzero exit.
 set -u
 : "${CRISPD:?}" "${CRISP:?}" "${CRISP_SOURCE_ROOT:?}"
-command -v ffmpeg >/dev/null || { echo "SKIP: no ffmpeg CLI"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/../common.sh"
+need ffmpeg "no ffmpeg CLI"
 MODEL=$CRISP_SOURCE_ROOT/models/crisp-rt.crisp
 [ -f "$MODEL" ] || MODEL=$CRISP_SOURCE_ROOT/models/unsharp-mask.crisp
 ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=30 -frames:v 45 -c:v libx264 \
@@ -200,5 +196,4 @@ expect 2 'pixfmt must be yuyv or i420' --input "file:$T/clip.mp4" --output v4l2l
 echo garbage >"$T/garbage.mp4"
 expect 1 'garbage.mp4' --input "file:$T/garbage.mp4" --output null: --bypass
 
-echo "$checks checks, $fails failed"
-[ "$fails" = 0 ]
+finish

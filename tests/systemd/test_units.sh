@@ -9,15 +9,12 @@
 # its groups.
 set -u
 : "${CRISPD:?}" "${MESON_BUILD:?}"
-command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze not installed"; exit 77; }
-command -v ffmpeg >/dev/null || { echo "SKIP: no ffmpeg CLI"; exit 77; }
-T=$(mktemp -d)
+. "$(dirname "$0")/../common.sh"
+need systemd-analyze
+need ffmpeg "no ffmpeg CLI"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
 
 D=$T/root
 mkdir -m 700 "$T/xdg"
@@ -133,5 +130,4 @@ else
     bad "system calls outside the filter: '$missing' ($(wc -l <"$T/used.txt") used)"
 fi
 
-echo "$checks checks, $fails failed"
-[ $fails = 0 ]
+finish

@@ -10,11 +10,7 @@
 # run is in test_shared_data.sh.
 set -u
 : "${CRISP:?}" "${CRISP_SOURCE_ROOT:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/../common.sh"
 M=$CRISP_SOURCE_ROOT/models/crisp-rt.crisp
 ff() { ffmpeg -v error -y "$@"; }
 ff -f lavfi -i testsrc2=size=162x90:rate=25 -frames:v 10 -c:v libx264 -pix_fmt yuv420p "$T/moving.mp4"
@@ -91,5 +87,4 @@ refuse "compare --video, different lengths" 1 "short.mp4 ends after 6 frames" \
     compare --video "$T/moving.mp4" "$T/short.mp4"
 refuse "compare --video, different sizes" 1 "sizes differ" \
     compare --video "$T/moving.mp4" "$T/static.mkv"
-echo "$checks checks, $fails failed"
-[ "$fails" = 0 ]
+finish

@@ -10,13 +10,10 @@
 # was built without MPI or mpirun is missing.
 set -u
 : "${CRISP:?}" "${CRISP_TRAIN:?}" "${CRISPD:?}" "${MODEL_DIFF:?}" "${CRISP_SOURCE_ROOT:?}"
-"$CRISP_TRAIN" -h | grep -q "mpirun -np N" || { echo "SKIP: crisp-train built without MPI"; exit 77; }
-command -v mpirun >/dev/null || { echo "SKIP: no mpirun (openmpi-bin)"; exit 77; }
-T=$(mktemp -d)
+. "$(dirname "$0")/../common.sh"
+"$CRISP_TRAIN" -h | grep -q "mpirun -np N" || skip "crisp-train built without MPI"
+need mpirun "no mpirun (openmpi-bin)"
 trap 'pkill -9 -f "$T/" 2>/dev/null; rm -rf "$T"' EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
 mkdir "$T/data"
 cp "$CRISP_SOURCE_ROOT"/tests/data/*.png "$T/data/"
 # CI runs as root; the loopback and shared-memory transports only
@@ -166,5 +163,4 @@ else
     fi
 fi
 
-echo "$checks checks, $fails failed"
-[ $fails = 0 ]
+finish

@@ -5,11 +5,7 @@
 # --teacher-dir) runs, the outputs are valid models; bad usage exits 2.
 set -u
 : "${CRISP:?}" "${CRISP_TRAIN:?}" "${CRISP_SOURCE_ROOT:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/../common.sh"
 mkdir "$T/data"
 cp "$CRISP_SOURCE_ROOT"/tests/data/*.png "$T/data/"
 COMMON=(--data "$T/data" --batch 4 --patch 32 --val-crop 64 --progress 0 --threads 2)
@@ -302,5 +298,4 @@ fi
 "$CRISP_TRAIN" teacher --data "$T/nodata" --arch tiny3 --steps 5 --out "$T/x.crisp" 2>"$T/u.err"
 if [ $? = 1 ] && grep -q "nodata" "$T/u.err"; then ok "missing data folder"; else bad "missing data folder: $(cat "$T/u.err")"; fi
 
-echo "$checks checks, $fails failed"
-[ "$fails" = 0 ]
+finish
