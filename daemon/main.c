@@ -60,9 +60,6 @@ static const char USAGE[] =
     "  --budget-ms MS      inference budget for --model auto [half the frame interval]\n"
     "  --size WxH [1280x720]   --strength S [1.0]   --bypass   --realtime\n"
     "  --precision int8|fp32   [int8 when the CPU runs it and MODEL.q8 exists, else fp32]\n"
-    "  --steady A          where the picture is still, average the correction over frames\n"
-    "                      (weight A of the past, 0..0.95; 0: off) [0.75]; --steady-motion M:\n"
-    "                      an input change of M levels counts as motion [12]\n"
     "  --frames N          stop after N output frames\n"
     "  --stats-json FILE   write frame counts, drops, fps and latency percentiles on exit\n"
     "  --threads N         oneDNN threads [all cores]   -v  verbose\n"
@@ -130,16 +127,6 @@ static int set_opt(struct crispd_opts *o, const char *key, const char *v, char *
         if (*end || end == v || !(x >= 0 && x <= 1))
             BAD("must be in 0..1 (got \"%s\")", v);
         o->strength = x;
-    } else if (!strcmp(key, "steady")) {
-        float x = strtof(v, &end);
-        if (*end || end == v || !(x >= 0 && x <= 0.95f))
-            BAD("must be in 0..0.95, 0 for off (got \"%s\")", v);
-        o->steady = x;
-    } else if (!strcmp(key, "steady-motion")) {
-        float x = strtof(v, &end);
-        if (*end || end == v || !(x >= 1 && x <= 255))
-            BAD("must be in 1..255 (got \"%s\")", v);
-        o->steady_motion = x;
     } else if (!strcmp(key, "frames")) {
         long x = strtol(v, &end, 10);
         if (*end || end == v || x < 1)
@@ -226,7 +213,6 @@ static int parse_options(struct crispd_opts *o, int argc, char **argv)
         {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
         {"sdp-out", 1, 0, 0},   {"pixfmt", 1, 0, 0},    {"precision", 1, 0, 0},
         {"verbose", 0, 0, 'v'}, {"stripe-rows", 1, 0, 0}, {"budget-ms", 1, 0, 0},
-        {"steady", 1, 0, 0},    {"steady-motion", 1, 0, 0},
         {0, 0, 0, 0}};
     const char *config = NULL;
     for (int i = 1; i < argc; i++) {
@@ -450,8 +436,7 @@ static int crispd_main(int argc, char **argv)
     crisp_set_progname("crispd");
     static struct pipeline P;
     struct pipeline *p = &P;
-    p->o = (struct crispd_opts){.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0,
-                                 .steady = CRISP_STEADY_BLEND, .steady_motion = CRISP_STEADY_MOTION};
+    p->o = (struct crispd_opts){.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0};
     int r = parse_options(&p->o, argc, argv);
     if (r >= 0 || (r = select_source(p)) >= 0)
         return r;

@@ -23,7 +23,6 @@
 #include "crisp/log.h"
 #include "crisp/model.h"
 #include "crisp/util.h"
-#include "crisp/media.h"
 #include "pipeline.h"
 
 #define POOL 8
@@ -235,13 +234,8 @@ static void sharpen_luma(struct pipeline *p, struct crisp_frame *f)
 {
     /* u8 in and out: fused engines (the ladder in int8) read and write the
      * plane in one pass each */
-    if (p->steady) /* --steady: the correction is steadied against the input */
-        for (int y = 0; y < f->h; y++)
-            memcpy(p->steady_in + (size_t)y * f->w, f->data[0] + (size_t)y * f->stride[0], (size_t)f->w);
     if (crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], p->o.strength) < 0)
         atomic_store(&p->failed, 2); /* reported by the main thread */
-    else if (p->steady)
-        crisp_steady_apply(p->steady, p->steady_in, f->w, f->data[0], f->stride[0]);
 }
 
 static void *infer_thread(void *arg)
@@ -266,7 +260,6 @@ static void *infer_thread(void *arg)
         if (ne) {
             atomic_store(&p->retired_engine, p->engine);
             p->engine = ne;
-            crisp_steady_reset(p->steady); /* another model corrects differently */
         }
         struct crisp_frame *f = &p->pool.frames[idx];
         if (!p->o.bypass) {
@@ -392,15 +385,6 @@ int pipeline_prepare(struct pipeline *p, char *err, size_t n)
     }
     for (uint32_t i = 0; i < POOL; i++)
         crisp_ring_push(&p->sink2cap, i);
-    if (p->engine && p->o.steady > 0 && !p->o.bypass) {
-        int r = crisp_steady_create(&p->steady, w, h, p->o.steady, p->o.steady_motion);
-        if (r < 0 || !(p->steady_in = malloc(np))) {
-            snprintf(err, n, "out of memory for %dx%d frames", w, h);
-            return -ENOMEM;
-        }
-        crisp_log(CRISP_LOG_INFO, "steadying the correction where the picture is still: blend %.2f, motion %.0f",
-                  p->o.steady, p->o.steady_motion);
-    }
     if (p->engine) { /* warm-up: oneDNN generates its kernels on the first run */
         if (crisp_engine_run_luma8(p->engine, p->warm, w, 1.0f) < 0) {
             snprintf(err, n, "warm-up inference failed");
@@ -459,8 +443,6 @@ void pipeline_destroy(struct pipeline *p)
     crisp_frame_pool_destroy(&p->pool);
     crisp_frame_pool_destroy(&p->no_signal);
     free(p->warm);
-    crisp_steady_destroy(&p->steady);
-    free(p->steady_in);
     free(p->lat_ms);
     free(p->inf_ms);
     free(p->cap_ms);

@@ -34,7 +34,6 @@ struct crispd_opts {
     int w, h, bypass, realtime, threads, verbose, reorder, stripe_rows;
     long frames;
     float strength;
-    float steady, steady_motion; /* --steady A (0: off) --steady-motion M (crisp_steady_*) */
     double fps, no_signal_s, budget_ms;
     int live_source; /* rtp://, sdp:, udp:// — reopened with backoff when they stall */
     const char *v4l2_dev; /* v4l2:/dev/videoN — live, reopened with backoff when it vanishes */
@@ -48,8 +47,6 @@ struct pipeline {
     struct crisp_ring cap2inf, inf2sink, inf2cap, sink2cap;
     struct crisp_engine *engine;
     uint8_t *warm; /* a luma plane that warms up and times models off the inference thread */
-    struct crisp_steady *steady; /* --steady: inference thread only */
-    uint8_t *steady_in;          /* the frame's luma before sharpening, w x h */
     struct sink sink;
     struct source src;
     struct SwsContext *sws; /* capture thread: source pictures into pool frames */

@@ -44,9 +44,7 @@ static const char USAGE[] =
     "                 the same on a clip degraded as a call (vc: inter-coded H.264), with\n"
     "                 the flicker metric (temporal-difference error, 8-bit units)\n"
     "                 (M@int8 or M@fp32 picks the precision; plain M: int8 when M.q8 exists;\n"
-    "                 a final +x8, as in M@fp32+x8, adds the 8-way self-ensemble; with\n"
-    "                 --video a final +steady steadies the frames as crispd --steady does,\n"
-    "                 --steady-blend A [0.75] --steady-motion M [12])\n"
+    "                 a final +x8, as in M@fp32+x8, adds the 8-way self-ensemble)\n"
     "  bench [--input CLIP] [--model M] [--frames N] [--threads T] [--json FILE]\n"
     "                 crispd on a 720p clip, fast and paced: fps, stage and capture-to-sink\n"
     "                 latency, CPU per frame, peak RSS, GMAC/s against the best oneDNN conv\n"
@@ -346,10 +344,8 @@ static int cmd_eval(int argc, char **argv)
                                          {"per-image", no_argument, 0, 'v'},
                                          {"video", required_argument, 0, 'V'},
                                          {"frames", required_argument, 0, 'n'},
-                                         {"steady-blend", required_argument, 0, 'B'},
-                                         {"steady-motion", required_argument, 0, 'M'},
                                          {0, 0, 0, 0}};
-    struct eval_params p = {.crop = 2, .steady_blend = CRISP_STEADY_BLEND, .steady_motion = CRISP_STEADY_MOTION};
+    struct eval_params p = {.crop = 2};
     int frames = 0;
     int c, ret;
     while ((c = getopt_long(argc, argv, "d:p:m:j:c:t:v", opts, NULL)) != -1) {
@@ -374,14 +370,6 @@ static int cmd_eval(int argc, char **argv)
         case 'V': p.video = optarg; break;
         case 'n':
             if ((ret = parse_int(optarg, "--frames", 2, 100000000, &frames)))
-                return ret;
-            break;
-        case 'B':
-            if ((ret = parse_float(optarg, "--steady-blend", 0.0f, 0.95f, &p.steady_blend)))
-                return ret;
-            break;
-        case 'M':
-            if ((ret = parse_float(optarg, "--steady-motion", 1.0f, 255.0f, &p.steady_motion)))
                 return ret;
             break;
         default: return fail(EXIT_USAGE, "eval: unknown option (see crisp -h)");

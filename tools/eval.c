@@ -21,20 +21,14 @@ static void stem(const char *path, char *out, size_t n)
         *d = 0;
 }
 
-/* row r from "MODEL[@int8|@fp32][+x8][+steady]"; 0 or < 0 with err filled */
+/* row r from "MODEL[@int8|@fp32][+x8]"; 0 or < 0 with err filled */
 static int load_row(struct eval_rows *rows, int r, const char *spec, char *err, size_t errlen)
 {
     /* MODEL@int8 / MODEL@fp32 choose the precision; plain MODEL: int8 when MODEL.q8 exists;
-     * "+x8" runs the geometric self-ensemble; a final "+steady" steadies a clip's frames
-     * (crisp_steady_apply, as crispd --steady does) */
+     * a final "+x8" runs the geometric self-ensemble */
     char path[4096];
     snprintf(path, sizeof(path), "%s", spec);
     size_t pl = strlen(path);
-    if (pl > 7 && !strcmp(path + pl - 7, "+steady")) {
-        path[pl - 7] = 0;
-        pl -= 7;
-        rows->steady[r] = 1;
-    }
     int ensemble = 1;
     if (pl > 3 && !strcmp(path + pl - 3, "+x8")) {
         path[pl - 3] = 0;
@@ -64,10 +58,6 @@ static int load_row(struct eval_rows *rows, int r, const char *spec, char *err, 
         size_t l = strlen(name);
         snprintf(name + l, 64 - l, "+x8");
     }
-    if (rows->steady[r]) {
-        size_t l = strlen(name);
-        snprintf(name + l, 64 - l, "+steady");
-    }
     rows->sh[r].ensemble = ensemble;
     return 0;
 }
@@ -83,9 +73,8 @@ int eval_rows_load(const struct eval_params *p, struct eval_rows *rows, char *er
     rows->psnr = calloc((size_t)n, sizeof(double));
     rows->ssim = calloc((size_t)n, sizeof(double));
     rows->flicker = calloc((size_t)n, sizeof(double));
-    rows->steady = calloc((size_t)n, sizeof(int));
     if (!rows->names || !rows->models || !rows->quants || !rows->sh || !rows->psnr ||
-        !rows->ssim || !rows->flicker || !rows->steady) {
+        !rows->ssim || !rows->flicker) {
         snprintf(err, errlen, "out of memory");
         return 1;
     }
@@ -97,15 +86,9 @@ int eval_rows_load(const struct eval_params *p, struct eval_rows *rows, char *er
         return 1;
     }
     rows->sh[1].ensemble = 1;
-    for (int m = 0; m < p->n_models; m++) {
+    for (int m = 0; m < p->n_models; m++)
         if (load_row(rows, m + 2, p->models[m], err, errlen) < 0)
             return 1;
-        if (rows->steady[m + 2] && !p->video) {
-            snprintf(err, errlen, "%s: +steady works on a clip's frames (--video), not on stills",
-                     p->models[m]);
-            return 1;
-        }
-    }
     for (int r = 1; r < n; r++) {
         rows->sh[r].m = rows->models[r];
         rows->sh[r].q = rows->quants[r];
@@ -129,7 +112,6 @@ void eval_rows_free(struct eval_rows *rows)
     free(rows->psnr);
     free(rows->ssim);
     free(rows->flicker);
-    free(rows->steady);
     memset(rows, 0, sizeof(*rows));
 }
 

@@ -15,11 +15,10 @@ struct eval_params {
     const char *models[16];
     int n_models, crop, threads, verbose;
     long frames; /* video: 0 = the whole clip */
-    float steady_blend, steady_motion; /* rows with a final +steady (video only) */
 };
 
 /* The rows of the table: "degraded", "unsharp", then one per model with its
- * precision and ensemble (MODEL@int8, MODEL@fp32, +x8, a final +steady), each with
+ * precision and ensemble (MODEL@int8, MODEL@fp32, a final +x8), each with
  * a sharpener; the sums of its scores. */
 struct eval_rows {
     int n;
@@ -28,7 +27,6 @@ struct eval_rows {
     struct crisp_quant **quants;
     struct sharpener *sh;
     double *psnr, *ssim, *flicker; /* sums over images or frames (flicker: frame pairs) */
-    int *steady;                   /* the row ends in +steady: crisp_steady_apply on its Y */
 };
 
 /* Loads the models of p into the rows; 0, or 1 with err filled. Free with

@@ -24,8 +24,6 @@ struct video_run {
     double fps;
     long frames;
     uint8_t *y; /* (rows + 1) x 2 planes of w x h: [row][previous/current]; the last row is g */
-    uint8_t *dy;                   /* the degraded frame's Y, for +steady rows */
-    struct crisp_steady **steady;  /* per row, for +steady rows */
 };
 
 static uint8_t *yplane(struct video_run *v, int row, long t)
@@ -33,8 +31,7 @@ static uint8_t *yplane(struct video_run *v, int row, long t)
     return v->y + ((size_t)row * 2 + (size_t)(t & 1)) * (size_t)v->w * v->h;
 }
 
-static int video_open(const struct eval_params *p, struct video_run *v, int rows,
-                      const int *steady, char *err,
+static int video_open(const struct eval_params *p, struct video_run *v, int rows, char *err,
                       size_t errlen)
 {
     if (crisp_video_open(&v->rd, p->video, err, errlen) < 0)
@@ -50,17 +47,7 @@ static int video_open(const struct eval_params *p, struct video_run *v, int rows
         return 1;
     }
     v->y = malloc((size_t)(rows + 1) * 2 * (size_t)v->w * v->h);
-    v->dy = malloc((size_t)v->w * v->h);
-    v->steady = calloc((size_t)rows, sizeof(*v->steady));
-    int sret = 0;
-    for (int r = 0; r < rows && v->steady && !sret; r++)
-        if (steady[r])
-            sret = crisp_steady_create(&v->steady[r], v->w, v->h, p->steady_blend, p->steady_motion);
-    if (sret == CRISP_EUSAGE) {
-        snprintf(err, errlen, "--steady-blend must be in 0..0.95 and --steady-motion in 1..255");
-        return 1;
-    }
-    if (!v->y || !v->dy || !v->steady || sret < 0) {
+    if (!v->y) {
         snprintf(err, errlen, "out of memory for %dx%d frames", v->w, v->h);
         return 1;
     }
@@ -86,15 +73,12 @@ static int video_frame(const struct eval_params *p, struct eval_rows *rows, stru
     }
     uint8_t *g = yplane(v, rows->n, t);
     crisp_image_luma_u8(gt, g);
-    crisp_image_luma_u8(deg, v->dy);
     for (int r = 0; r < rows->n; r++) {
         if (eval_rows_restore(rows, r, deg, &out, err, errlen) < 0)
             goto done;
         const struct crisp_image *o = out ? out : deg;
         uint8_t *y = yplane(v, r, t);
         crisp_image_luma_u8(o, y);
-        if (v->steady[r])
-            crisp_steady_apply(v->steady[r], v->dy, v->w, y, v->w);
         double psnr, ssim; /* crisp_metrics_y, on the Y planes made once */
         if (crisp_metrics_plane(g, y, v->w, v->h, p->crop, &psnr, &ssim) < 0) {
             snprintf(err, errlen, "%s: %dx%d frames are too small for crop %d", p->video, v->w,
@@ -165,7 +149,7 @@ static int video_json(const struct eval_params *p, const struct eval_rows *rows,
 int eval_video(const struct eval_params *p, struct eval_rows *rows, char *err, size_t errlen)
 {
     struct video_run v = {0};
-    int ret = video_open(p, &v, rows->n, rows->steady, err, errlen);
+    int ret = video_open(p, &v, rows->n, err, errlen);
     while (!ret && (p->frames <= 0 || v.frames < p->frames)) {
         struct crisp_image *img = NULL;
         int r = crisp_video_read(v.rd, &img);
@@ -198,10 +182,6 @@ int eval_video(const struct eval_params *p, struct eval_rows *rows, char *err, s
     crisp_degrade_stream_close(&v.ds);
     crisp_video_close(&v.rd);
     free(v.y);
-    free(v.dy);
-    for (int r = 0; v.steady && r < rows->n; r++)
-        crisp_steady_destroy(&v.steady[r]);
-    free(v.steady);
     return ret;
 }
 

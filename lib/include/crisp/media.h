@@ -134,27 +134,6 @@ CRISP_API int crisp_metrics_plane(const uint8_t *a, const uint8_t *b, int w, int
 CRISP_API double crisp_metrics_tde(const uint8_t *o0, const uint8_t *o1, const uint8_t *g0,
                                    const uint8_t *g1, int w, int h, int crop);
 
-/* ---- Temporal steadying (crispd --steady, crisp eval MODEL+steady) ---- */
-
-/* Where the input is still, the correction a restoration adds (its output
- * minus its input) is averaged over frames, recursively; where the input
- * moves it is taken as it is (steady.c). For w x h luma planes: `blend`
- * (0..0.95) is the previous correction's weight on a pixel whose input did
- * not change, falling linearly to 0 at an input change of `motion` (1..255)
- * 8-bit levels. Integer arithmetic: the same bytes on any CPU. */
-struct crisp_steady;
-#define CRISP_STEADY_BLEND 0.75f /* crispd --steady's and crisp eval's defaults */
-#define CRISP_STEADY_MOTION 12.0f
-CRISP_API int crisp_steady_create(struct crisp_steady **out, int w, int h, float blend, float motion);
-/* `out` holds this frame's restoration of `in` (both w x h); rewrites it as
- * in + the steadied correction. The first frame after create or reset passes
- * unchanged. */
-CRISP_API void crisp_steady_apply(struct crisp_steady *s, const uint8_t *in, ptrdiff_t istride,
-                                  uint8_t *out, ptrdiff_t ostride);
-/* Forgets the past (a new scene, a reopened source). */
-CRISP_API void crisp_steady_reset(struct crisp_steady *s);
-CRISP_API void crisp_steady_destroy(struct crisp_steady **s);
-
 /* ---- Video ---- */
 
 struct crisp_video_reader;
