@@ -16,16 +16,16 @@
 #define CAT(s) {.type = CRISP_LAYER_CONCAT, .skip = (s)}
 #define CLAMP(a, b) {.type = CRISP_LAYER_CLAMP, .lo = (a), .hi = (b)}
 
-/* Fills every tensor of `m`, layer by layer and role by role, with one
- * draw(role) per value (the tests' random weights). */
-static inline void fill_tensors(struct crisp_model *m, float (*draw)(int role))
+/* Fills every tensor of `m`, layer by layer, role by role and value by
+ * value, with draw(layer, role) (the tests' random weights). */
+static inline void fill_tensors(struct crisp_model *m, float (*draw)(const struct crisp_layer *l, int role))
 {
     for (int i = 0; i < m->n_layers; i++) {
         struct crisp_layer *l = &m->layers[i];
         for (int r = 0; r < CRISP_ROLE_COUNT; r++) {
             size_t n = crisp_layer_tensor_size(l, l->cin, r);
             for (size_t j = 0; j < n; j++)
-                l->t[r][j] = draw(r);
+                l->t[r][j] = draw(l, r);
         }
     }
 }

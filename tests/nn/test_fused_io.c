@@ -43,7 +43,7 @@ static const struct net_def nets[] = {
     {"skip-s2d", 1, 6, {S2D(2), CONV(4, 3, 1), RELU, CONV(4, 3, 1), ADD(0), D2S(2)}},
 };
 
-static float draw(int role) { return role == CRISP_ROLE_SLOPE ? uni(0.05f, 0.4f) : uni(-0.3f, 0.3f); }
+static float draw(const struct crisp_layer *l, int role) { return role == CRISP_ROLE_SLOPE ? uni(0.05f, 0.4f) : uni(-0.3f, 0.3f); }
 
 static struct crisp_model *make(const struct net_def *d)
 {

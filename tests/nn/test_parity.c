@@ -18,29 +18,19 @@ static struct crisp_rng g_rng;
 static float uni(float lo, float hi) { return lo + (hi - lo) * (float)crisp_rng_uniform(&g_rng); }
 
 /* Random but well-scaled weights: activations stay O(1) through deep nets. */
-static void fill_random(struct crisp_model *m)
+static float draw_scaled(const struct crisp_layer *l, int role)
 {
-    for (int i = 0; i < m->n_layers; i++) {
-        struct crisp_layer *l = &m->layers[i];
-        for (int r = 0; r < CRISP_ROLE_COUNT; r++) {
-            size_t n = crisp_layer_tensor_size(l, l->cin, r);
-            float *t = l->t[r];
-            for (size_t j = 0; j < n; j++) {
-                switch (r) {
-                case CRISP_ROLE_WEIGHT: {
-                    float a = 1.2f / sqrtf((float)(l->cin * l->k * l->k));
-                    t[j] = uni(-a, a);
-                    break;
-                }
-                case CRISP_ROLE_BIAS: t[j] = uni(-0.1f, 0.1f); break;
-                case CRISP_ROLE_GAMMA: t[j] = uni(0.5f, 1.5f); break;
-                case CRISP_ROLE_BETA: t[j] = uni(-0.2f, 0.2f); break;
-                case CRISP_ROLE_MEAN: t[j] = uni(-0.2f, 0.2f); break;
-                case CRISP_ROLE_VAR: t[j] = uni(0.5f, 2.0f); break;
-                case CRISP_ROLE_SLOPE: t[j] = uni(0.0f, 0.5f); break;
-                }
-            }
-        }
+    switch (role) {
+    case CRISP_ROLE_WEIGHT: {
+        float a = 1.2f / sqrtf((float)(l->cin * l->k * l->k));
+        return uni(-a, a);
+    }
+    case CRISP_ROLE_BIAS: return uni(-0.1f, 0.1f);
+    case CRISP_ROLE_GAMMA: return uni(0.5f, 1.5f);
+    case CRISP_ROLE_BETA: return uni(-0.2f, 0.2f);
+    case CRISP_ROLE_MEAN: return uni(-0.2f, 0.2f);
+    case CRISP_ROLE_VAR: return uni(0.5f, 2.0f);
+    default: return uni(0.0f, 0.5f); /* CRISP_ROLE_SLOPE */
     }
 }
 
@@ -132,7 +122,7 @@ static struct crisp_model *build(const char *name, int color, int output, float 
                                  (enum crisp_output_mode)output, range, l, n, err, sizeof(err));
     CHECK(ret == 0, "%s: model create: %s", name, err);
     if (m)
-        fill_random(m);
+        fill_tensors(m, draw_scaled);
     return m;
 }
 

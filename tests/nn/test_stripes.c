@@ -43,7 +43,7 @@ static const struct net_def nets[] = {
     {"rgb", 3, 1, 3, 0, {CONV(8, 3, 1), PRELU, CONV(3, 3, 1)}},
 };
 
-static float draw(int role)
+static float draw(const struct crisp_layer *l, int role)
 {
     return role == CRISP_ROLE_VAR || role == CRISP_ROLE_GAMMA ? uni(0.5f, 1.5f)
            : role == CRISP_ROLE_SLOPE                         ? uni(0.05f, 0.4f)

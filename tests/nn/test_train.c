@@ -50,6 +50,18 @@ static const struct net_def nets[] = {
      {S2D(2), CONV(16, 3, 1), PRELU, CONV(16, 3, 1), LRELU(0.1f), CONV(4, 3, 1), D2S(2)}},
 };
 
+/* one value per draw as before the shared fill: gamma, var and slope take a
+ * second draw over the first */
+static float draw(const struct crisp_layer *l, int role)
+{
+    float v = uni(-0.6f, 0.6f);
+    if (role == CRISP_ROLE_GAMMA || role == CRISP_ROLE_VAR)
+        v = uni(0.5f, 1.5f);
+    if (role == CRISP_ROLE_SLOPE)
+        v = uni(0.05f, 0.4f);
+    return v;
+}
+
 static struct crisp_model *make(const struct net_def *d)
 {
     struct crisp_model *m = NULL;
@@ -60,20 +72,7 @@ static struct crisp_model *make(const struct net_def *d)
     CHECK(ret == 0, "%s: %s", d->name, err);
     if (!m)
         return NULL;
-    for (int i = 0; i < m->n_layers; i++) {
-        struct crisp_layer *l = &m->layers[i];
-        for (int r = 0; r < CRISP_ROLE_COUNT; r++) {
-            size_t n = crisp_layer_tensor_size(l, l->cin, r);
-            for (size_t j = 0; j < n; j++) {
-                float v = uni(-0.6f, 0.6f);
-                if (r == CRISP_ROLE_GAMMA || r == CRISP_ROLE_VAR)
-                    v = uni(0.5f, 1.5f);
-                if (r == CRISP_ROLE_SLOPE)
-                    v = uni(0.05f, 0.4f);
-                l->t[r][j] = v;
-            }
-        }
-    }
+    fill_tensors(m, draw);
     return m;
 }
 
