@@ -378,15 +378,10 @@ struct sampler {
     pthread_t threads[MAX_WORKERS];
 };
 
+/* the s x s window of src at (x, y) */
 static int crop(struct crisp_image **out, const struct crisp_image *src, int x, int y, int s)
 {
-    int ret = crisp_image_create(out, s, s);
-    if (ret < 0)
-        return ret;
-    for (int j = 0; j < s; j++)
-        memcpy((*out)->rgb + (size_t)j * s * 3, src->rgb + ((size_t)(y + j) * src->w + x) * 3,
-               (size_t)s * 3);
-    return 0;
+    return cut(out, src, x, y, s, s);
 }
 
 static void to_luma(const struct crisp_image *img, int off, int p, float *dst)
