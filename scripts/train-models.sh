@@ -259,6 +259,16 @@ r3 r13-rt-ft-noise-w3 "${R13N[@]}" --w-temporal 3 --temporal-noise 0.01
 r3 r14-rt-ft-codec-w1.5 "${R12[@]}" --w-temporal 1.5 --temporal-twin codec
 r3 r14-rt-ft-codec-w3 "${R12[@]}" --w-temporal 3 --temporal-twin codec
 q8 r14-rt-ft-codec-w1.5 r14-rt-ft-codec-w3
+r3 r14-rt-ft-codec-flat-w3 "${R12[@]}" --w-temporal 3 --temporal-twin codec --temporal-flat 0.02
+q8 r14-rt-ft-codec-flat-w3
+# round 15 (the same session): the shipped crisp-rt continued 36 minutes
+# (the bank's build included) by distillation on a fresh bank of 8192 patches
+# with the teacher's 8-way self-ensemble targets, as collapsible blocks, at
+# lr 2e-4, 2 threads
+r3 r15-rt-cont distill --teacher models/crisp-teacher.crisp --bank 8192 --teacher-ensemble 8 --w-gt 1 \
+    --w-soft 1 --init models/crisp-rt.crisp --collapse 128 --precision bf16 --warmup 100 --lr 2e-4 \
+    --seed 41 --minutes 36
+q8 r15-rt-cont
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before
