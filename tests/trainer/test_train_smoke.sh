@@ -271,9 +271,10 @@ for v in plain "flat 0.02" "noise 0.05"; do
     "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 2 --w-temporal 1 ${2:+--temporal-$1 $2} \
         --out "$T/t$1.crisp" --log "$T/t$1.csv" 2>"$T/t$1.err"
 done
-plain=$(awk -F, 'NR == 2 { print $12 }' "$T/tplain.csv")
+first_temporal() { awk -F, 'NR == 2 { print $12 }' "$1"; } # CSV: the first logged step's temporal term
+plain=$(first_temporal "$T/tplain.csv")
 for k in flat noise; do
-    w=$(awk -F, 'NR == 2 { print $12 }' "$T/t$k.csv")
+    w=$(first_temporal "$T/t$k.csv")
     if awk -v a="$plain" -v b="$w" 'BEGIN { exit !(a > 0 && b > 0 && b < 0.9 * a) }'; then
         ok "--temporal-$k: first temporal term $w against $plain unweighted"
     else
@@ -288,8 +289,8 @@ for pr in x2 half-h264; do
     "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 2 --w-temporal 1 --temporal-twin codec \
         --profile $pr --out "$T/c$pr.crisp" --log "$T/c$pr.csv" 2>"$T/c$pr.err"
 done
-c0=$(awk -F, 'NR == 2 { print $12 }' "$T/cx2.csv")
-c1=$(awk -F, 'NR == 2 { print $12 }' "$T/chalf-h264.csv")
+c0=$(first_temporal "$T/cx2.csv")
+c1=$(first_temporal "$T/chalf-h264.csv")
 if awk -v a="$c0" -v b="$c1" 'BEGIN { exit !(a != "" && a + 0 == 0 && b > 0) }'; then
     ok "--temporal-twin codec: first temporal term $c0 on clean x2 patches, $c1 with H.264"
 else
