@@ -43,11 +43,12 @@ int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
         snprintf(err, n, hup ? "SIGHUP: %s; keeping the current model" : "%s", msg);
         goto done;
     }
-    if (m->color != CRISP_COLOR_LUMA) {
+    if (m->color == CRISP_COLOR_RGB) {
         ret = CRISP_EMODEL;
         snprintf(err, n,
                  hup ? "SIGHUP: %s is not a luma model; keeping the current one"
-                     : "model %s works on RGB; crispd sharpens luma and needs a luma model",
+                     : "model %s works on RGB; crispd sharpens luma and needs a luma (or "
+                       "frame-pair) model",
                  path);
         goto done;
     }
@@ -234,8 +235,23 @@ static void sharpen_luma(struct pipeline *p, struct crisp_frame *f)
 {
     /* u8 in and out: fused engines (the ladder in int8) read and write the
      * plane in one pass each */
-    if (crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], p->o.strength) < 0)
-        atomic_store(&p->failed, 2); /* reported by the main thread */
+    const int w = p->o.w, h = p->o.h;
+    if (!crisp_engine_pair(p->engine)) {
+        p->have_prev = 0;
+        if (crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], p->o.strength) < 0)
+            atomic_store(&p->failed, 2); /* reported by the main thread */
+        return;
+    }
+    /* a frame-pair model also reads the previous frame as it came in */
+    for (int y = 0; y < h; y++)
+        memcpy(p->cur_y + (size_t)y * w, f->data[0] + (ptrdiff_t)y * f->stride[0], (size_t)w);
+    if (crisp_engine_run_luma8_pair(p->engine, f->data[0], f->stride[0],
+                                    p->have_prev ? p->prev_y : NULL, w, p->o.strength) < 0)
+        atomic_store(&p->failed, 2);
+    uint8_t *t = p->prev_y;
+    p->prev_y = p->cur_y;
+    p->cur_y = t;
+    p->have_prev = 1;
 }
 
 static void *infer_thread(void *arg)
@@ -375,7 +391,8 @@ int pipeline_prepare(struct pipeline *p, char *err, size_t n)
     if (crisp_frame_pool_init(&p->pool, POOL, w, h) < 0 ||
         crisp_ring_init(&p->cap2inf, POOL) < 0 || crisp_ring_init(&p->inf2sink, POOL) < 0 ||
         crisp_ring_init(&p->inf2cap, POOL) < 0 || crisp_ring_init(&p->sink2cap, POOL) < 0 ||
-        !(p->warm = calloc(np, 1)) ||
+        !(p->warm = calloc(np, 1)) || !(p->prev_y = calloc(np, 1)) ||
+        !(p->cur_y = calloc(np, 1)) ||
         !(p->lat_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
         !(p->inf_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
         !(p->cap_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
@@ -443,6 +460,8 @@ void pipeline_destroy(struct pipeline *p)
     crisp_frame_pool_destroy(&p->pool);
     crisp_frame_pool_destroy(&p->no_signal);
     free(p->warm);
+    free(p->prev_y);
+    free(p->cur_y);
     free(p->lat_ms);
     free(p->inf_ms);
     free(p->cap_ms);

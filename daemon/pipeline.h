@@ -47,6 +47,10 @@ struct pipeline {
     struct crisp_ring cap2inf, inf2sink, inf2cap, sink2cap;
     struct crisp_engine *engine;
     uint8_t *warm; /* a luma plane that warms up and times models off the inference thread */
+    /* inference thread: a frame-pair model's previous input luma (before
+     * sharpening) and the copy of the current one; have_prev 0 at the start */
+    uint8_t *prev_y, *cur_y;
+    int have_prev;
     struct sink sink;
     struct source src;
     struct SwsContext *sws; /* capture thread: source pictures into pool frames */

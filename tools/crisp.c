@@ -38,6 +38,9 @@ static const char USAGE[] =
     "                 architecture, parameters and MACs per 1280x720 frame\n"
     "  make-unsharp [--amount A] [--sigma S] [--rgb] OUT\n"
     "                 write the classic unsharp mask as a model file\n"
+    "  make-pair IN OUT\n"
+    "                 a frame-pair model (current and previous frame in, both out) that\n"
+    "                 starts as the ladder model IN: the start of pair training\n"
     "  eval --data DIR --protocol P --model M [--model M2 ...] [--json FILE] [--crop N]\n"
     "                 mean PSNR-Y/SSIM-Y over a folder: degraded, unsharp, each model\n"
     "  eval --video CLIP [--frames N] --protocol vc|x2 --model M ... [--json FILE]\n"
@@ -235,7 +238,10 @@ done:
     return ret;
 }
 
-static const char *color_name(int c) { return c == CRISP_COLOR_LUMA ? "luma" : "rgb"; }
+static const char *color_name(int c)
+{
+    return c == CRISP_COLOR_LUMA ? "luma" : c == CRISP_COLOR_LUMA_PAIR ? "luma-pair" : "rgb";
+}
 
 static int cmd_info(int argc, char **argv)
 {
@@ -333,6 +339,26 @@ static int cmd_make_unsharp(int argc, char **argv)
     return 0;
 }
 
+static int cmd_make_pair(int argc, char **argv)
+{
+    if (argc != 3)
+        return fail(EXIT_USAGE, "make-pair: expected IN OUT");
+    struct crisp_model *m, *pm;
+    int ret;
+    if ((ret = load_model(argv[1], &m)))
+        return ret;
+    char err[256];
+    ret = crisp_model_pair_from(&pm, m, err, sizeof(err));
+    crisp_model_destroy(&m);
+    if (ret < 0)
+        return fail(EXIT_INPUT, "make-pair: %s", err);
+    ret = crisp_weights_save(pm, argv[2]);
+    crisp_model_destroy(&pm);
+    if (ret < 0)
+        return fail(EXIT_INPUT, "%s: %s", argv[2], crisp_strerror(ret));
+    return 0;
+}
+
 static int cmd_eval(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},
@@ -399,7 +425,7 @@ int main(int argc, char **argv)
     crisp_media_set_verbose(0);
     crisp_log_set_level(CRISP_LOG_WARN);
     if (argc < 2)
-        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, eval, bench, make-unsharp; "
+        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, eval, bench, make-unsharp, make-pair; "
                                 "see crisp -h)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
@@ -429,6 +455,8 @@ int main(int argc, char **argv)
         return cmd_info(argc, argv);
     if (!strcmp(cmd, "make-unsharp"))
         return cmd_make_unsharp(argc, argv);
+    if (!strcmp(cmd, "make-pair"))
+        return cmd_make_pair(argc, argv);
     if (!strcmp(cmd, "eval"))
         return cmd_eval(argc, argv);
     if (!strcmp(cmd, "bench"))

@@ -24,6 +24,7 @@ struct video_run {
     double fps;
     long frames;
     uint8_t *y; /* (rows + 1) x 2 planes of w x h: [row][previous/current]; the last row is g */
+    struct crisp_image *prev; /* the previous degraded frame: frame-pair models read it */
 };
 
 static uint8_t *yplane(struct video_run *v, int row, long t)
@@ -74,6 +75,7 @@ static int video_frame(const struct eval_params *p, struct eval_rows *rows, stru
     uint8_t *g = yplane(v, rows->n, t);
     crisp_image_luma_u8(gt, g);
     for (int r = 0; r < rows->n; r++) {
+        rows->sh[r].prev = v->prev; /* NULL on the first frame: a still */
         if (eval_rows_restore(rows, r, deg, &out, err, errlen) < 0)
             goto done;
         const struct crisp_image *o = out ? out : deg;
@@ -96,6 +98,11 @@ static int video_frame(const struct eval_params *p, struct eval_rows *rows, stru
                     rows->names[r], psnr, ssim, fl);
         crisp_image_destroy(&out);
     }
+    for (int r = 0; r < rows->n; r++)
+        rows->sh[r].prev = NULL;
+    crisp_image_destroy(&v->prev);
+    v->prev = deg;
+    deg = NULL;
     v->frames++;
     ret = 0;
 done:
@@ -181,6 +188,7 @@ int eval_video(const struct eval_params *p, struct eval_rows *rows, char *err, s
     }
     crisp_degrade_stream_close(&v.ds);
     crisp_video_close(&v.rd);
+    crisp_image_destroy(&v.prev);
     free(v.y);
     return ret;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "crisp/util.h"
 #include "sharpen.h"
@@ -105,16 +106,28 @@ int sharpener_run(struct sharpener *s, float strength, const struct crisp_image 
     const size_t n = (size_t)in->w * in->h;
     const int c = (int)m->color;
     const float to_model = m->range_max / 255.0f, from_model = 255.0f / m->range_max;
-    float *planes = malloc(sizeof(float) * n * 3), *res = malloc(sizeof(float) * n * (size_t)c);
+    /* luma: Y, Cb, Cr; a pair: Y, the previous frame's Y, Cb, Cr; RGB: R, G, B */
+    float *planes = malloc(sizeof(float) * n * 4), *res = malloc(sizeof(float) * n * (size_t)c);
     struct crisp_image *o = NULL;
     int ret;
     if (!planes || !res) {
         ret = -ENOMEM;
         goto done;
     }
-    float *y = planes, *cb = planes + n, *cr = planes + 2 * n;
-    if (c == 1) {
+    const int pair = c == CRISP_COLOR_LUMA_PAIR;
+    float *y = planes, *cb = planes + (pair ? 2 : 1) * n, *cr = cb + n;
+    if (c != CRISP_COLOR_RGB) {
         crisp_image_to_ycbcr(in, y, cb, cr);
+        if (pair && s->prev && (s->prev->w != in->w || s->prev->h != in->h)) {
+            snprintf(err, errlen, "the previous frame is %dx%d, this one %dx%d", s->prev->w,
+                     s->prev->h, in->w, in->h);
+            ret = CRISP_EUSAGE;
+            goto done;
+        }
+        if (pair && s->prev)
+            crisp_image_to_ycbcr(s->prev, y + n, NULL, NULL);
+        else if (pair)
+            memcpy(y + n, y, sizeof(float) * n);
     } else {
         for (size_t i = 0; i < n; i++)
             for (int k = 0; k < 3; k++)
@@ -132,7 +145,7 @@ int sharpener_run(struct sharpener *s, float strength, const struct crisp_image 
     }
     if ((ret = crisp_image_create(&o, in->w, in->h)) < 0)
         goto done;
-    if (c == 1) {
+    if (c != CRISP_COLOR_RGB) { /* a pair's channel 0: this frame */
         crisp_image_from_ycbcr(o, res, cb, cr);
     } else {
         for (size_t i = 0; i < n; i++)

@@ -25,6 +25,9 @@ struct sharpener {
     const struct crisp_quant *q; /* int8 ranges, or NULL: f32 */
     enum sharpen_backend backend;
     int threads, ensemble;
+    /* a frame-pair model's previous frame (the degraded input before this
+     * one, same size), or NULL: the frame is its own previous one (a still) */
+    const struct crisp_image *prev;
     struct crisp_engine *eng[2];
     int ew[2], eh[2], last;
 };

@@ -406,11 +406,16 @@ static void to_luma(const struct crisp_image *img, int off, int p, float *dst)
 static int make_twin(struct sampler *s, struct crisp_rng *r, const struct crisp_image *co,
                      struct batch *b, int j)
 {
-    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin_codec ? 0 : s->twin;
+    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin_codec == 1 ? 0 : s->twin;
     const size_t pp = (size_t)P * P, row = (size_t)s->local + j;
     int dx = 0, dy = 0;
     struct degrade_twin tw = {0, 0, 0};
-    if (s->twin_codec) { /* the grid moved by 0, 2, ..., 14 each way, not both 0 */
+    /* frame pairs: a quarter the same frame, 3/8 codec twins, 3/8 moved with fresh noise */
+    const int kind = s->twin_codec == 2 ? (int)(crisp_rng_u64(r) % 8) : s->twin_codec ? 2 : 5;
+    b->shift[2 * j] = b->shift[2 * j + 1] = 0;
+    if (kind < 2)
+        return 1; /* make_batch copies the sample */
+    if (kind < 5) { /* the grid moved by 0, 2, ..., 14 each way, not both 0 */
         const int k = 1 + (int)(crisp_rng_u64(r) % 63);
         tw.grid_x = 2 * (k % 8);
         tw.grid_y = 2 * (k / 8);
@@ -418,6 +423,8 @@ static int make_twin(struct sampler *s, struct crisp_rng *r, const struct crisp_
     } else {
         dx = (int)(crisp_rng_u64(r) % (uint64_t)(2 * T + 1)) - T;
         dy = (int)(crisp_rng_u64(r) % (uint64_t)(2 * T + 1)) - T;
+        if (s->twin_codec == 2)
+            tw.noise_salt = crisp_rng_u64(r) | 1;
     }
     struct crisp_rng r2 = *r;
     struct crisp_image *ct = NULL, *dt = NULL;
@@ -437,7 +444,7 @@ static int make_twin(struct sampler *s, struct crisp_rng *r, const struct crisp_
 
 static int make_batch(struct sampler *s, int64_t index, struct batch *b)
 {
-    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin_codec ? 0 : s->twin, S2 = S + 2 * T;
+    const int P = s->patch, M = 8, S = P + 2 * M, T = s->twin_codec == 1 ? 0 : s->twin, S2 = S + 2 * T;
     const size_t pp = (size_t)P * P;
     const struct dataset *d = s->d;
     b->index = index;
@@ -461,8 +468,12 @@ static int make_batch(struct sampler *s, int64_t index, struct batch *b)
         int ret = crop(&c, gt, x, y, S2);
         if (!ret)
             ret = crisp_image_orient(&co, c, orient);
-        if (!ret && s->twin) /* the sample and its twin, cut from one oriented crop */
+        int same = 0; /* the twin is the sample itself (frame pairs) */
+        if (!ret && s->twin) { /* the sample and its twin, cut from one oriented crop */
             ret = make_twin(s, &r, co, b, j);
+            same = ret == 1;
+            ret = ret == 1 ? 0 : ret;
+        }
         if (!ret && T) {
             struct crisp_image *inner = NULL;
             ret = crop(&inner, co, T, T, S);
@@ -488,6 +499,11 @@ static int make_batch(struct sampler *s, int64_t index, struct batch *b)
             to_luma(dg, M, P, b->x + pp * (size_t)j);
             if (tco && b->t)
                 to_luma(tco, M, P, b->t + pp * (size_t)j);
+            if (same) {
+                const size_t tj = pp * ((size_t)s->local + j);
+                memcpy(b->x + tj, b->x + pp * (size_t)j, sizeof(float) * pp);
+                memcpy(b->y + tj, b->y + pp * (size_t)j, sizeof(float) * pp);
+            }
         }
         crisp_image_destroy(&c);
         crisp_image_destroy(&co);
@@ -548,7 +564,7 @@ int sampler_create(struct sampler **out, const struct dataset *d, int batch, int
     s->parts = parts;
     s->local = (batch - part + parts - 1) / parts;
     s->twin = twin;
-    s->twin_codec = twin && twin_codec;
+    s->twin_codec = twin ? twin_codec : 0;
     s->nslots = workers + 2;
     s->claim = s->consume = first_index;
     size_t n = (size_t)s->local * (twin ? 2 : 1) * patch * patch;

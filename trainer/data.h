@@ -78,7 +78,9 @@ struct sampler;
  * is (not with teacher-dir data). With `twin_codec` the twin is instead the
  * same crop unmoved (shift 0, 0) with the codec's grid moved and fresh
  * sensor noise (degrade_random_twin), so that only the noise differs. With
- * twin 0 the draws are as without. */
+ * `twin_codec` 2 (frame pairs) each twin is one of: the sample itself (a
+ * quarter), a codec twin (3/8), or moved by up to `twin` pixels with fresh
+ * sensor noise (3/8). With twin 0 the draws are as without. */
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
                    uint64_t seed, int64_t first_index, int workers, int part, int parts,
                    int twin, int twin_codec);

@@ -47,6 +47,7 @@ struct run {
     const struct dist *ds;
     int lb;      /* this rank's share of the global batch */
     int nb;      /* patches a step runs here: lb, twice that with --w-temporal's twins */
+    int pair;    /* a frame-pair model: nb = lb pairs of 2 channels, made from the sampler's twins */
     float share; /* lb / global batch: the weight of this rank's loss terms */
     float *gsum; /* the gradients packed for the sum over ranks */
     size_t gsum_n;
@@ -83,8 +84,12 @@ static int run_models(struct run *r)
     } else {
         preset_init(r->m, o->seed);
     }
-    if (r->m->color != CRISP_COLOR_LUMA)
-        return fail(EXIT_USAGE, "only luma models are trained for now");
+    if (r->m->color != CRISP_COLOR_LUMA && r->m->color != CRISP_COLOR_LUMA_PAIR)
+        return fail(EXIT_USAGE, "only luma and frame-pair models are trained for now");
+    r->pair = r->m->color == CRISP_COLOR_LUMA_PAIR;
+    if (r->pair && (o->distill || o->bank > 0 || o->w_temporal > 0 || o->w_feat > 0))
+        return fail(EXIT_USAGE, "%s is a frame-pair model: it trains on ground truth (teacher, "
+                                "not with distill, --bank, --w-temporal or --w-feat)", r->m->name);
     for (int i = 0; i < r->m->n_layers && r->ds->size > 1; i++)
         if (r->m->layers[i].type == CRISP_LAYER_BN)
             return fail(EXIT_USAGE,
@@ -372,8 +377,12 @@ static int run_batches(struct run *r)
         crisp_train_net_destroy(&r->tnet);
     } else if (sampler_create(&r->smp, r->d, o->batch, o->patch, o->seed, r->step,
                               o->data_threads, r->ds->rank, r->ds->size,
-                              o->w_temporal > 0 ? o->temporal_shift : 0, o->temporal_codec) < 0) {
+                              o->w_temporal > 0 || r->pair ? o->temporal_shift : 0,
+                              r->pair ? 2 : o->temporal_codec) < 0) {
         return fail(EXIT_INPUT, "cannot start the data worker");
+    } else if (r->pair && (!(r->bx = crisp_aalloc(n * sizeof(float))) ||
+                           !(r->by = crisp_aalloc(n * sizeof(float))))) {
+        return fail(EXIT_INPUT, "out of memory");
     }
     r->grad = crisp_aalloc(n * sizeof(float));
     r->rs = crisp_aalloc(n * sizeof(float));
@@ -441,7 +450,7 @@ static int step_losses(struct run *r, const struct batch *b, const float *out, d
                        struct crisp_train_extra_grad *extra)
 {
     struct train_opts *o = r->o;
-    const size_t n = r->n, lb = (size_t)r->nb;
+    const size_t n = r->n, lb = (size_t)r->nb * (r->pair ? 2 : 1); /* one-channel patches */
     const float sh = r->share;
     double lg = 0, lss = 0, lsoft = 0, lres = 0, lfeat = 0;
     const float *target_t = b->t;
@@ -450,12 +459,20 @@ static int step_losses(struct run *r, const struct batch *b, const float *out, d
         crisp_train_net_forward(r->tnet);
         target_t = crisp_train_net_output(r->tnet);
     }
+    /* frame pairs score channel 0, this frame, only: channel 1's targets are
+     * its outputs (no loss, no gradient), and the means count channel 0 */
+    const float pc = r->pair ? 2.0f : 1.0f;
+    if (r->pair)
+        for (int j = 0; j < r->nb; j++) {
+            const size_t pp = (size_t)o->patch * o->patch, c1 = pp * (2 * (size_t)j + 1);
+            memcpy(b->y + c1, out + c1, sizeof(float) * pp);
+        }
     if (o->w_gt > 0)
-        lg = sh * crisp_loss(o->gt_loss, out, b->y, lb, o->patch, o->patch, 1.0f, o->w_gt * sh,
-                             r->grad);
+        lg = pc * sh * crisp_loss(o->gt_loss, out, b->y, lb, o->patch, o->patch, 1.0f,
+                                  pc * o->w_gt * sh, r->grad);
     if (o->w_ssim > 0)
-        lss = sh * crisp_loss(CRISP_LOSS_SSIM, out, b->y, lb, o->patch, o->patch, 1.0f,
-                              o->w_ssim * sh, r->grad);
+        lss = pc * sh * crisp_loss(CRISP_LOSS_SSIM, out, b->y, lb, o->patch, o->patch, 1.0f,
+                                   pc * o->w_ssim * sh, r->grad);
     if (target_t && o->w_soft > 0)
         lsoft = sh * crisp_loss(o->gt_loss, out, target_t, lb, o->patch, o->patch, 1.0f,
                                 o->w_soft * sh, r->grad);
@@ -514,6 +531,17 @@ static int train_step(struct run *r, double *terms, double *gnorm)
     const struct batch *b = r->bk.n ? &banked : sampler_next(r->smp);
     if (!b)
         return fail(EXIT_INPUT, "data worker failed");
+    struct batch paired = {r->bx, r->by, NULL, NULL, b->index};
+    if (r->pair) { /* pair j: sample j (this frame), then its twin (the previous one) */
+        const size_t pp = (size_t)o->patch * o->patch;
+        for (int j = 0; j < r->lb; j++)
+            for (int k = 0; k < 2; k++) {
+                const size_t from = pp * ((size_t)k * r->lb + j), to = pp * (2 * (size_t)j + k);
+                memcpy(r->bx + to, b->x + from, sizeof(float) * pp);
+                memcpy(r->by + to, b->y + from, sizeof(float) * pp);
+            }
+        b = &paired;
+    }
     memcpy(crisp_train_net_input(r->net), b->x, n * sizeof(float));
     if (crisp_train_net_forward(r->net) < 0)
         return fail(EXIT_INPUT, "forward pass failed");
@@ -695,15 +723,16 @@ int train_run(struct train_opts *o)
     struct run r = {.o = o, .ds = ds, .lb = dist_local_batch(ds, o->batch)};
     if (r.lb < 1)
         return fail(EXIT_USAGE, "--batch %d is smaller than the %d ranks", o->batch, ds->size);
-    r.nb = o->w_temporal > 0 ? 2 * r.lb : r.lb;
     r.share = (float)r.lb / (float)o->batch;
-    r.n = (size_t)r.nb * o->patch * o->patch;
     if (o->threads > 0)
         omp_set_num_threads(o->threads);
     if (ds->size > 1 && ds->rank == 0)
         fprintf(stderr, "%d ranks (%d on this machine), %d threads each: global batch %d, %d on rank 0\n",
                 ds->size, ds->local_size, omp_get_max_threads(), o->batch, r.lb);
     int ret = run_models(&r);
+    /* the sizes follow the model: pairs have two channels */
+    r.nb = o->w_temporal > 0 ? 2 * r.lb : r.lb;
+    r.n = (size_t)r.nb * (r.pair ? 2 : 1) * o->patch * o->patch;
     if (!ret)
         ret = run_data(&r);
     if (!ret)

@@ -89,11 +89,15 @@ static int observe_image(struct calib *k, const char *path, int max_side)
         crisp_image_destroy(&small);
         return -1;
     }
-    float *y = malloc(sizeof(float) * (size_t)w * h), *o = malloc(sizeof(float) * (size_t)w * h);
+    /* a frame-pair model sees the image as a still: the image twice */
+    const size_t np = (size_t)w * h, c = (size_t)m->color;
+    float *y = malloc(sizeof(float) * np * c), *o = malloc(sizeof(float) * np * c);
     if (y && o) {
         crisp_image_to_ycbcr(deg, y, NULL, NULL);
-        for (size_t i = 0; i < (size_t)w * h; i++)
+        for (size_t i = 0; i < np; i++)
             y[i] *= m->range_max / 255.0f;
+        for (size_t k2 = 1; k2 < c; k2++)
+            memcpy(y + k2 * np, y, sizeof(float) * np);
         if (crisp_ref_run_observe(m, y, w, h, o, observe, k) == 0)
             r = 1;
     }
@@ -138,9 +142,10 @@ int quantize(const char *model_path, const char *data, const char *out, int max_
     struct crisp_model *m = NULL;
     if (crisp_weights_load(&m, model_path, err, sizeof(err)) < 0)
         return crisp_fail(1, "%s", err);
-    if (m->color != CRISP_COLOR_LUMA) {
+    if (m->color == CRISP_COLOR_RGB) {
         crisp_model_destroy(&m);
-        return crisp_fail(1, "quantize: %s is an RGB model; int8 calibration is for luma models", model_path);
+        return crisp_fail(1, "quantize: %s is an RGB model; int8 calibration is for luma and "
+                             "frame-pair models", model_path);
     }
     char **names = NULL;
     int ni = 0, lr = crisp_image_list(data, &names, &ni);

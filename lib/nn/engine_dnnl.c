@@ -1133,6 +1133,12 @@ int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_
 int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
                            float strength)
 {
+    return crisp_engine_run_luma8_pair(e, plane, stride, NULL, 0, strength);
+}
+
+int crisp_engine_run_luma8_pair(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
+                                const uint8_t *prev, ptrdiff_t pstride, float strength)
+{
     const int w = e->width, h = e->height;
     if (e->fused)
         return crisp_engine_luma8_rows(e, plane, stride, plane, stride, 0, h, strength);
@@ -1141,22 +1147,32 @@ int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t str
         if (ret != 1)
             return ret;
     }
-    if (e->color != 1)
+    if (e->color != CRISP_COLOR_LUMA && e->color != CRISP_COLOR_LUMA_PAIR)
         return CRISP_EUSAGE;
-    const size_t n = (size_t)w * h;
-    if (!e->lin && (!(e->lin = malloc(sizeof(float) * n)) || !(e->lout = malloc(sizeof(float) * n))))
+    if (!prev) { /* a still, or the first frame: the frame is its own previous one */
+        prev = plane;
+        pstride = stride;
+    }
+    const size_t n = (size_t)w * h, c = (size_t)e->color;
+    if (!e->lin && (!(e->lin = malloc(sizeof(float) * n * c)) ||
+                    !(e->lout = malloc(sizeof(float) * n * c))))
         return -ENOMEM;
     for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
+        for (int x = 0; x < w; x++) {
             e->lin[(size_t)y * w + x] = plane[y * stride + x] * (1.0f / 255.0f);
+            if (c == 2) /* the pair's channel 1 */
+                e->lin[n + (size_t)y * w + x] = prev[y * pstride + x] * (1.0f / 255.0f);
+        }
     int ret = crisp_engine_run(e, e->lin, e->lout);
     if (ret < 0)
         return ret;
-    for (int y = 0; y < h; y++)
+    for (int y = 0; y < h; y++) /* channel 0: this frame restored */
         for (int x = 0; x < w; x++)
             plane[y * stride + x] = blend_u8(plane[y * stride + x], e->lout[(size_t)y * w + x], strength);
     return 0;
 }
+
+int crisp_engine_pair(const struct crisp_engine *e) { return e->color == CRISP_COLOR_LUMA_PAIR; }
 
 int crisp_engine_fused_io(const struct crisp_engine *e)
 {

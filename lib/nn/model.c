@@ -196,8 +196,10 @@ static int is_skip_type(int type) { return type == CRISP_LAYER_ADD || type == CR
 int crisp_model_validate(struct crisp_model *m, char *err, size_t errlen)
 {
     char why[160];
-    if (m->color != CRISP_COLOR_LUMA && m->color != CRISP_COLOR_RGB) {
-        crisp_seterr(err, errlen, "color mode %d (must be 1 = luma or 3 = rgb)", (int)m->color);
+    if (m->color != CRISP_COLOR_LUMA && m->color != CRISP_COLOR_LUMA_PAIR &&
+        m->color != CRISP_COLOR_RGB) {
+        crisp_seterr(err, errlen, "color mode %d (must be 1 = luma, 2 = luma pair or 3 = rgb)",
+                     (int)m->color);
         return CRISP_EMODEL;
     }
     if (m->output != CRISP_OUTPUT_DIRECT && m->output != CRISP_OUTPUT_RESIDUAL) {
@@ -492,4 +494,57 @@ int crisp_model_unsharp(struct crisp_model **out, float amount, float sigma)
 int crisp_model_unsharp_rgb(struct crisp_model **out, float amount, float sigma)
 {
     return make_unsharp(out, amount, sigma, 3);
+}
+
+int crisp_model_pair_from(struct crisp_model **out, const struct crisp_model *luma, char *err,
+                          size_t errlen)
+{
+    *out = NULL;
+    const int n = luma->n_layers;
+    const struct crisp_layer *L = luma->layers;
+    if (luma->color != CRISP_COLOR_LUMA || luma->output != CRISP_OUTPUT_RESIDUAL ||
+        luma->border || n < 4 || L[0].type != CRISP_LAYER_S2D || L[1].type != CRISP_LAYER_CONV ||
+        L[n - 1].type != CRISP_LAYER_D2S || L[n - 2].type != CRISP_LAYER_CONV ||
+        L[n - 1].factor != L[0].factor) {
+        crisp_seterr(err, errlen,
+                     "%s: a pair model is made from a residual luma model without border that "
+                     "starts with s2d and a conv and ends with a conv and d2s",
+                     luma->name);
+        return CRISP_EMODEL;
+    }
+    for (int i = 0; i < n; i++)
+        if (is_skip_type(L[i].type) && L[i].skip < 0) {
+            crisp_seterr(err, errlen, "%s: layer %d reads the model input", luma->name, i);
+            return CRISP_EMODEL;
+        }
+    const int ff = L[0].factor * L[0].factor, last = n - 2;
+    struct crisp_layer *pl = malloc(sizeof(*pl) * (size_t)n);
+    if (!pl)
+        return -ENOMEM;
+    memcpy(pl, L, sizeof(*pl) * (size_t)n);
+    pl[last].cout = 2 * ff;
+    char name[32];
+    snprintf(name, sizeof(name), "%.26s-pair", luma->name);
+    struct crisp_model *m;
+    int ret = crisp_model_create(&m, name, CRISP_COLOR_LUMA_PAIR, CRISP_OUTPUT_RESIDUAL,
+                                 luma->range_max, pl, n, err, errlen);
+    free(pl);
+    if (ret < 0)
+        return ret;
+    for (int i = 0; i < n; i++) /* everything else as it was (zeroed: the new weights) */
+        for (int r = 0; r < CRISP_ROLE_COUNT; r++) {
+            const float *src = L[i].t[r];
+            float *dst = m->layers[i].t[r];
+            if (!src || !dst)
+                continue;
+            const int k2 = L[i].k * L[i].k;
+            if (i == 1 && r == CRISP_ROLE_WEIGHT) /* [cout][cin][k][k]: the first ff inputs */
+                for (int co = 0; co < L[i].cout; co++)
+                    memcpy(dst + (size_t)co * 2 * ff * k2, src + (size_t)co * ff * k2,
+                           sizeof(float) * (size_t)ff * k2);
+            else /* the last conv's new outputs come after the old ones */
+                memcpy(dst, src, sizeof(float) * crisp_layer_tensor_size(&L[i], L[i].cin, r));
+        }
+    *out = m;
+    return 0;
 }

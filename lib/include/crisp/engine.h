@@ -92,9 +92,19 @@ CRISP_API int crisp_engine_run(struct crisp_engine *e, const float *in, float *o
  * crisp_engine_run and converting back. Engines with fused I/O read the
  * bytes straight into the first convolution and write them from the last
  * in one pass each; others convert through two float frames they allocate
- * on the first call. CRISP_EUSAGE for a colour model. */
+ * on the first call. CRISP_EUSAGE for a colour model; a frame-pair model
+ * sees the plane as its own previous frame (a still). */
 CRISP_API int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
                                      float strength);
+/* The same for a frame-pair model (CRISP_COLOR_LUMA_PAIR): `prev` is the
+ * previous frame's luma as it came in (before sharpening; `pstride` bytes
+ * per row), NULL for a first frame (the plane itself). Runs through floats.
+ * For a luma model `prev` is ignored. */
+CRISP_API int crisp_engine_run_luma8_pair(struct crisp_engine *e, uint8_t *plane,
+                                          ptrdiff_t stride, const uint8_t *prev,
+                                          ptrdiff_t pstride, float strength);
+/* 1 for a frame-pair model's engine (crisp_engine_run_luma8_pair) */
+CRISP_API int crisp_engine_pair(const struct crisp_engine *e);
 /* 1 when the engine fuses its input and output passes (an int8 luma model
  * between space-to-depth and depth-to-space, even frame size, no border:
  * the student ladder; in stripes, when every window's engine does); 0

@@ -45,6 +45,10 @@ enum crisp_tensor_role {
 
 enum crisp_color_mode {
     CRISP_COLOR_LUMA = 1, /* one channel: Y of BT.601 studio-range YCbCr, scaled to the range */
+    /* a frame pair: two luma channels, the current frame's Y then the previous
+     * frame's (the same frame twice for a still or a first frame); the output
+     * is both frames restored, and callers show channel 0 */
+    CRISP_COLOR_LUMA_PAIR = 2,
     CRISP_COLOR_RGB = 3,  /* three channels R, G, B */
 };
 
@@ -166,6 +170,17 @@ CRISP_API int crisp_ref_run_observe(const struct crisp_model *m, const float *in
                                     float *out, crisp_ref_observer cb, void *ctx);
 
 /* ---- Models built in code ---- */
+
+/* A frame-pair model (CRISP_COLOR_LUMA_PAIR) made from a residual luma model
+ * that starts with space-to-depth and a conv and ends with a conv and
+ * depth-to-space (the student ladder): the first conv also reads the
+ * previous frame's channels, with zero weights, and the last conv also
+ * writes the previous frame's, with zero weights and bias. Its channel 0 is
+ * exactly the luma model's output and its channel 1 the previous frame
+ * unchanged, whatever that frame is: the starting point for training with
+ * frame pairs. CRISP_EMODEL with a message for another layout. */
+CRISP_API int crisp_model_pair_from(struct crisp_model **out, const struct crisp_model *luma,
+                                    char *err, size_t errlen);
 
 /* The classic unsharp mask as a one-layer luma model:
  * out = in + amount * (in - gaussian_sigma(in)), kernel size 2*ceil(3 sigma)+1 (<= 11). */
