@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # crispd end to end on a clip made here by the ffmpeg CLI: bypass output is
 # the decoded source bit for bit (ffmpeg's own framemd5), a model run at 720p
-# reports sane stats, stripes write the same frames as the whole frame, the file sink writes every frame, SIGTERM stops it
+# reports sane stats, stripes write the same frames as the whole frame, a
+# frame-pair model sees the previous frame, the file sink writes every frame, SIGTERM stops it
 # promptly, and bad input gets a one-line error and a nonzero exit.
 set -u
 : "${CRISPD:?}" "${CRISP:?}" "${CRISP_SOURCE_ROOT:?}"
@@ -43,6 +44,29 @@ if [ "$(wc -l <"$T/whole.txt")" = 12 ] && cmp -s "$T/whole.txt" "$T/striped.txt"
     ok "--stripe-rows 64: 12 frames identical to the whole frame's, and sharpened"
 else
     bad "--stripe-rows 64: $(cat "$T/striped.err"); $(wc -l <"$T/whole.txt") vs $(wc -l <"$T/striped.txt") hashes"
+fi
+
+# a frame-pair model reads the previous frame as it came in: a model that
+# shows the previous frame's luma (tests/daemon/make_delay.c) on a grey clip
+# coded losslessly (chroma constant) writes frame t-1 as frame t, and the
+# first frame as itself; whole and in stripes
+if [ -n "${MAKE_DELAY:-}" ] && "$MAKE_DELAY" "$T/delay.crisp" &&
+    ffmpeg -v error -y -f lavfi -i testsrc2=size=320x180:rate=30 -vf hue=s=0 -frames:v 12 \
+        -c:v libx264 -qp 0 -pix_fmt yuv420p "$T/grey.mp4"; then
+    "$CRISPD" --input "file:$T/grey.mp4" --output "hash:$T/grey-in.txt" --bypass 2>/dev/null
+    for rows in 0 64; do
+        "$CRISPD" --input "file:$T/grey.mp4" --output "hash:$T/grey-$rows.txt" --model "$T/delay.crisp" \
+            --precision fp32 --stripe-rows $rows 2>"$T/grey.err"
+        if [ "$(wc -l <"$T/grey-$rows.txt")" = 12 ] && [ "$(sort -u "$T/grey-in.txt" | wc -l)" -gt 6 ] &&
+            cmp -s <(head -1 "$T/grey-in.txt") <(head -1 "$T/grey-$rows.txt") &&
+            cmp -s <(head -11 "$T/grey-in.txt") <(tail -11 "$T/grey-$rows.txt"); then
+            ok "frame-pair model (stripe rows $rows): each frame shows the one before"
+        else
+            bad "frame-pair model (stripe rows $rows): $(cat "$T/grey.err")"
+        fi
+    done
+else
+    bad "cannot make the delay model or the grey clip"
 fi
 
 "$CRISPD" --input "file:$T/clip.mp4" --output "file:$T/out.mkv" --model "$MODEL"

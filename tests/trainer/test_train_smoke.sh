@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # crisp-train smoke run on tiny images: teacher training lowers the loss,
 # checkpoints resume, distillation (runnable teacher with feature loss, and
-# --teacher-dir) runs, the outputs are valid models; bad usage exits 2.
+# --teacher-dir) runs, frame-pair models train, the outputs are valid
+# models; bad usage exits 2.
 set -u
 : "${CRISP:?}" "${CRISP_TRAIN:?}" "${CRISP_SOURCE_ROOT:?}"
 . "$(dirname "$0")/../common.sh"
@@ -296,6 +297,22 @@ if awk -v a="$c0" -v b="$c1" 'BEGIN { exit !(a != "" && a + 0 == 0 && b > 0) }';
 else
     bad "--temporal-twin codec: '$c0' (x2) and '$c1' (half-h264): $(tail -1 "$T/cx2.err") $(tail -1 "$T/chalf-h264.err")"
 fi
+# frame pairs: a pair model made from a ladder student (crisp make-pair)
+# trains on the sampler's twin pairs (loss falls), is calibrated for int8 and
+# restores stills (the image as its own previous frame); distillation is
+# refused in one line
+"$CRISP_TRAIN" teacher "${COMMON[@]}" --arch crisp-rt --steps 1 --out "$T/l.crisp" 2>/dev/null
+if "$CRISP" make-pair "$T/l.crisp" "$T/pair0.crisp" &&
+    "$CRISP_TRAIN" teacher "${COMMON[@]}" --init "$T/pair0.crisp" --steps 80 --lr 2e-3 --warmup 5 \
+        --out "$T/pair.crisp" --log "$T/pair.csv" 2>"$T/pair.err" && falls 4 "$T/pair.csv" >/dev/null &&
+    "$CRISP" info "$T/pair.crisp" | grep -q "luma-pair" &&
+    "$CRISP_TRAIN" quantize --model "$T/pair.crisp" --data "$T/data" >/dev/null 2>&1 &&
+    "$CRISP" eval --data "$T/data" --protocol x2 --model "$T/pair.crisp@int8" >"$T/pe.txt" 2>&1; then
+    ok "frame-pair training: loss $(falls 4 "$T/pair.csv"); $(grep 'pair@int8' "$T/pe.txt")"
+else
+    bad "frame-pair training: $(tail -2 "$T/pair.err") $(cat "$T/pe.txt" 2>/dev/null)"
+fi
+expect2 distill --data "$T/data" --init "$T/pair0.crisp" --teacher "$T/l.crisp" --steps 5 --out "$T/x.crisp"
 "$CRISP_TRAIN" teacher --data "$T/nodata" --arch tiny3 --steps 5 --out "$T/x.crisp" 2>"$T/u.err"
 if [ $? = 1 ] && grep -q "nodata" "$T/u.err"; then ok "missing data folder"; else bad "missing data folder: $(cat "$T/u.err")"; fi
 

@@ -6,7 +6,8 @@
 // codec noise) while keeping its degradation, and a rank's share of a
 // twin batch is the whole batch's rows for its samples. Codec twins
 // (--temporal-twin codec) are unmoved, equal to clean samples, and carry
-// their own, small, codec noise.
+// their own, small, codec noise. Frame pairs (frame-pair models) mix the
+// three: the sample itself, codec twins and moved twins.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,32 @@ int main(void)
         }
         sampler_destroy(&s);
     }
+    /* frame pairs (twin_codec 2): a quarter of the twins are their samples,
+     * the rest codec twins (unmoved, their own noise) or moved within the
+     * bound; ground truths agree as for any twin */
+    degrade_set_profile("half-h264");
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 2, 0, 1, T, 2) == 0, "frame-pair sampler");
+    int same = 0, codec = 0, moved2 = 0, bad3 = 0;
+    double xd = 0;
+    for (int k = 0; k < 8 && s; k++) {
+        const struct batch *b = sampler_next(s);
+        const size_t pp = (size_t)P * P;
+        int mv = 0;
+        if (!b)
+            break;
+        bad3 += check_batch(b, B, P, T, &mv, &xd);
+        moved2 += mv;
+        for (int j = 0; j < B; j++) {
+            const int still = !b->shift[2 * j] && !b->shift[2 * j + 1];
+            const int eq = !memcmp(b->x + pp * j, b->x + pp * (B + j), pp * 4);
+            same += still && eq;
+            codec += still && !eq;
+        }
+    }
+    CHECK(bad3 == 0, "frame pairs: %d twin pixels or shifts wrong", bad3);
+    CHECK(same >= 5 && same <= 22, "frame pairs: %d of 48 twins are their samples (a quarter expected)", same);
+    CHECK(codec >= 8 && moved2 >= 8, "frame pairs: %d codec twins and %d moved ones of 48", codec, moved2);
+    sampler_destroy(&s);
     dataset_free(&d);
     TEST_DONE();
 }
