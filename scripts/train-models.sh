@@ -269,6 +269,16 @@ r3 r15-rt-cont distill --teacher models/crisp-teacher.crisp --bank 8192 --teache
     --w-soft 1 --init models/crisp-rt.crisp --collapse 128 --precision bf16 --warmup 100 --lr 2e-4 \
     --seed 41 --minutes 36
 q8 r15-rt-cont
+# round 16 (fourteenth session): frame-pair students. The shipped crisp-rt
+# made into a pair model (crisp make-pair: the previous frame as a second
+# input, zero weights at first), then trained 22 minutes on twin pairs
+# (a quarter stills, 3/8 codec twins, 3/8 moved by up to 2 px), plain and as
+# collapsible blocks, side by side with THREADS=1
+[ -f "$RUNS/r16-pair-init.crisp" ] || build/tools/crisp make-pair models/crisp-rt.crisp "$RUNS/r16-pair-init.crisp"
+R16=(teacher --init "$RUNS/r16-pair-init.crisp" --precision bf16 --lr 2e-4 --warmup 50 --seed 51 --minutes 22)
+r3 r16-pair "${R16[@]}"
+r3 r16-pair-collapse "${R16[@]}" --collapse 128
+q8 r16-pair r16-pair-collapse
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before

@@ -47,7 +47,9 @@ struct run {
     const struct dist *ds;
     int lb;      /* this rank's share of the global batch */
     int nb;      /* patches a step runs here: lb, twice that with --w-temporal's twins */
-    int pair;    /* a frame-pair model: nb = lb pairs of 2 channels, made from the sampler's twins */
+    int pair;    /* a frame-pair model: nb = lb pairs of 2 channels, made from the sampler's twins
+                    (2 lb with --w-temporal: each twin also as the current frame) */
+    const struct batch *raw; /* pair models: the sampler's batch behind this step's pairs */
     float share; /* lb / global batch: the weight of this rank's loss terms */
     float *gsum; /* the gradients packed for the sum over ranks */
     size_t gsum_n;
@@ -87,9 +89,9 @@ static int run_models(struct run *r)
     if (r->m->color != CRISP_COLOR_LUMA && r->m->color != CRISP_COLOR_LUMA_PAIR)
         return fail(EXIT_USAGE, "only luma and frame-pair models are trained for now");
     r->pair = r->m->color == CRISP_COLOR_LUMA_PAIR;
-    if (r->pair && (o->distill || o->bank > 0 || o->w_temporal > 0 || o->w_feat > 0))
+    if (r->pair && (o->distill || o->bank > 0 || o->w_feat > 0))
         return fail(EXIT_USAGE, "%s is a frame-pair model: it trains on ground truth (teacher, "
-                                "not with distill, --bank, --w-temporal or --w-feat)", r->m->name);
+                                "not with distill, --bank or --w-feat)", r->m->name);
     for (int i = 0; i < r->m->n_layers && r->ds->size > 1; i++)
         if (r->m->layers[i].type == CRISP_LAYER_BN)
             return fail(EXIT_USAGE,
@@ -495,10 +497,25 @@ static int step_losses(struct run *r, const struct batch *b, const float *out, d
         }
         lres = s / e;
     }
-    if (o->w_temporal > 0 && b->shift)
+    if (o->w_temporal > 0 && r->pair) {
+        /* the two frames' restorations (each the current frame of its pair)
+         * must agree: channel 0 gathered as samples then twins, the term's
+         * gradient put back */
+        const size_t pp = (size_t)o->patch * o->patch;
+        for (int j = 0; j < r->nb; j++)
+            memcpy(r->rs + pp * j, out + pp * 2 * j, sizeof(float) * pp);
+        memset(r->rt, 0, sizeof(float) * pp * r->nb);
+        terms[6] = sh * temporal_loss(r->rs, r->raw->y, r->raw->x, r->raw->shift, r->lb,
+                                      o->patch, o->w_temporal * sh, o->temporal_flat,
+                                      o->temporal_noise, r->rt);
+        for (int j = 0; j < r->nb; j++)
+            for (size_t i = 0; i < pp; i++)
+                r->grad[pp * 2 * j + i] += r->rt[pp * j + i];
+    } else if (o->w_temporal > 0 && b->shift) {
         terms[6] = sh * temporal_loss(out, b->y, b->x, b->shift, r->lb, o->patch,
                                       o->w_temporal * sh, o->temporal_flat, o->temporal_noise,
                                       r->grad);
+    }
     for (int i = 0; i < r->n_ad; i++) {
         struct adapter *a = &r->ad[i];
         int c, h, w;
@@ -532,14 +549,17 @@ static int train_step(struct run *r, double *terms, double *gnorm)
     if (!b)
         return fail(EXIT_INPUT, "data worker failed");
     struct batch paired = {r->bx, r->by, NULL, NULL, b->index};
-    if (r->pair) { /* pair j: sample j (this frame), then its twin (the previous one) */
+    if (r->pair) { /* pair j: sample j (this frame), then its twin (the previous one); with
+                      --w-temporal pair lb + j is the twin, then the sample */
         const size_t pp = (size_t)o->patch * o->patch;
-        for (int j = 0; j < r->lb; j++)
+        for (int j = 0; j < r->nb; j++)
             for (int k = 0; k < 2; k++) {
-                const size_t from = pp * ((size_t)k * r->lb + j), to = pp * (2 * (size_t)j + k);
+                const size_t from = pp * ((size_t)((k + (j >= r->lb)) % 2) * r->lb + j % r->lb);
+                const size_t to = pp * (2 * (size_t)j + k);
                 memcpy(r->bx + to, b->x + from, sizeof(float) * pp);
                 memcpy(r->by + to, b->y + from, sizeof(float) * pp);
             }
+        r->raw = b;
         b = &paired;
     }
     memcpy(crisp_train_net_input(r->net), b->x, n * sizeof(float));
