@@ -313,6 +313,20 @@ else
     bad "frame-pair training: $(tail -2 "$T/pair.err") $(cat "$T/pe.txt" 2>/dev/null)"
 fi
 expect2 distill --data "$T/data" --init "$T/pair0.crisp" --teacher "$T/l.crisp" --steps 5 --out "$T/x.crisp"
+# with --w-temporal each twin is also restored as the current frame: on
+# clean x2 patches only moved twins differ, with H.264 codec twins too; the
+# term is logged and the run ends with a valid model
+for pr in x2 half-h264; do
+    "$CRISP_TRAIN" teacher "${COMMON[@]}" --init "$T/pair.crisp" --steps 3 --w-temporal 1 \
+        --profile $pr --out "$T/pt$pr.crisp" --log "$T/pt$pr.csv" 2>"$T/pt$pr.err"
+done
+p0=$(first_temporal "$T/ptx2.csv")
+p1=$(first_temporal "$T/pthalf-h264.csv")
+if awk -v a="$p0" -v b="$p1" 'BEGIN { exit !(a != "" && b > 0) }' && "$CRISP" info "$T/pthalf-h264.crisp" >/dev/null; then
+    ok "frame pairs with --w-temporal: first term $p0 (x2), $p1 (half-h264)"
+else
+    bad "frame pairs with --w-temporal: '$p0' '$p1': $(tail -1 "$T/pthalf-h264.err")"
+fi
 "$CRISP_TRAIN" teacher --data "$T/nodata" --arch tiny3 --steps 5 --out "$T/x.crisp" 2>"$T/u.err"
 if [ $? = 1 ] && grep -q "nodata" "$T/u.err"; then ok "missing data folder"; else bad "missing data folder: $(cat "$T/u.err")"; fi
 
