@@ -92,6 +92,9 @@ static int run_models(struct run *r)
     if (r->pair && (o->distill || o->bank > 0 || o->w_feat > 0))
         return fail(EXIT_USAGE, "%s is a frame-pair model: it trains on ground truth (teacher, "
                                 "not with distill, --bank or --w-feat)", r->m->name);
+    if (r->pair && o->temporal_codec)
+        return fail(EXIT_USAGE, "%s is a frame-pair model: its pairs mix stills, codec and "
+                                "moved twins (--temporal-twin is for luma models)", r->m->name);
     for (int i = 0; i < r->m->n_layers && r->ds->size > 1; i++)
         if (r->m->layers[i].type == CRISP_LAYER_BN)
             return fail(EXIT_USAGE,

@@ -3,7 +3,9 @@
 // crisp_model_validate): the input is read as a layer table, 12 bytes per
 // layer. A description the validator accepts must be safe to use: shapes
 // and MAC counts for small frames, and (when small) a run of the C
-// reference on a 16x12 image, all without a sanitizer report.
+// reference on a 16x12 image, and the same for the frame-pair model made
+// from it where its layout allows (crisp_model_pair_from; the corpus's
+// ladder-pair is one), all without a sanitizer report.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 4)
         return 0;
-    const int color = data[0] & 1 ? CRISP_COLOR_RGB : CRISP_COLOR_LUMA;
+    const int color = data[0] & 1 ? CRISP_COLOR_RGB : data[0] & 8 ? CRISP_COLOR_LUMA_PAIR : CRISP_COLOR_LUMA;
     const int output = data[0] & 2 ? CRISP_OUTPUT_RESIDUAL : CRISP_OUTPUT_DIRECT;
     const float range = data[0] & 4 ? 255.0f : 1.0f;
     const int border = data[1] % 80;  /* beyond the 0..64 limit on purpose */
@@ -57,12 +59,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)crisp_model_macs(m, sizes[s][0], sizes[s][1]);
     }
     if (crisp_model_params(m) < 20000 && crisp_model_macs(m, 16, 12) < 20000000) {
-        const int c = color == CRISP_COLOR_RGB ? 3 : 1;
+        const int c = color; /* channels: 1, 2 or 3 */
         float in[3 * 16 * 12], out[3 * 16 * 12];
         for (int i = 0; i < c * 16 * 12; i++)
             in[i] = (float)(i % 7) / 7.0f * range;
         crisp_ref_run(m, in, 16, 12, out);
     }
+    struct crisp_model *pm = NULL; /* a pair model made from it, where the layout allows */
+    if (crisp_model_pair_from(&pm, m, err, sizeof(err)) == 0 && crisp_model_params(pm) < 20000 &&
+        crisp_model_macs(pm, 16, 12) < 20000000) {
+        float in[2 * 16 * 12], out[2 * 16 * 12];
+        for (int i = 0; i < 2 * 16 * 12; i++)
+            in[i] = (float)(i % 5) / 5.0f * range;
+        crisp_ref_run(pm, in, 16, 12, out);
+    }
+    crisp_model_destroy(&pm);
     crisp_model_destroy(&m);
     return 0;
 }

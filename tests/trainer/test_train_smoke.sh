@@ -313,6 +313,7 @@ else
     bad "frame-pair training: $(tail -2 "$T/pair.err") $(cat "$T/pe.txt" 2>/dev/null)"
 fi
 expect2 distill --data "$T/data" --init "$T/pair0.crisp" --teacher "$T/l.crisp" --steps 5 --out "$T/x.crisp"
+expect2 teacher --data "$T/data" --init "$T/pair0.crisp" --temporal-twin codec --w-temporal 1 --steps 5 --out "$T/x.crisp"
 # with --w-temporal each twin is also restored as the current frame: on
 # clean x2 patches only moved twins differ, with H.264 codec twins too; the
 # term is logged and the run ends with a valid model
