@@ -30,6 +30,7 @@
 #include "adapter.h"
 #include "bank.h"
 #include "checkpoint.h"
+#include "crisp/engine.h"
 #include "crisp/model.h"
 #include "crisp/util.h"
 #include "data.h"
@@ -177,6 +178,15 @@ static int run_nets(struct run *r)
                                     .total_steps = o->steps > 0 ? (int)o->steps : 1000000};
     if (crisp_adamw_create(&r->opt, r->m, &ap) < 0)
         return fail(EXIT_INPUT, "out of memory");
+    if (o->first_grid) { /* the first conv as the int8 engine will run it, then frozen */
+        int l = 0;
+        while (l < r->m->n_layers && r->m->layers[l].type != CRISP_LAYER_CONV)
+            l++;
+        if (l == r->m->n_layers)
+            return fail(EXIT_USAGE, "--first-conv-grid: %s has no conv", r->m->name);
+        crisp_quant_weights_grid(&r->m->layers[l]);
+        crisp_adamw_freeze(r->opt, l, CRISP_ROLE_WEIGHT);
+    }
     if (o->collapse > 0) {
         /* --init: the loaded model factored exactly; else fresh draws */
         struct crisp_collapse_params cp = {.expansion = o->collapse,

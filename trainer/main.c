@@ -88,7 +88,10 @@ static const char USAGE[] =
     "  --collapse E [0]  train every conv as a collapsible linear block: k x k to E channels,\n"
     "                   1 x 1 back, collapsed every step (docs/training.md); with --init the\n"
     "                   model is factored exactly; the written model is the plain network\n"
-    "  --collapse-identity 0|1 [1]  an identity branch in blocks of equal in/out channels\n";
+    "  --collapse-identity 0|1 [1]  an identity branch in blocks of equal in/out channels\n"
+    "  --first-conv-grid 0|1 [0]  1: the first conv's weights put on the int8 engine's grid\n"
+    "                   (s8, one scale per output channel) and kept there; the rest trains\n"
+    "                   around them (not with --collapse)\n";
 
 static const char USAGE_MPI[] =
     "\n"
@@ -122,7 +125,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_TFLAT, O_TNOISE, O_TTWIN, O_FIRST };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_TFLAT, O_TNOISE, O_TTWIN, O_FIRST, O_GRID };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -144,7 +147,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         {"w-temporal", 1, 0, O_WTEMP}, {"temporal-shift", 1, 0, O_TSHIFT},
         {"temporal-flat", 1, 0, O_TFLAT}, {"temporal-noise", 1, 0, O_TNOISE},
         {"temporal-twin", 1, 0, O_TTWIN},
-        {"first-conv", 1, 0, O_FIRST}, {0, 0, 0, 0}};
+        {"first-conv", 1, 0, O_FIRST}, {"first-conv-grid", 1, 0, O_GRID}, {0, 0, 0, 0}};
     opterr = 0;
     int c, r;
     char *end;
@@ -184,6 +187,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
             break;
         case O_COLLAPSE: NUM(o->collapse, int, 0, 4096); break;
         case O_COLLID: NUM(o->collapse_identity, int, 0, 1); break;
+        case O_GRID: NUM(o->first_grid, int, 0, 1); break;
         case O_BATCH: NUM(o->batch, int, 1, 1024); break;
         case O_PATCH: NUM(o->patch, int, 16, 1024); break;
         case O_LR: NUM(o->lr, float, 0, 1); break;
@@ -255,6 +259,8 @@ static int check_train(struct train_opts *o, const char *cmd)
         return fail(EXIT_USAGE, "%s: give a budget with --minutes or --steps", cmd);
     if (o->distill && !o->teacher == !o->teacher_dir)
         return fail(EXIT_USAGE, "distill: give exactly one of --teacher and --teacher-dir");
+    if (o->first_grid && o->collapse > 0)
+        return fail(EXIT_USAGE, "--first-conv-grid does not go with --collapse");
     if (o->distill && o->teacher_dir && o->w_feat > 0)
         return fail(EXIT_USAGE, "distill: --w-feat needs a runnable --teacher, not --teacher-dir");
     if (!o->distill) {

@@ -45,6 +45,7 @@ struct train_opts {
     unsigned net_flags; /* CRISP_TRAIN_BF16 with --precision bf16 */
     int collapse;       /* --collapse E: train every conv as a collapsible block; 0 off */
     int collapse_identity; /* --collapse-identity 0|1 */
+    int first_grid;     /* --first-conv-grid: the first conv's weights on the int8 grid, frozen */
     int first_f32;      /* quantize --first-conv f32 */
     int check_every;    /* --check-every K: compare the ranks' weights every K steps */
     const struct dist *dist; /* the MPI job (rank 0 of 1 without one) */

@@ -299,6 +299,37 @@ static int is_skip_source(const struct crisp_model *m, int i)
 
 /* Builds a convolution with layers first+1..last fused as post-ops.
  * `value_of` maps model value ids (-1 input, i layer) to engine values. */
+/* One output channel's weights in s8 at the scale 127 / max |w| (returned) */
+static float quant_channel(const float *w, size_t n, int8_t *q)
+{
+    float mx = 0;
+    for (size_t j = 0; j < n; j++)
+        mx = fmaxf(mx, fabsf(w[j]));
+    const float sw = mx > 0 ? 127.0f / mx : 1.0f;
+    for (size_t j = 0; j < n; j++) {
+        const float v = nearbyintf(w[j] * sw);
+        q[j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+    }
+    return sw;
+}
+
+void crisp_quant_weights_grid(struct crisp_layer *l)
+{
+    const size_t per_oc = (size_t)l->cin * l->k * l->k;
+    int8_t *q = malloc(per_oc);
+    if (!q || l->type != CRISP_LAYER_CONV) {
+        free(q);
+        return;
+    }
+    for (int o = 0; o < l->cout; o++) {
+        float *w = l->t[CRISP_ROLE_WEIGHT] + (size_t)o * per_oc;
+        const float sw = quant_channel(w, per_oc, q);
+        for (size_t j = 0; j < per_oc; j++)
+            w[j] = (float)q[j] / sw;
+    }
+    free(q);
+}
+
 static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int first, int last,
                       int fuse_residual, const int *value_of, int *shapes, int *out_val)
 {
@@ -421,15 +452,7 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
             goto done;
         }
         for (int o = 0; o < cl->cout; o++) {
-            const float *wo = wt + (size_t)o * per_oc;
-            float mx = 0;
-            for (size_t j = 0; j < per_oc; j++)
-                mx = fmaxf(mx, fabsf(wo[j]));
-            float sw = mx > 0 ? 127.0f / mx : 1.0f;
-            for (size_t j = 0; j < per_oc; j++) {
-                float v = nearbyintf(wo[j] * sw);
-                wq[(size_t)o * per_oc + j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
-            }
+            const float sw = quant_channel(wt + (size_t)o * per_oc, per_oc, wq + (size_t)o * per_oc);
             bias[o] *= s_in * sw;
             osc[o] = (dst_q ? s_out : 1.0f) / (s_in * sw);
         }

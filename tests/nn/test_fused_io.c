@@ -10,7 +10,8 @@
 // the same model in stripes (crisp_engine_run_luma8 through floats there). Models
 // that cannot fuse (odd sizes, a first conv kept in f32, a skip reading the
 // space-to-depth output, f32 precision) report 0 and still match. With the
-// repository's models/ present, the shipped ladder at 1280x720 too.
+// repository's models/ present, the shipped ladder at 1280x720 too. A first
+// conv put on the int8 grid (crisp_quant_weights_grid) runs in int8 exactly.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,53 @@ static void check_shipped(const char *root)
     }
 }
 
+/* crisp_quant_weights_grid (crisp-train --first-conv-grid): a first conv
+ * whose weights are on the int8 grid runs in int8 as in f32 on an image of
+ * whole 8-bit levels (the s8 weights and the u8 input are then exact), where
+ * the same conv off the grid does not */
+static void check_grid(void)
+{
+    const struct crisp_layer l[] = {S2D(2), CONV(8, 5, 1), CONV(4, 3, 1), D2S(2)};
+    struct crisp_model *m = NULL;
+    CHECK(crisp_model_create(&m, "grid", CRISP_COLOR_LUMA, CRISP_OUTPUT_RESIDUAL, 1.0f, l, 4,
+                             NULL, 0) == 0, "grid model");
+    if (!m)
+        return;
+    fill_tensors(m, draw);
+    struct crisp_quant *q = crisp_quant_new(4);
+    q->in_max[1] = 1.0f;
+    q->in_max[2] = CRISP_QUANT_KEEP_F32;
+    const int w = 40, h = 24;
+    float *in = malloc(sizeof(float) * w * h), *a = malloc(sizeof(float) * w * h),
+          *b = malloc(sizeof(float) * w * h);
+    for (int i = 0; i < w * h; i++)
+        in[i] = (float)(crisp_rng_u64(&g_rng) % 256) / 255.0f;
+    double d[2] = {0, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            crisp_quant_weights_grid(&m->layers[1]);
+        struct crisp_engine *e8 = NULL, *ef = NULL;
+        struct crisp_engine_params p8 = {.width = w, .height = h, .threads = 1,
+                                         .precision = CRISP_PRECISION_INT8, .quant = q, .plain_io = 1};
+        struct crisp_engine_params pf = {.width = w, .height = h, .threads = 1};
+        CHECK(crisp_engine_create(&e8, m, &p8, NULL, 0) == 0 &&
+                  crisp_engine_create(&ef, m, &pf, NULL, 0) == 0,
+              "grid engines");
+        if (e8 && ef && crisp_engine_run(e8, in, a) == 0 && crisp_engine_run(ef, in, b) == 0)
+            for (int i = 0; i < w * h; i++)
+                d[pass] = fmax(d[pass], fabs((double)a[i] - b[i]));
+        crisp_engine_destroy(&e8);
+        crisp_engine_destroy(&ef);
+    }
+    CHECK(d[1] < 1e-5 && d[0] > 10 * d[1] && d[0] > 1e-5,
+          "int8 vs f32: %.3g off the grid, %.3g on it", d[0], d[1]);
+    free(in);
+    free(a);
+    free(b);
+    crisp_quant_destroy(&q);
+    crisp_model_destroy(&m);
+}
+
 int main(void)
 {
     if (!crisp_cpu_int8()) {
@@ -226,6 +274,7 @@ int main(void)
     crisp_rng_seed(&g_rng, 11);
     for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
         check_net(&nets[i]);
+    check_grid();
     const char *root = getenv("CRISP_SOURCE_ROOT");
     if (root)
         check_shipped(root);

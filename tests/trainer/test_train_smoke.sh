@@ -314,6 +314,7 @@ else
 fi
 expect2 distill --data "$T/data" --init "$T/pair0.crisp" --teacher "$T/l.crisp" --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --init "$T/pair0.crisp" --temporal-twin codec --w-temporal 1 --steps 5 --out "$T/x.crisp"
+expect2 teacher --data "$T/data" --arch crisp-rt --steps 5 --first-conv-grid 1 --collapse 16 --out "$T/x.crisp"
 # with --w-temporal each twin is also restored as the current frame: on
 # clean x2 patches only moved twins differ, with H.264 codec twins too; the
 # term is logged and the run ends with a valid model
