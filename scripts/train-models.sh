@@ -279,6 +279,17 @@ R16=(teacher --init "$RUNS/r16-pair-init.crisp" --precision bf16 --lr 2e-4 --war
 r3 r16-pair "${R16[@]}"
 r3 r16-pair-collapse "${R16[@]}" --collapse 128
 q8 r16-pair r16-pair-collapse
+# then r16-pair with the temporal term between the two frames' restorations
+R16T=(teacher --init "$RUNS/r16-pair.crisp" --precision bf16 --lr 2e-4 --warmup 50 --seed 52 --minutes 20)
+r3 r16-pair-temp1.5 "${R16T[@]}" --w-temporal 1.5
+r3 r16-pair-temp3 "${R16T[@]}" --w-temporal 3
+q8 r16-pair-temp1.5 r16-pair-temp3
+# and crisp-rt fine-tuned 12 minutes in f32 with its first conv on the int8
+# grid (frozen), beside the same fine-tune without (THREADS=1, side by side)
+R16G=(teacher --init models/crisp-rt.crisp --lr 1e-4 --warmup 50 --seed 53 --minutes 12)
+r3 r16-rt-ft "${R16G[@]}"
+r3 r16-rt-grid "${R16G[@]}" --first-conv-grid 1
+q8 r16-rt-ft r16-rt-grid
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before
