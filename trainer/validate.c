@@ -95,12 +95,11 @@ double val_psnr(const struct val_set *v, const struct crisp_model *m)
             continue;
         /* a frame-pair model sees each image as a still: the image twice */
         const size_t np = (size_t)v->w[i] * v->h[i], c = (size_t)m->color;
-        float *o = malloc(np * c * sizeof(float)), *in2 = c > 1 ? malloc(np * c * sizeof(float)) : NULL;
+        float *o = malloc(np * c * sizeof(float)), *in = malloc(np * c * sizeof(float));
         uint8_t *y = malloc(np);
-        if (in2)
-            for (size_t k = 0; k < c; k++)
-                memcpy(in2 + k * np, v->in[i], np * sizeof(float));
-        if (o && y && (c == 1 || in2) && crisp_engine_run(e, c > 1 ? in2 : v->in[i], o) == 0) {
+        for (size_t k = 0; in && k < c; k++)
+            memcpy(in + k * np, v->in[i], np * sizeof(float));
+        if (o && in && y && crisp_engine_run(e, in, o) == 0) {
             for (size_t j = 0; j < np; j++) {
                 float q = o[j] * 255.0f + 0.5f;
                 y[j] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
@@ -112,7 +111,7 @@ double val_psnr(const struct val_set *v, const struct crisp_model *m)
             }
         }
         free(o);
-        free(in2);
+        free(in);
         free(y);
         crisp_engine_destroy(&e);
     }

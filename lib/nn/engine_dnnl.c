@@ -315,12 +315,12 @@ static float quant_channel(const float *w, size_t n, int8_t *q)
 
 void crisp_quant_weights_grid(struct crisp_layer *l)
 {
+    if (l->type != CRISP_LAYER_CONV)
+        return;
     const size_t per_oc = (size_t)l->cin * l->k * l->k;
     int8_t *q = malloc(per_oc);
-    if (!q || l->type != CRISP_LAYER_CONV) {
-        free(q);
+    if (!q)
         return;
-    }
     for (int o = 0; o < l->cout; o++) {
         float *w = l->t[CRISP_ROLE_WEIGHT] + (size_t)o * per_oc;
         const float sw = quant_channel(w, per_oc, q);
