@@ -48,6 +48,8 @@ static const char USAGE[] =
     "                 the flicker metric (temporal-difference error, 8-bit units)\n"
     "                 (M@int8 or M@fp32 picks the precision; plain M: int8 when M.q8 exists;\n"
     "                 a final +x8, as in M@fp32+x8, adds the 8-way self-ensemble)\n"
+    "                 luma models are fed whole 8-bit levels of Y, as crispd is; --float-luma:\n"
+    "                 the unrounded Y computed from RGB (the protocol before round 17)\n"
     "  bench [--input CLIP] [--model M] [--frames N] [--threads T] [--json FILE]\n"
     "                 crispd on a 720p clip, fast and paced: fps, stage and capture-to-sink\n"
     "                 latency, CPU per frame, peak RSS, GMAC/s against the best oneDNN conv\n"
@@ -370,6 +372,7 @@ static int cmd_eval(int argc, char **argv)
                                          {"per-image", no_argument, 0, 'v'},
                                          {"video", required_argument, 0, 'V'},
                                          {"frames", required_argument, 0, 'n'},
+                                         {"float-luma", no_argument, 0, 'F'},
                                          {0, 0, 0, 0}};
     struct eval_params p = {.crop = 2};
     int frames = 0;
@@ -394,6 +397,7 @@ static int cmd_eval(int argc, char **argv)
             break;
         case 'v': p.verbose = 1; break;
         case 'V': p.video = optarg; break;
+        case 'F': p.float_luma = 1; break;
         case 'n':
             if ((ret = parse_int(optarg, "--frames", 2, 100000000, &frames)))
                 return ret;

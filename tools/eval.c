@@ -94,6 +94,7 @@ int eval_rows_load(const struct eval_params *p, struct eval_rows *rows, char *er
         rows->sh[r].q = rows->quants[r];
         rows->sh[r].threads = p->threads;
         rows->sh[r].backend = BACKEND_DNNL;
+        rows->sh[r].float_luma = p->float_luma;
     }
     return 0;
 }
@@ -199,8 +200,8 @@ static int eval_stills(const struct eval_params *p, struct eval_rows *rows, char
     }
     if (n == 0)
         goto done;
-    printf("protocol %s, %d images of %s, Y channel (BT.601), border crop %d\n", p->protocol, count,
-           p->data, p->crop);
+    printf("protocol %s, %d images of %s, Y channel (BT.601), border crop %d; luma models fed %s Y\n",
+           p->protocol, count, p->data, p->crop, p->float_luma ? "unrounded" : "8-bit");
     printf("%-24s %10s %10s %10s\n", "model", "PSNR-Y", "SSIM-Y", "dPSNR");
     for (int r = 0; r < rows->n; r++)
         printf("%-24s %10.4f %10.6f %+10.4f\n", rows->names[r], rows->psnr[r] / count,
@@ -211,8 +212,9 @@ static int eval_stills(const struct eval_params *p, struct eval_rows *rows, char
             snprintf(err, errlen, "%s: %s", p->json, strerror(errno));
             goto done;
         }
-        fprintf(f, "{\"protocol\": \"%s\", \"images\": %d, \"crop\": %d, \"results\": {",
-                p->protocol, count, p->crop);
+        fprintf(f, "{\"protocol\": \"%s\", \"images\": %d, \"crop\": %d, \"luma_input\": \"%s\", "
+                   "\"results\": {",
+                p->protocol, count, p->crop, p->float_luma ? "float" : "8bit");
         for (int r = 0; r < rows->n; r++)
             fprintf(f, "%s\"%s\": {\"psnr_y\": %.6f, \"ssim_y\": %.8f}", r ? ", " : "",
                     rows->names[r], rows->psnr[r] / count, rows->ssim[r] / count);

@@ -14,6 +14,7 @@ struct eval_params {
     const char *data, *video, *protocol, *json;
     const char *models[16];
     int n_models, crop, threads, verbose;
+    int float_luma; /* --float-luma: luma models fed unrounded Y (sharpener.float_luma) */
     long frames; /* video: 0 = the whole clip */
 };
 

@@ -106,8 +106,9 @@ int sharpener_run(struct sharpener *s, float strength, const struct crisp_image 
     const size_t n = (size_t)in->w * in->h;
     const int c = (int)m->color;
     const float to_model = m->range_max / 255.0f, from_model = 255.0f / m->range_max;
-    /* luma: Y, Cb, Cr; a pair: Y, the previous frame's Y, Cb, Cr; RGB: R, G, B */
-    float *planes = malloc(sizeof(float) * n * 4), *res = malloc(sizeof(float) * n * (size_t)c);
+    /* luma: Y, Cb, Cr; a pair: Y, the previous frame's Y, Cb, Cr; RGB: R, G,
+     * B; then the unrounded Y (the model's correction is added to it) */
+    float *planes = malloc(sizeof(float) * n * 5), *res = malloc(sizeof(float) * n * (size_t)c);
     struct crisp_image *o = NULL;
     int ret;
     if (!planes || !res) {
@@ -115,17 +116,23 @@ int sharpener_run(struct sharpener *s, float strength, const struct crisp_image 
         goto done;
     }
     const int pair = c == CRISP_COLOR_LUMA_PAIR;
-    float *y = planes, *cb = planes + (pair ? 2 : 1) * n, *cr = cb + n;
+    float *y = planes, *cb = planes + (pair ? 2 : 1) * n, *cr = cb + n, *yf = planes + 4 * n;
     if (c != CRISP_COLOR_RGB) {
-        crisp_image_to_ycbcr(in, y, cb, cr);
+        crisp_image_to_ycbcr(in, yf, cb, cr);
+        if (s->float_luma)
+            memcpy(y, yf, sizeof(float) * n);
+        else
+            crisp_image_luma_levels(in, y);
         if (pair && s->prev && (s->prev->w != in->w || s->prev->h != in->h)) {
             snprintf(err, errlen, "the previous frame is %dx%d, this one %dx%d", s->prev->w,
                      s->prev->h, in->w, in->h);
             ret = CRISP_EUSAGE;
             goto done;
         }
-        if (pair && s->prev)
+        if (pair && s->prev && s->float_luma)
             crisp_image_to_ycbcr(s->prev, y + n, NULL, NULL);
+        else if (pair && s->prev)
+            crisp_image_luma_levels(s->prev, y + n);
         else if (pair)
             memcpy(y + n, y, sizeof(float) * n);
     } else {
@@ -140,8 +147,10 @@ int sharpener_run(struct sharpener *s, float strength, const struct crisp_image 
     if (ret < 0)
         goto done;
     for (size_t i = 0; i < n * (size_t)c; i++) {
+        /* the model's correction, on Y added to the unrounded Y: strength 0
+         * gives the image back */
         float in_v = planes[i] * from_model, out_v = res[i] * from_model;
-        res[i] = in_v + strength * (out_v - in_v);
+        res[i] = (c != CRISP_COLOR_RGB && i < n ? yf[i] : in_v) + strength * (out_v - in_v);
     }
     if ((ret = crisp_image_create(&o, in->w, in->h)) < 0)
         goto done;

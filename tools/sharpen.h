@@ -11,7 +11,9 @@
 enum sharpen_backend { BACKEND_DNNL = 0, BACKEND_REF = 1 };
 
 /* Runs `m` on `in` into a new image. Luma models change Y only (Cb, Cr are
- * kept exactly); RGB models change all three channels. `strength` in [0, 1]
+ * kept exactly) and are fed Y in whole 8-bit levels, the plane crispd gets
+ * from a camera or a decoder (the model's correction is added to it); RGB
+ * models change all three channels. `strength` in [0, 1]
  * blends the model output with the input. `q` (calibrated ranges) runs it
  * in int8, NULL in f32. `ensemble` 8 averages the outputs over the 8
  * flips/rotations of the input (the geometric self-ensemble, 8x the cost);
@@ -25,6 +27,9 @@ struct sharpener {
     const struct crisp_quant *q; /* int8 ranges, or NULL: f32 */
     enum sharpen_backend backend;
     int threads, ensemble;
+    /* 1: luma models are fed the unrounded Y computed from RGB (the input of
+     * crisp eval before round 17, --float-luma), not whole 8-bit levels */
+    int float_luma;
     /* a frame-pair model's previous frame (the degraded input before this
      * one, same size), or NULL: the frame is its own previous one (a still) */
     const struct crisp_image *prev;

@@ -97,7 +97,8 @@ static int bank_fill(struct bank *loc, const struct dataset *d, int batch, int l
     const size_t pp = (size_t)p * p, nb = (size_t)lb * pp;
     float *tmp = tnet && ensemble > 1 ? crisp_aalloc((nb + pp) * sizeof(float)) : NULL;
     if ((tnet && ensemble > 1 && !tmp) ||
-        sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0, workers, ds->rank, ds->size, 0, 0) < 0) {
+        sampler_create(&smp, d, batch, p, seed ^ 0xBA4C, 0, workers, ds->rank, ds->size, 0, 0,
+                       loc->input8) < 0) {
         crisp_afree(tmp);
         return -ENOMEM;
     }
@@ -149,7 +150,7 @@ static int bank_exchange(float *all, float *mine, size_t row, int batch, long nb
     return 0;
 }
 
-/* `bk->nf` and `bk->f_layer` are set by the caller (0 for no features) */
+/* `bk->nf`, `bk->f_layer` (0 for no features) and `bk->input8` are set by the caller */
 int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int p, uint64_t seed,
                struct crisp_train_net *tnet, int ensemble, int workers, const struct dist *ds)
 {
@@ -166,7 +167,7 @@ int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int 
             bank_free(bk);
         return ret;
     }
-    struct bank loc = {.nf = bk->nf};
+    struct bank loc = {.nf = bk->nf, .input8 = bk->input8};
     memcpy(loc.f_layer, bk->f_layer, sizeof(loc.f_layer));
     int ret = bank_alloc(&loc, nbatch * lb, p, with_t, tnet);
     if (!ret)

@@ -30,13 +30,14 @@ struct bank {
     int f_layer[8];
     size_t f_len[8]; /* floats per patch of feature map k (c x h x w) */
     float *f[8];     /* n x f_len[k] */
+    int input8;      /* the inputs x in whole 8-bit levels (sampler_create) */
 };
 
 /* Draws n patches (rounded up to whole global batches of `batch`) from
  * sampler batches 0.. of `seed`; with a teacher, runs it once per bank
  * batch (ensemble 8: the mean over the 8 flips/rotations) and keeps its
  * outputs and, for the bk->nf layers bk->f_layer set by the caller, its
- * activations. Across ranks each rank makes its rank-strided share (the
+ * activations (bk->input8, also the caller's: 8-bit inputs). Across ranks each rank makes its rank-strided share (the
  * teacher net `tnet` is built for that share) and every rank ends with the
  * whole bank, the same as one process builds. 0, -ENOMEM or -EIO; on
  * failure the bank is freed. */

@@ -367,6 +367,7 @@ struct sampler {
     int local;        /* how many that is */
     int twin;         /* > 0: each sample also has a twin shifted by up to this many pixels */
     int twin_codec;   /* the twin unmoved, with the codec's grid moved instead */
+    int input8;       /* the degraded input's Y in whole 8-bit levels */
     uint64_t seed;
     struct batch slots[MAX_SLOTS];
     int ready[MAX_SLOTS];
@@ -384,18 +385,23 @@ static int crop(struct crisp_image **out, const struct crisp_image *src, int x, 
     return cut(out, src, x, y, s, s);
 }
 
-static void to_luma(const struct crisp_image *img, int off, int p, float *dst)
+/* Y of the centre p x p window, scaled to [0, 1]; `levels`: in whole 8-bit
+ * levels (the model's input with --input-8bit, as crispd receives it) */
+static int to_luma(const struct crisp_image *img, int off, int p, float *dst, int levels)
 {
-    /* Y of the centre p x p window, scaled to [0, 1] */
     const int s = img->w;
     float *y = malloc(sizeof(float) * (size_t)s * s);
     if (!y)
-        return;
-    crisp_image_to_ycbcr(img, y, NULL, NULL);
+        return -ENOMEM;
+    if (levels)
+        crisp_image_luma_levels(img, y);
+    else
+        crisp_image_to_ycbcr(img, y, NULL, NULL);
     for (int j = 0; j < p; j++)
         for (int i = 0; i < p; i++)
             dst[(size_t)j * p + i] = y[(size_t)(j + off) * s + i + off] / 255.0f;
     free(y);
+    return 0;
 }
 
 /* The twin of a sample (--w-temporal): the same oriented crop `co` (S + 2T
@@ -431,9 +437,11 @@ static int make_twin(struct sampler *s, struct crisp_rng *r, const struct crisp_
     int ret = crop(&ct, co, T + dx, T + dy, S);
     if (!ret)
         ret = degrade_random_twin(&dt, ct, &r2, NULL, &tw);
+    if (!ret)
+        ret = to_luma(ct, M, P, b->y + pp * row, 0);
+    if (!ret)
+        ret = to_luma(dt, M, P, b->x + pp * row, s->input8);
     if (!ret) {
-        to_luma(ct, M, P, b->y + pp * row);
-        to_luma(dt, M, P, b->x + pp * row);
         b->shift[2 * j] = dx;
         b->shift[2 * j + 1] = dy;
     }
@@ -494,16 +502,16 @@ static int make_batch(struct sampler *s, int64_t index, struct batch *b)
                 ret = degrade_random(&dg, co, &r, NULL);
             }
         }
-        if (!ret) {
-            to_luma(co, M, P, b->y + pp * (size_t)j);
-            to_luma(dg, M, P, b->x + pp * (size_t)j);
-            if (tco && b->t)
-                to_luma(tco, M, P, b->t + pp * (size_t)j);
-            if (same) {
-                const size_t tj = pp * ((size_t)s->local + j);
-                memcpy(b->x + tj, b->x + pp * (size_t)j, sizeof(float) * pp);
-                memcpy(b->y + tj, b->y + pp * (size_t)j, sizeof(float) * pp);
-            }
+        if (!ret)
+            ret = to_luma(co, M, P, b->y + pp * (size_t)j, 0);
+        if (!ret)
+            ret = to_luma(dg, M, P, b->x + pp * (size_t)j, s->input8);
+        if (!ret && tco && b->t)
+            ret = to_luma(tco, M, P, b->t + pp * (size_t)j, 0);
+        if (!ret && same) {
+            const size_t tj = pp * ((size_t)s->local + j);
+            memcpy(b->x + tj, b->x + pp * (size_t)j, sizeof(float) * pp);
+            memcpy(b->y + tj, b->y + pp * (size_t)j, sizeof(float) * pp);
         }
         crisp_image_destroy(&c);
         crisp_image_destroy(&co);
@@ -543,7 +551,7 @@ static void *worker(void *arg)
 
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
                    uint64_t seed, int64_t first_index, int workers, int part, int parts, int twin,
-                   int twin_codec)
+                   int twin_codec, int input8)
 {
     *out = NULL;
     if (parts < 1 || part < 0 || part >= parts || batch <= part || twin < 0 ||
@@ -565,6 +573,7 @@ int sampler_create(struct sampler **out, const struct dataset *d, int batch, int
     s->local = (batch - part + parts - 1) / parts;
     s->twin = twin;
     s->twin_codec = twin ? twin_codec : 0;
+    s->input8 = input8;
     s->nslots = workers + 2;
     s->claim = s->consume = first_index;
     size_t n = (size_t)s->local * (twin ? 2 : 1) * patch * patch;

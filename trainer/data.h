@@ -80,10 +80,12 @@ struct sampler;
  * sensor noise (degrade_random_twin), so that only the noise differs. With
  * `twin_codec` 2 (frame pairs) each twin is one of: the sample itself (a
  * quarter), a codec twin (3/8), or moved by up to `twin` pixels with fresh
- * sensor noise (3/8). With twin 0 the draws are as without. */
+ * sensor noise (3/8). With twin 0 the draws are as without. `input8`: the
+ * degraded inputs (x) in whole 8-bit levels of Y, as a camera or a decoder
+ * hands them to crispd (crisp_image_luma_levels); targets stay unrounded. */
 int sampler_create(struct sampler **out, const struct dataset *d, int batch, int patch,
                    uint64_t seed, int64_t first_index, int workers, int part, int parts,
-                   int twin, int twin_codec);
+                   int twin, int twin_codec, int input8);
 /* Blocks until batch `next` is ready; valid until the next call. */
 const struct batch *sampler_next(struct sampler *s);
 void sampler_destroy(struct sampler **s);

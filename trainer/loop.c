@@ -131,7 +131,7 @@ static int run_data(struct run *r)
         return fail(EXIT_INPUT, "%s", err);
     if (r->ds->rank) /* validation is rank 0's */
         return 0;
-    if (val_prepare(&r->val, r->d, o->val_crop, o->seed) < 0)
+    if (val_prepare(&r->val, r->d, o->val_crop, o->seed, o->input8) < 0)
         return fail(EXIT_INPUT, "cannot prepare validation images");
     fprintf(stderr, "%d training images, %d held out for validation (degraded PSNR-Y %.3f dB",
             r->d->n_train, r->val.n + r->val.untouched, r->val.deg_psnr);
@@ -360,6 +360,7 @@ static int run_batches(struct run *r)
     if (o->bank > 0) {
         double tb = now_s();
         r->bk.nf = r->n_ad;
+        r->bk.input8 = o->input8;
         for (int i = 0; i < r->n_ad; i++)
             r->bk.f_layer[i] = r->ad[i].t_layer;
         if (r->ds->rank == 0)
@@ -393,7 +394,7 @@ static int run_batches(struct run *r)
     } else if (sampler_create(&r->smp, r->d, o->batch, o->patch, o->seed, r->step,
                               o->data_threads, r->ds->rank, r->ds->size,
                               o->w_temporal > 0 || r->pair ? o->temporal_shift : 0,
-                              r->pair ? 2 : o->temporal_codec) < 0) {
+                              r->pair ? 2 : o->temporal_codec, o->input8) < 0) {
         return fail(EXIT_INPUT, "cannot start the data worker");
     } else if (r->pair && (!(r->bx = crisp_aalloc(n * sizeof(float))) ||
                            !(r->by = crisp_aalloc(n * sizeof(float))))) {

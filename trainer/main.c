@@ -91,7 +91,10 @@ static const char USAGE[] =
     "  --collapse-identity 0|1 [1]  an identity branch in blocks of equal in/out channels\n"
     "  --first-conv-grid 0|1 [0]  1: the first conv's weights put on the int8 engine's grid\n"
     "                   (s8, one scale per output channel) and kept there; the rest trains\n"
-    "                   around them (not with --collapse)\n";
+    "                   around them (not with --collapse)\n"
+    "  --input-8bit 0|1 [0]  1: the degraded inputs' Y in whole 8-bit levels, as crispd\n"
+    "                   receives it from a camera or a decoder (training, bank and\n"
+    "                   validation alike); targets stay unrounded\n";
 
 static const char USAGE_MPI[] =
     "\n"
@@ -125,7 +128,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
            O_LR, O_WD, O_CLIP, O_WARM, O_SEED, O_THREADS, O_LOSS, O_WGT, O_WSSIM, O_WSOFT,
            O_WRES, O_WFEAT, O_FEAT, O_CKPT, O_CKPTMIN, O_RESUME, O_LOG, O_INIT, O_MAXSIDE,
            O_VALEVERY, O_VALCROP, O_MAXIMG, O_PROGRESS, O_PROFILE, O_BANK,
-           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_TFLAT, O_TNOISE, O_TTWIN, O_FIRST, O_GRID };
+           O_TENS, O_BANKAUG, O_PREC, O_DTHREADS, O_COLLAPSE, O_COLLID, O_CHECK, O_WTEMP, O_TSHIFT, O_TFLAT, O_TNOISE, O_TTWIN, O_FIRST, O_GRID, O_IN8 };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"arch", 1, 0, O_ARCH}, {"out", 1, 0, O_OUT},
         {"teacher", 1, 0, O_TEACHER}, {"teacher-dir", 1, 0, O_TDIR}, {"minutes", 1, 0, O_MIN},
@@ -147,7 +150,8 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         {"w-temporal", 1, 0, O_WTEMP}, {"temporal-shift", 1, 0, O_TSHIFT},
         {"temporal-flat", 1, 0, O_TFLAT}, {"temporal-noise", 1, 0, O_TNOISE},
         {"temporal-twin", 1, 0, O_TTWIN},
-        {"first-conv", 1, 0, O_FIRST}, {"first-conv-grid", 1, 0, O_GRID}, {0, 0, 0, 0}};
+        {"first-conv", 1, 0, O_FIRST}, {"first-conv-grid", 1, 0, O_GRID},
+        {"input-8bit", 1, 0, O_IN8}, {0, 0, 0, 0}};
     opterr = 0;
     int c, r;
     char *end;
@@ -188,6 +192,7 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
         case O_COLLAPSE: NUM(o->collapse, int, 0, 4096); break;
         case O_COLLID: NUM(o->collapse_identity, int, 0, 1); break;
         case O_GRID: NUM(o->first_grid, int, 0, 1); break;
+        case O_IN8: NUM(o->input8, int, 0, 1); break;
         case O_BATCH: NUM(o->batch, int, 1, 1024); break;
         case O_PATCH: NUM(o->patch, int, 16, 1024); break;
         case O_LR: NUM(o->lr, float, 0, 1); break;

@@ -47,6 +47,7 @@ struct train_opts {
     int collapse_identity; /* --collapse-identity 0|1 */
     int first_grid;     /* --first-conv-grid: the first conv's weights on the int8 grid, frozen */
     int first_f32;      /* quantize --first-conv f32 */
+    int input8;         /* --input-8bit: the degraded inputs' Y in whole 8-bit levels */
     int check_every;    /* --check-every K: compare the ranks' weights every K steps */
     const struct dist *dist; /* the MPI job (rank 0 of 1 without one) */
     int stopped_together; /* set by train_run: every rank stopped on a signal at the same step */

@@ -8,7 +8,7 @@
 #include "crisp/media.h"
 #include "validate.h"
 
-int val_prepare(struct val_set *v, const struct dataset *d, int crop, uint64_t seed)
+int val_prepare(struct val_set *v, const struct dataset *d, int crop, uint64_t seed, int input8)
 {
     memset(v, 0, sizeof(*v));
     v->gt = calloc((size_t)d->n_val + 1, sizeof(*v->gt));
@@ -47,7 +47,10 @@ int val_prepare(struct val_set *v, const struct dataset *d, int crop, uint64_t s
             return -ENOMEM;
         crisp_image_luma_u8(c, v->gt[k]);
         crisp_image_luma_u8(dg, v->deg[k]);
-        crisp_image_to_ycbcr(dg, v->in[k], NULL, NULL);
+        if (input8)
+            crisp_image_luma_levels(dg, v->in[k]);
+        else
+            crisp_image_to_ycbcr(dg, v->in[k], NULL, NULL);
         for (size_t j = 0; j < n; j++)
             v->in[k][j] /= 255.0f;
         double p;

@@ -22,8 +22,9 @@ struct val_set {
 
 /* crops of at most crop x crop (multiples of 4, at least 32) of d's held-out
  * images, degraded once; crops the draw left unchanged are skipped and
- * counted. 0 or -ENOMEM (free with val_free either way). */
-int val_prepare(struct val_set *v, const struct dataset *d, int crop, uint64_t seed);
+ * counted; `input8`: the model input in whole 8-bit levels of Y. 0 or
+ * -ENOMEM (free with val_free either way). */
+int val_prepare(struct val_set *v, const struct dataset *d, int crop, uint64_t seed, int input8);
 void val_free(struct val_set *v);
 /* mean PSNR-Y (crop 2) of the model on the validation crops */
 double val_psnr(const struct val_set *v, const struct crisp_model *m);

@@ -11,14 +11,24 @@ static const double T[3][3] = {
 };
 static const double OFF[3] = {16.0, 128.0, 128.0};
 
+static inline double luma_level(const uint8_t *p)
+{
+    const double v = OFF[0] + (T[0][0] * p[0] + T[0][1] * p[1] + T[0][2] * p[2]) / 255.0;
+    return floor(v + 0.5); /* MATLAB rounds half away from zero; v > 0 */
+}
+
 void crisp_image_luma_u8(const struct crisp_image *img, uint8_t *y)
 {
     size_t n = (size_t)img->w * img->h;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *p = img->rgb + 3 * i;
-        double v = OFF[0] + (T[0][0] * p[0] + T[0][1] * p[1] + T[0][2] * p[2]) / 255.0;
-        y[i] = (uint8_t)floor(v + 0.5); /* MATLAB rounds half away from zero; v > 0 */
-    }
+    for (size_t i = 0; i < n; i++)
+        y[i] = (uint8_t)luma_level(img->rgb + 3 * i);
+}
+
+void crisp_image_luma_levels(const struct crisp_image *img, float *y)
+{
+    size_t n = (size_t)img->w * img->h;
+    for (size_t i = 0; i < n; i++)
+        y[i] = (float)luma_level(img->rgb + 3 * i);
 }
 
 void crisp_image_to_ycbcr(const struct crisp_image *img, float *y, float *cb, float *cr)

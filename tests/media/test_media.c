@@ -51,6 +51,14 @@ int main(int argc, char **argv)
         maxd = d > maxd ? d : maxd;
     }
     CHECK(maxd == 0, "rounded Y differs from float Y by %d", maxd);
+    /* the 8-bit levels luma models are fed are the rounded Y, as floats */
+    float *lv = malloc(sizeof(float) * n);
+    crisp_image_luma_levels(ref, lv);
+    size_t off_level = 0;
+    for (size_t i = 0; i < n; i++)
+        off_level += lv[i] != (float)y8[i];
+    CHECK(off_level == 0, "%zu of %zu luma levels differ from crisp_image_luma_u8", off_level, n);
+    free(lv);
     free(y8);
     free(ycc);
     crisp_image_destroy(&back);

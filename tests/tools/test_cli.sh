@@ -189,6 +189,24 @@ if "$CRISP" eval --data "$T/set" --protocol x2 --model "$RT@fp32" --model "$RT@f
 else
     echo "FAIL: crisp eval with +x8: $(tail -2 "$T/ens.out")"; fails=$((fails + 1))
 fi
+# luma models are fed 8-bit Y (as crispd is) unless --float-luma: the JSON
+# says which, and the two inputs give crisp-rt different scores
+checks=$((checks + 1))
+if "$CRISP" eval --data "$T/set" --protocol x2 --model "$RT@fp32" --json "$T/l8.json" >"$T/l8.out" 2>&1 &&
+    "$CRISP" eval --data "$T/set" --protocol x2 --model "$RT@fp32" --float-luma --json "$T/lf.json" \
+        >"$T/lf.out" 2>&1 &&
+    python3 - "$T/l8.json" "$T/lf.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert a["luma_input"] == "8bit" and b["luma_input"] == "float", (a["luma_input"], b["luma_input"])
+assert a["results"]["degraded"] == b["results"]["degraded"]
+assert a["results"]["crisp-rt@fp32"]["psnr_y"] != b["results"]["crisp-rt@fp32"]["psnr_y"]
+PY
+then
+    echo "ok: crisp eval feeds 8-bit Y by default, unrounded Y with --float-luma"
+else
+    echo "FAIL: crisp eval --float-luma: $(tail -2 "$T/l8.out" "$T/lf.out")"; fails=$((fails + 1))
+fi
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]

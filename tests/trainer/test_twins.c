@@ -7,7 +7,10 @@
 // twin batch is the whole batch's rows for its samples. Codec twins
 // (--temporal-twin codec) are unmoved, equal to clean samples, and carry
 // their own, small, codec noise. Frame pairs (frame-pair models) mix the
-// three: the sample itself, codec twins and moved twins.
+// three: the sample itself, codec twins and moved twins. With 8-bit inputs
+// (--input-8bit) every input is a whole level of Y and the targets are as
+// without.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +57,7 @@ int main(void)
     degrade_set_profile("half");
     const int B = 6, P = 32, T = 2;
     struct sampler *s = NULL, *s0 = NULL, *s1 = NULL;
-    CHECK(sampler_create(&s, d, B, P, 11, 0, 2, 0, 1, T, 0) == 0, "sampler with twins");
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 2, 0, 1, T, 0, 0) == 0, "sampler with twins");
     int moved = 0, bad = 0;
     double xdiff = 0;
     for (int k = 0; k < 4 && s; k++) {
@@ -68,9 +71,9 @@ int main(void)
     CHECK(xdiff > 0, "degraded twins equal the moved samples: no noise of their own");
     /* two ranks' shares of batch 0 are the rows of the whole batch */
     sampler_destroy(&s);
-    CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T, 0) == 0 &&
-              sampler_create(&s0, d, B, P, 11, 0, 1, 0, 2, T, 0) == 0 &&
-              sampler_create(&s1, d, B, P, 11, 0, 1, 1, 2, T, 0) == 0,
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T, 0, 0) == 0 &&
+              sampler_create(&s0, d, B, P, 11, 0, 1, 0, 2, T, 0, 0) == 0 &&
+              sampler_create(&s1, d, B, P, 11, 0, 1, 1, 2, T, 0, 0) == 0,
           "rank samplers");
     if (s && s0 && s1) {
         const struct batch *a = sampler_next(s), *r0 = sampler_next(s0), *r1 = sampler_next(s1);
@@ -87,14 +90,14 @@ int main(void)
     }
     sampler_destroy(&s);
     sampler_destroy(&s0);
-    CHECK(sampler_create(&s0, d, B, P, 11, 0, 1, 0, 1, -1, 0) < 0, "negative twin shift accepted");
+    CHECK(sampler_create(&s0, d, B, P, 11, 0, 1, 0, 1, -1, 0, 0) < 0, "negative twin shift accepted");
     sampler_destroy(&s1);
     /* codec twins: unmoved; without a codec or noise (the clean x2 profile)
      * equal to their samples bit for bit; with H.264 on most patches their
      * own codec noise, small beside the picture */
     for (int pass = 0; pass < 2; pass++) {
         degrade_set_profile(pass ? "half-h264" : "x2");
-        CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T, 1) == 0, "codec twin sampler");
+        CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T, 1, 0) == 0, "codec twin sampler");
         int differ = 0, bad2 = 0;
         double mad = 0;
         for (int k = 0; k < 4 && s; k++) {
@@ -124,7 +127,7 @@ int main(void)
      * the rest codec twins (unmoved, their own noise) or moved within the
      * bound; ground truths agree as for any twin */
     degrade_set_profile("half-h264");
-    CHECK(sampler_create(&s, d, B, P, 11, 0, 2, 0, 1, T, 2) == 0, "frame-pair sampler");
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 2, 0, 1, T, 2, 0) == 0, "frame-pair sampler");
     int same = 0, codec = 0, moved2 = 0, bad3 = 0;
     double xd = 0;
     for (int k = 0; k < 8 && s; k++) {
@@ -146,6 +149,32 @@ int main(void)
     CHECK(same >= 5 && same <= 22, "frame pairs: %d of 48 twins are their samples (a quarter expected)", same);
     CHECK(codec >= 8 && moved2 >= 8, "frame pairs: %d codec twins and %d moved ones of 48", codec, moved2);
     sampler_destroy(&s);
+    /* --input-8bit: the same draws with every input (twins too) in whole
+     * 8-bit levels of Y, each within half a level of the unrounded one;
+     * the targets are untouched */
+    degrade_set_profile("half");
+    CHECK(sampler_create(&s, d, B, P, 11, 0, 1, 0, 1, T, 0, 0) == 0 &&
+              sampler_create(&s0, d, B, P, 11, 0, 1, 0, 1, T, 0, 1) == 0,
+          "samplers with and without 8-bit inputs");
+    if (s && s0) {
+        const struct batch *b = sampler_next(s), *b8 = sampler_next(s0);
+        const size_t m = (size_t)2 * B * P * P;
+        size_t off_level = 0, far = 0, moved_y = 0, rounded = 0;
+        for (size_t i = 0; b && b8 && i < m; i++) {
+            const float v = b8->x[i] * 255.0f, u = b->x[i] * 255.0f;
+            off_level += fabsf(v - nearbyintf(v)) > 1e-3f;
+            far += fabsf(v - u) > 0.5f + 1e-3f;
+            rounded += v != u;
+            moved_y += b8->y[i] != b->y[i];
+        }
+        CHECK(b && b8, "batches with and without 8-bit inputs");
+        CHECK(off_level == 0 && far == 0, "8-bit inputs: %zu not on a level, %zu more than half a level off",
+              off_level, far);
+        CHECK(rounded > m / 2, "8-bit inputs: only %zu of %zu inputs changed", rounded, m);
+        CHECK(moved_y == 0, "8-bit inputs: %zu targets changed", moved_y);
+    }
+    sampler_destroy(&s);
+    sampler_destroy(&s0);
     dataset_free(&d);
     TEST_DONE();
 }

@@ -62,6 +62,9 @@ CRISP_API int crisp_image_list(const char *dir, char ***names, int *n);
 /* Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255, rounded to 8 bits: the
  * super-resolution literature's evaluation channel. `y` has w*h bytes. */
 CRISP_API void crisp_image_luma_u8(const struct crisp_image *img, uint8_t *y);
+/* The same whole 8-bit levels as floats (0..255 scale): the Y plane a
+ * camera or a decoder hands crispd, which luma models are fed. */
+CRISP_API void crisp_image_luma_levels(const struct crisp_image *img, float *y);
 /* Unrounded Y, Cb, Cr planes (0..255 scale); any plane pointer may be NULL. */
 CRISP_API void crisp_image_to_ycbcr(const struct crisp_image *img, float *y, float *cb, float *cr);
 /* Inverse of crisp_image_to_ycbcr (exact in float), rounded and clamped. */
