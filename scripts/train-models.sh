@@ -290,6 +290,14 @@ R16G=(teacher --init models/crisp-rt.crisp --lr 1e-4 --warmup 50 --seed 53 --min
 r3 r16-rt-ft "${R16G[@]}"
 r3 r16-rt-grid "${R16G[@]}" --first-conv-grid 1
 q8 r16-rt-ft r16-rt-grid
+# round 17 (fifteenth session): crispd feeds the model 8-bit Y, the old eval
+# fed unrounded Y; the same 12-minute fine-tune as r16-rt-ft with the inputs
+# in whole 8-bit levels (--input-8bit 1), crisp-rt and crisp-rt-s side by
+# side (THREADS=1)
+R17=(teacher --lr 1e-4 --warmup 50 --seed 53 --minutes 12 --input-8bit 1)
+r3 r17-rt-u8 "${R17[@]}" --init models/crisp-rt.crisp
+r3 r17-rt-s-u8 "${R17[@]}" --init models/crisp-rt-s.crisp
+q8 r17-rt-u8 r17-rt-s-u8
 # shipped: crisp-teacher-r9 as models/crisp-teacher.crisp, crisp-rt-r9-distilled
 # as models/crisp-rt.crisp, crisp-rt-r9-alone as models/crisp-rt-alone.crisp
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before

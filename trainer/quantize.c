@@ -89,11 +89,12 @@ static int observe_image(struct calib *k, const char *path, int max_side)
         crisp_image_destroy(&small);
         return -1;
     }
-    /* a frame-pair model sees the image as a still: the image twice */
+    /* a frame-pair model sees the image as a still: the image twice; Y in
+     * whole 8-bit levels, as crispd feeds it */
     const size_t np = (size_t)w * h, c = (size_t)m->color;
     float *y = malloc(sizeof(float) * np * c), *o = malloc(sizeof(float) * np * c);
     if (y && o) {
-        crisp_image_to_ycbcr(deg, y, NULL, NULL);
+        crisp_image_luma_levels(deg, y);
         for (size_t i = 0; i < np; i++)
             y[i] *= m->range_max / 255.0f;
         for (size_t k2 = 1; k2 < c; k2++)
