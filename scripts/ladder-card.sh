@@ -3,9 +3,11 @@
 # The student ladder's quality-versus-cost table and plot (models/README.md):
 # `crisp eval` of every ladder model (f32 and int8), round 9's crisp-rt and
 # the teacher on the four benchmark sets, protocols x2 and vc, into
-# models/results/ladder-<set>-<protocol>.json; then the markdown table on
+# models/results/$PREFIX-<set>-<protocol>.json; then the markdown table on
 # stdout and models/ladder.png (gnuplot, Debian's gnuplot-nox): PSNR-Y on
 # Kodak24 vc and Set5 x2 against GMAC per 1280x720 frame.
+# PREFIX (default ladder8: luma models fed 8-bit Y, the protocol since round
+# 17; round 11's files, fed unrounded Y, are ladder-*) names the JSON files.
 #   LADDER="models/crisp-rt-s.crisp models/crisp-rt.crisp ..." R9=path bash scripts/ladder-card.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ BENCH=${BENCH:-../shared/data/bench}
 C=build/tools/crisp
 read -r -a LADDER <<<"${LADDER:-models/crisp-rt-s.crisp models/crisp-rt.crisp models/crisp-rt-l.crisp}"
 R9=${R9:-}
+PREFIX=${PREFIX:-ladder8}
 TEACHER=${TEACHER:-models/crisp-teacher.crisp}
 ARGS=()
 for m in "${LADDER[@]}"; do ARGS+=(--model "$m@fp32" --model "$m@int8"); done
@@ -20,7 +23,7 @@ for m in "${LADDER[@]}"; do ARGS+=(--model "$m@fp32" --model "$m@int8"); done
 ARGS+=(--model "$TEACHER@fp32")
 for set in Kodak24 Set5 Set14 BSD68; do
     for proto in x2 vc; do
-        out=models/results/ladder-$set-$proto.json
+        out=models/results/$PREFIX-$set-$proto.json
         [ -f "$out" ] && [ -z "${FORCE:-}" ] && continue
         "$C" eval --data "$BENCH/$set" --protocol "$proto" "${ARGS[@]}" --json "$out" >&2
     done
@@ -34,7 +37,7 @@ for m in "${LADDER[@]}" $R9 "$TEACHER"; do
 done
 gm() { local s=${1%@*}; echo "${GMAC[$s]:-}"; }
 pa() { local s=${1%@*}; echo "${PARAMS[$s]:-}"; }
-rows=$(python3 -c "import json; print(' '.join(json.load(open('models/results/ladder-Kodak24-x2.json'))['results']))")
+rows=$(python3 -c "import json; print(' '.join(json.load(open('models/results/$PREFIX-Kodak24-x2.json'))['results']))")
 echo "| model | GMAC/frame | parameters | x2 Kodak24 | x2 Set5 | x2 Set14 | x2 BSD68 | vc Kodak24 | vc Set5 | vc Set14 | vc BSD68 |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 : >/tmp/ladder-plot.dat
@@ -42,19 +45,19 @@ for r in $rows; do
     line="| $r | $(gm "$r") | $(pa "$r") |"
     for proto in x2 vc; do
         for set in Kodak24 Set5 Set14 BSD68; do
-            v=$(python3 -c "import json; v=json.load(open('models/results/ladder-$set-$proto.json'))['results']['$r']; print('%.3f / %.4f' % (v['psnr_y'], v['ssim_y']))")
+            v=$(python3 -c "import json; v=json.load(open('models/results/$PREFIX-$set-$proto.json'))['results']['$r']; print('%.3f / %.4f' % (v['psnr_y'], v['ssim_y']))")
             line="$line $v |"
         done
     done
     echo "$line"
     g=$(gm "$r")
     if [ -n "$g" ] && [ "${r#*@}" = fp32 ]; then # the plot: f32 rows, labelled by stem
-        k=$(python3 -c "import json; print('%.3f' % json.load(open('models/results/ladder-Kodak24-vc.json'))['results']['$r']['psnr_y'])")
-        s=$(python3 -c "import json; print('%.3f' % json.load(open('models/results/ladder-Set5-x2.json'))['results']['$r']['psnr_y'])")
+        k=$(python3 -c "import json; print('%.3f' % json.load(open('models/results/$PREFIX-Kodak24-vc.json'))['results']['$r']['psnr_y'])")
+        s=$(python3 -c "import json; print('%.3f' % json.load(open('models/results/$PREFIX-Set5-x2.json'))['results']['$r']['psnr_y'])")
         echo "$g $k $s \"${r%@*}\"" >>/tmp/ladder-plot.dat
     fi
 done
-get() { python3 -c "import json; print('%.3f' % json.load(open('models/results/ladder-$1-$2.json'))['results']['$3']['psnr_y'])"; }
+get() { python3 -c "import json; print('%.3f' % json.load(open('models/results/$PREFIX-$1-$2.json'))['results']['$3']['psnr_y'])"; }
 command -v gnuplot >/dev/null || { echo "gnuplot not found (apt-get install gnuplot-nox): no plot" >&2; exit 0; }
 gnuplot <<EOF
 set terminal pngcairo size 1100,450 font ",10" noenhanced

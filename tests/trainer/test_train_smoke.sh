@@ -230,6 +230,22 @@ rm -f "$T/rt.crisp.q8"
 "$CRISP" sharpen --model "$T/rt.crisp" "$T/vc.png" "$T/d.png" && cmp -s "$T/d.png" "$T/f32.png" &&
     ok "no .q8: the default runs f32" || bad "no .q8: default output differs from f32"
 
+# --input-8bit: crisp-rt fed 8-bit Y scores otherwise on validation than fed
+# unrounded Y (lr 0: the model is unchanged), the degraded crops alike
+for b8 in 0 1; do
+    "$CRISP_TRAIN" teacher "${COMMON[@]}" --init "$T/rt.crisp" --steps 1 --lr 0 --input-8bit $b8 \
+        --out "$T/in8-$b8.crisp" --log "$T/in8-$b8.csv" 2>"$T/in8-$b8.err"
+done
+v0=$(awk -F, 'NR == 2 { print $11 }' "$T/in8-0.csv")
+v1=$(awk -F, 'NR == 2 { print $11 }' "$T/in8-1.csv")
+d0=$(grep -o 'degraded PSNR-Y [0-9.]*' "$T/in8-0.err")
+d1=$(grep -o 'degraded PSNR-Y [0-9.]*' "$T/in8-1.err")
+if [ -n "$v0" ] && [ -n "$v1" ] && [ "$v0" != "$v1" ] && [ -n "$d0" ] && [ "$d0" = "$d1" ]; then
+    ok "--input-8bit: validation $v1 dB with 8-bit input, $v0 dB unrounded ($d0)"
+else
+    bad "--input-8bit: validation '$v0' / '$v1', '$d0' / '$d1': $(tail -1 "$T/in8-1.err")"
+fi
+
 # usage errors
 expect2() {
     "$CRISP_TRAIN" "$@" >/dev/null 2>"$T/u.err"
@@ -315,6 +331,7 @@ fi
 expect2 distill --data "$T/data" --init "$T/pair0.crisp" --teacher "$T/l.crisp" --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --init "$T/pair0.crisp" --temporal-twin codec --w-temporal 1 --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch crisp-rt --steps 5 --first-conv-grid 1 --collapse 16 --out "$T/x.crisp"
+expect2 teacher --data "$T/data" --arch crisp-rt --steps 5 --input-8bit 2 --out "$T/x.crisp"
 # with --w-temporal each twin is also restored as the current frame: on
 # clean x2 patches only moved twins differ, with H.264 codec twins too; the
 # term is logged and the run ends with a valid model
