@@ -37,9 +37,10 @@ struct bank {
  * sampler batches 0.. of `seed`; with a teacher, runs it once per bank
  * batch (ensemble 8: the mean over the 8 flips/rotations) and keeps its
  * outputs and, for the bk->nf layers bk->f_layer set by the caller, its
- * activations (bk->input8, also the caller's: 8-bit inputs). Across ranks each rank makes its rank-strided share (the
- * teacher net `tnet` is built for that share) and every rank ends with the
- * whole bank, the same as one process builds. 0, -ENOMEM or -EIO; on
+ * activations (bk->input8, also the caller's: 8-bit inputs). Across ranks
+ * each rank makes its rank-strided share (the teacher net `tnet` is built
+ * for that share) and every rank ends with the whole bank, the same as one
+ * process builds. 0, -ENOMEM or -EIO; on
  * failure the bank is freed. */
 int bank_build(struct bank *bk, long n, const struct dataset *d, int batch, int p, uint64_t seed,
                struct crisp_train_net *tnet, int ensemble, int workers, const struct dist *ds);
