@@ -49,7 +49,8 @@ static const char USAGE[] =
     "                 (M@int8 or M@fp32 picks the precision; plain M: int8 when M.q8 exists;\n"
     "                 a final +x8, as in M@fp32+x8, adds the 8-way self-ensemble)\n"
     "                 luma models are fed whole 8-bit levels of Y, as crispd is; --float-luma:\n"
-    "                 the unrounded Y computed from RGB (the protocol before round 17)\n"
+    "                 the unrounded Y computed from RGB (the protocol before round 17);\n"
+    "                 --strength S [1]: the model rows blended with their input as crispd's\n"
     "  bench [--input CLIP] [--model M] [--frames N] [--threads T] [--json FILE]\n"
     "                 crispd on a 720p clip, fast and paced: fps, stage and capture-to-sink\n"
     "                 latency, CPU per frame, peak RSS, GMAC/s against the best oneDNN conv\n"
@@ -373,8 +374,9 @@ static int cmd_eval(int argc, char **argv)
                                          {"video", required_argument, 0, 'V'},
                                          {"frames", required_argument, 0, 'n'},
                                          {"float-luma", no_argument, 0, 'F'},
+                                         {"strength", required_argument, 0, 's'},
                                          {0, 0, 0, 0}};
-    struct eval_params p = {.crop = 2};
+    struct eval_params p = {.crop = 2, .strength = 1.0f};
     int frames = 0;
     int c, ret;
     while ((c = getopt_long(argc, argv, "d:p:m:j:c:t:v", opts, NULL)) != -1) {
@@ -398,6 +400,10 @@ static int cmd_eval(int argc, char **argv)
         case 'v': p.verbose = 1; break;
         case 'V': p.video = optarg; break;
         case 'F': p.float_luma = 1; break;
+        case 's':
+            if ((ret = parse_float(optarg, "--strength", 0, 1, &p.strength)))
+                return ret;
+            break;
         case 'n':
             if ((ret = parse_int(optarg, "--frames", 2, 100000000, &frames)))
                 return ret;

@@ -79,6 +79,7 @@ int eval_rows_load(const struct eval_params *p, struct eval_rows *rows, char *er
         return 1;
     }
     rows->n = n;
+    rows->strength = p->strength;
     snprintf(rows->names[0], 64, "degraded");
     snprintf(rows->names[1], 64, "unsharp");
     if (crisp_model_unsharp(&rows->models[1], 0.8f, 1.0f) < 0) {
@@ -123,7 +124,7 @@ int eval_rows_restore(struct eval_rows *rows, int r, const struct crisp_image *d
     if (r == 0)
         return 0;
     char why[256];
-    int ret = sharpener_run(&rows->sh[r], 1.0f, deg, out, why, sizeof(why));
+    int ret = sharpener_run(&rows->sh[r], r >= 2 ? rows->strength : 1.0f, deg, out, why, sizeof(why));
     if (ret < 0)
         snprintf(err, errlen, "%s: %s", rows->names[r], why);
     return ret;
@@ -200,8 +201,11 @@ static int eval_stills(const struct eval_params *p, struct eval_rows *rows, char
     }
     if (n == 0)
         goto done;
-    printf("protocol %s, %d images of %s, Y channel (BT.601), border crop %d; luma models fed %s Y\n",
+    printf("protocol %s, %d images of %s, Y channel (BT.601), border crop %d; luma models fed %s Y",
            p->protocol, count, p->data, p->crop, p->float_luma ? "unrounded" : "8-bit");
+    if (p->strength != 1.0f)
+        printf("; models at strength %g", p->strength);
+    printf("\n");
     printf("%-24s %10s %10s %10s\n", "model", "PSNR-Y", "SSIM-Y", "dPSNR");
     for (int r = 0; r < rows->n; r++)
         printf("%-24s %10.4f %10.6f %+10.4f\n", rows->names[r], rows->psnr[r] / count,
@@ -213,8 +217,8 @@ static int eval_stills(const struct eval_params *p, struct eval_rows *rows, char
             goto done;
         }
         fprintf(f, "{\"protocol\": \"%s\", \"images\": %d, \"crop\": %d, \"luma_input\": \"%s\", "
-                   "\"results\": {",
-                p->protocol, count, p->crop, p->float_luma ? "float" : "8bit");
+                   "\"strength\": %g, \"results\": {",
+                p->protocol, count, p->crop, p->float_luma ? "float" : "8bit", p->strength);
         for (int r = 0; r < rows->n; r++)
             fprintf(f, "%s\"%s\": {\"psnr_y\": %.6f, \"ssim_y\": %.8f}", r ? ", " : "",
                     rows->names[r], rows->psnr[r] / count, rows->ssim[r] / count);

@@ -15,6 +15,7 @@ struct eval_params {
     const char *models[16];
     int n_models, crop, threads, verbose;
     int float_luma; /* --float-luma: luma models fed unrounded Y (sharpener.float_luma) */
+    float strength; /* --strength: the model rows' blend with their input, as crispd's */
     long frames; /* video: 0 = the whole clip */
 };
 
@@ -23,6 +24,7 @@ struct eval_params {
  * a sharpener; the sums of its scores. */
 struct eval_rows {
     int n;
+    float strength; /* of the model rows (2..n-1); the unsharp row runs at 1 */
     char (*names)[64];
     struct crisp_model **models;
     struct crisp_quant **quants;

@@ -120,6 +120,8 @@ static void video_report(const struct eval_params *p, const struct eval_rows *ro
            "(BT.601), border crop %d; luma models fed %s Y\n",
            p->protocol, n, p->video, v->w0, v->h0, v->fps, v->w, v->h, p->crop,
            p->float_luma ? "unrounded" : "8-bit");
+    if (p->strength != 1.0f)
+        printf("models at strength %g\n", p->strength);
     printf("flicker: mean |(o_t - o_t-1) - (g_t - g_t-1)| over %ld frame pairs, 8-bit units; the "
            "degraded input's is %.4f\n",
            pairs, rows->flicker[0] / pairs);
@@ -140,8 +142,10 @@ static int video_json(const struct eval_params *p, const struct eval_rows *rows,
     }
     fprintf(f,
             "{\"video\": \"%s\", \"protocol\": \"%s\", \"frames\": %ld, \"width\": %d, "
-            "\"height\": %d, \"fps\": %.4f, \"crop\": %d, \"luma_input\": \"%s\", \"results\": {",
-            p->video, p->protocol, n, v->w, v->h, v->fps, p->crop, p->float_luma ? "float" : "8bit");
+            "\"height\": %d, \"fps\": %.4f, \"crop\": %d, \"luma_input\": \"%s\", \"strength\": %g, "
+            "\"results\": {",
+            p->video, p->protocol, n, v->w, v->h, v->fps, p->crop, p->float_luma ? "float" : "8bit",
+            p->strength);
     for (int r = 0; r < rows->n; r++)
         fprintf(f, "%s\"%s\": {\"psnr_y\": %.6f, \"ssim_y\": %.8f, \"flicker\": %.6f}",
                 r ? ", " : "", rows->names[r], rows->psnr[r] / n, rows->ssim[r] / n,

@@ -207,6 +207,25 @@ then
 else
     echo "FAIL: crisp eval --float-luma: $(tail -2 "$T/l8.out" "$T/lf.out")"; fails=$((fails + 1))
 fi
+# --strength blends the model rows with their input as crispd does: at 0 a
+# model row scores exactly as the degraded input, the unsharp row as before
+checks=$((checks + 1))
+if "$CRISP" eval --data "$T/set" --protocol x2 --model "$RT@fp32" --strength 0 --json "$T/s0.json" \
+    >"$T/s0.out" 2>&1 &&
+    python3 - "$T/s0.json" "$T/l8.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert a["strength"] == 0 and b["strength"] == 1, (a["strength"], b["strength"])
+r = a["results"]
+assert r["crisp-rt@fp32"] == r["degraded"], r
+assert r["unsharp"] == b["results"]["unsharp"]
+PY
+then
+    echo "ok: crisp eval --strength 0: the model row is the degraded input"
+else
+    echo "FAIL: crisp eval --strength 0: $(tail -2 "$T/s0.out")"; fails=$((fails + 1))
+fi
+expect 2 'strength' -- "$CRISP" eval --data "$T/set" --protocol x2 --model "$RT" --strength 2
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]
