@@ -184,7 +184,8 @@ static int run_nets(struct run *r)
             l++;
         if (l == r->m->n_layers)
             return fail(EXIT_USAGE, "--first-conv-grid: %s has no conv", r->m->name);
-        crisp_quant_weights_grid(&r->m->layers[l]);
+        if (crisp_quant_weights_grid(&r->m->layers[l]) < 0)
+            return fail(EXIT_INPUT, "--first-conv-grid: out of memory");
         crisp_adamw_freeze(r->opt, l, CRISP_ROLE_WEIGHT);
     }
     if (o->collapse > 0) {

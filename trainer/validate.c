@@ -47,12 +47,10 @@ int val_prepare(struct val_set *v, const struct dataset *d, int crop, uint64_t s
             return -ENOMEM;
         crisp_image_luma_u8(c, v->gt[k]);
         crisp_image_luma_u8(dg, v->deg[k]);
-        if (input8)
-            crisp_image_luma_levels(dg, v->in[k]);
-        else
+        if (!input8) /* else the 8-bit levels of deg */
             crisp_image_to_ycbcr(dg, v->in[k], NULL, NULL);
         for (size_t j = 0; j < n; j++)
-            v->in[k][j] /= 255.0f;
+            v->in[k][j] = (input8 ? v->deg[k][j] : v->in[k][j]) / 255.0f;
         double p;
         crisp_image_destroy(&c);
         crisp_image_destroy(&dg);

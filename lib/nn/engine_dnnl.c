@@ -297,8 +297,6 @@ static int is_skip_source(const struct crisp_model *m, int i)
     return 0;
 }
 
-/* Builds a convolution with layers first+1..last fused as post-ops.
- * `value_of` maps model value ids (-1 input, i layer) to engine values. */
 /* One output channel's weights in s8 at the scale 127 / max |w| (returned) */
 static float quant_channel(const float *w, size_t n, int8_t *q)
 {
@@ -313,14 +311,14 @@ static float quant_channel(const float *w, size_t n, int8_t *q)
     return sw;
 }
 
-void crisp_quant_weights_grid(struct crisp_layer *l)
+int crisp_quant_weights_grid(struct crisp_layer *l)
 {
     if (l->type != CRISP_LAYER_CONV)
-        return;
+        return -EINVAL;
     const size_t per_oc = (size_t)l->cin * l->k * l->k;
     int8_t *q = malloc(per_oc);
     if (!q)
-        return;
+        return -ENOMEM;
     for (int o = 0; o < l->cout; o++) {
         float *w = l->t[CRISP_ROLE_WEIGHT] + (size_t)o * per_oc;
         const float sw = quant_channel(w, per_oc, q);
@@ -328,8 +326,11 @@ void crisp_quant_weights_grid(struct crisp_layer *l)
             w[j] = (float)q[j] / sw;
     }
     free(q);
+    return 0;
 }
 
+/* Builds a convolution with layers first+1..last fused as post-ops.
+ * `value_of` maps model value ids (-1 input, i layer) to engine values. */
 static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int first, int last,
                       int fuse_residual, const int *value_of, int *shapes, int *out_val)
 {

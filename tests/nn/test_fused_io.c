@@ -242,7 +242,7 @@ static void check_grid(void)
     double d[2] = {0, 0};
     for (int pass = 0; pass < 2; pass++) {
         if (pass)
-            crisp_quant_weights_grid(&m->layers[1]);
+            CHECK(crisp_quant_weights_grid(&m->layers[1]) == 0, "weights put on the grid");
         struct crisp_engine *e8 = NULL, *ef = NULL;
         struct crisp_engine_params p8 = {.width = w, .height = h, .threads = 1,
                                          .precision = CRISP_PRECISION_INT8, .quant = q, .plain_io = 1};

@@ -130,8 +130,9 @@ CRISP_API int crisp_engine_conv_peak(int threads, enum crisp_precision prec, dou
 
 /* Puts a conv layer's weights on the int8 grid the engine quantizes them to
  * (s8, one scale 127 / max |w| per output channel): the engine then runs
- * them exactly (crisp-train --first-conv-grid). */
-CRISP_API void crisp_quant_weights_grid(struct crisp_layer *l);
+ * them exactly (crisp-train --first-conv-grid). 0, -EINVAL (not a conv) or
+ * -ENOMEM (the weights unchanged). */
+CRISP_API int crisp_quant_weights_grid(struct crisp_layer *l);
 
 /* Frees everything; accepts NULL and clears the pointer. */
 CRISP_API void crisp_engine_destroy(struct crisp_engine **e);
