@@ -29,9 +29,51 @@ enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 #define fail crisp_fail
 
-static volatile sig_atomic_t g_signal, g_hup;
-static void on_signal(int sig) { g_signal = sig; }
-static void on_hup(int sig) { g_hup = 1; }
+static volatile sig_atomic_t g_signal, g_hup, g_starting = 1;
+static struct pipeline g_pipeline;
+
+/* SIGTERM/SIGINT: sets the pipeline's stop flag itself (a lock-free atomic:
+ * async-signal-safe), which every blocking call checks: FFmpeg's interrupt
+ * callback (opening, probing, reading, reconnecting), the engine's build and
+ * runs, the threads' loops. Installed without SA_RESTART, so a system call
+ * that waits (opening a FIFO) returns EINTR. During start-up an alarm bounds
+ * whatever still does not return (see on_alarm). */
+static void on_signal(int sig)
+{
+    g_signal = sig;
+    atomic_store(&g_pipeline.stop, 1);
+    if (g_starting)
+        alarm(5);
+}
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "crispd: stopping: a start-up step did not return within 5 s of "
+                              "the signal; exiting\n";
+    (void)sig;
+    if (write(2, msg, sizeof(msg) - 1) < 0) {
+    }
+    _exit(EXIT_OK);
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    g_hup = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* a reload request must not fail a blocking call */
+    sigaction(SIGHUP, &sa, NULL);
+}
 
 /* The installed crisp-rt next to this binary (BINDIR/../share/crisp/models),
  * so an installed tree works wherever it was copied (meson install --destdir) */
@@ -342,7 +384,16 @@ static int open_input(struct pipeline *p)
     sp->reorder = o->reorder;
     sp->stop = &p->stop;
     p->fps = o->fps;
+    if (!strncmp(o->input, "sdp:", 4)) {
+        struct rtp_gate_params gp = {.sdp_path = o->input + 4, .input = o->input,
+                                     .rejected = &p->rtp_rejected};
+        if (rtp_gate_create(&p->gate, &gp, err, sizeof(err)) < 0)
+            return fail(EXIT_INPUT, "%s", err);
+        sp->sdp = rtp_gate_sdp(p->gate);
+    }
     int r = p->src.open(&p->src, err, sizeof(err));
+    if (r < 0 && atomic_load(&p->stop))
+        return EXIT_INPUT; /* a signal interrupted the open: not an input error */
     if (r < 0 && !(p->src.live && r == -EAGAIN))
         return fail(EXIT_INPUT, "%s", err);
     if (r < 0)
@@ -434,8 +485,7 @@ static int finish(struct pipeline *p, int ret, int sink_open)
 static int crispd_main(int argc, char **argv)
 {
     crisp_set_progname("crispd");
-    static struct pipeline P;
-    struct pipeline *p = &P;
+    struct pipeline *p = &g_pipeline;
     p->o = (struct crispd_opts){.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0};
     int r = parse_options(&p->o, argc, argv);
     if (r >= 0 || (r = select_source(p)) >= 0)
@@ -445,28 +495,35 @@ static int crispd_main(int argc, char **argv)
     const char *sink_arg = "";
     if ((r = select_sink(p, &sink_arg)) >= 0)
         return r;
-    /* from here on a signal is noted, never fatal: a SIGHUP (systemctl
-     * reload) or SIGTERM during a slow start-up is acted on once the
-     * pipeline runs */
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGHUP, on_hup);
+    /* from here on a signal is noted, never fatal: a SIGTERM during start-up
+     * makes the step in progress give up (stop flag) and crispd exits 0 at
+     * once; a SIGHUP (systemctl reload) is acted on once the pipeline runs */
+    install_signals();
 
     int ret = EXIT_INPUT, sink_open = 0;
     char err[1024] = "";
     const int autom = !p->o.bypass && is_auto(&p->o);
+/* a step that failed or gave up because a signal asked crispd to stop */
+#define STOPPING() (atomic_load(&p->stop) ? (ret = EXIT_OK, 1) : 0)
     if (!p->o.bypass && !autom) {
         p->model_path = model_path(&p->o);
         if (pipeline_engine_build(p, p->model_path, 0, &p->engine, err, sizeof(err)) < 0) {
-            fail(EXIT_INPUT, "%s", err);
+            if (!STOPPING())
+                fail(EXIT_INPUT, "%s", err);
             goto done;
         }
     }
+    if (STOPPING())
+        goto done;
     if (pipeline_prepare(p, err, sizeof(err)) < 0) {
-        fail(EXIT_INPUT, "%s", err);
+        if (!STOPPING())
+            fail(EXIT_INPUT, "%s", err);
         goto done;
     }
-    if (open_input(p) != 0)
+    if (STOPPING())
+        goto done;
+    r = open_input(p);
+    if (STOPPING() || r != 0)
         goto done;
     if (autom) { /* the ladder in auto:DIR, else beside the default model */
         char dir[4096];
@@ -476,9 +533,12 @@ static int crispd_main(int argc, char **argv)
         if (slash)
             *slash = 0;
         if (auto_model_choose(p, dir, err, sizeof(err)) < 0) {
-            fail(EXIT_INPUT, "%s", err);
+            if (!STOPPING())
+                fail(EXIT_INPUT, "%s", err);
             goto done;
         }
+        if (STOPPING())
+            goto done;
     }
     struct sink_params sp = {.w = p->o.w, .h = p->o.h, .fps = p->fps, .pixfmt = p->o.pixfmt,
                              .sdp_out = p->o.sdp_out};
@@ -487,10 +547,15 @@ static int crispd_main(int argc, char **argv)
         goto done;
     }
     sink_open = 1;
+    if (STOPPING())
+        goto done;
     if (pipeline_start(p) < 0) {
-        fail(EXIT_INPUT, "cannot start threads");
+        fail(EXIT_INPUT, "cannot start threads (%s)", strerror(EAGAIN));
         goto done;
     }
+    g_starting = 0;
+    alarm(0);
+#undef STOPPING
     /* systemd: ready once the network is built, warmed up and the threads run */
     notify_init();
     notify_send("READY=1\nSTATUS=running");

@@ -64,7 +64,7 @@ int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
         crisp_log(o->precision ? CRISP_LOG_WARN : CRISP_LOG_INFO, "%s", why);
     struct crisp_engine_params ep = {.width = o->w, .height = o->h, .threads = o->threads,
                                      .precision = prec, .quant = q,
-                                     .stripe_rows = o->stripe_rows};
+                                     .stripe_rows = o->stripe_rows, .cancel = &p->stop};
     if ((ret = crisp_engine_create(out, m, &ep, msg, sizeof(msg))) < 0) {
         snprintf(err, n, hup ? "SIGHUP: %s: %s; keeping the current model" : "model %s: %s", path,
                  msg);
@@ -81,8 +81,8 @@ done:
 
 void pipeline_reload(struct pipeline *p)
 {
-    if (p->o.bypass || atomic_load(&p->pending_engine)) {
-        crisp_log(CRISP_LOG_WARN, "SIGHUP: nothing to reload");
+    if (p->o.bypass) {
+        crisp_log(CRISP_LOG_WARN, "SIGHUP: --bypass runs no model; nothing to reload");
         return;
     }
     /* a new model: loaded, checked and warmed up before it replaces the old one */
@@ -93,9 +93,14 @@ void pipeline_reload(struct pipeline *p)
     else if (crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f) < 0)
         crisp_log(CRISP_LOG_ERROR, "SIGHUP: warm-up failed; keeping the current model");
     else {
-        atomic_store(&p->pending_engine, ne);
-        ne = NULL;
-        crisp_log(CRISP_LOG_WARN, "SIGHUP: reloaded %s", p->model_path);
+        /* the newest reload wins: one that the inference thread has not
+         * taken yet (no frame since: the source is stalled) is replaced, and
+         * the new one applies with the next frame */
+        struct crisp_engine *old = atomic_exchange(&p->pending_engine, ne);
+        ne = old;
+        crisp_log(CRISP_LOG_WARN, "SIGHUP: reloaded %s%s", p->model_path,
+                  old ? " (replacing a reload not applied yet: no frame since)" : "");
+        atomic_fetch_add(&p->reloads, 1);
     }
     crisp_engine_destroy(&ne);
 }
@@ -231,27 +236,33 @@ static void *capture_thread(void *arg)
 
 /* ---- inference ---- */
 
-static void sharpen_luma(struct pipeline *p, struct crisp_frame *f)
+/* 0, -ECANCELED when crispd is stopping (the frame is not finished), or
+ * another error (failed set, reported by the main thread) */
+static int sharpen_luma(struct pipeline *p, struct crisp_frame *f)
 {
     /* u8 in and out: fused engines (the ladder in int8) read and write the
      * plane in one pass each */
     const int w = p->o.w, h = p->o.h;
+    int r;
     if (!crisp_engine_pair(p->engine)) {
         p->have_prev = 0;
-        if (crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], p->o.strength) < 0)
-            atomic_store(&p->failed, 2); /* reported by the main thread */
-        return;
+        r = crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], p->o.strength);
+        if (r < 0 && r != -ECANCELED)
+            atomic_store(&p->failed, 2);
+        return r;
     }
     /* a frame-pair model also reads the previous frame as it came in */
     for (int y = 0; y < h; y++)
         memcpy(p->cur_y + (size_t)y * w, f->data[0] + (ptrdiff_t)y * f->stride[0], (size_t)w);
-    if (crisp_engine_run_luma8_pair(p->engine, f->data[0], f->stride[0],
-                                    p->have_prev ? p->prev_y : NULL, w, p->o.strength) < 0)
+    r = crisp_engine_run_luma8_pair(p->engine, f->data[0], f->stride[0],
+                                    p->have_prev ? p->prev_y : NULL, w, p->o.strength);
+    if (r < 0 && r != -ECANCELED)
         atomic_store(&p->failed, 2);
     uint8_t *t = p->prev_y;
     p->prev_y = p->cur_y;
     p->cur_y = t;
     p->have_prev = 1;
+    return r;
 }
 
 static void *infer_thread(void *arg)
@@ -280,7 +291,10 @@ static void *infer_thread(void *arg)
         struct crisp_frame *f = &p->pool.frames[idx];
         if (!p->o.bypass) {
             int64_t t = crisp_now_ns();
-            sharpen_luma(p, f);
+            if (sharpen_luma(p, f) == -ECANCELED) { /* stopping: an unfinished frame is not shown */
+                crisp_ring_push(&p->inf2cap, idx);
+                break;
+            }
             if (p->n_inf < PIPELINE_SAMPLES)
                 p->inf_ms[p->n_inf++] = (float)((crisp_now_ns() - t) / 1e6);
         }
@@ -448,6 +462,7 @@ void pipeline_destroy(struct pipeline *p)
     p->sws = NULL;
     if (p->src.close)
         p->src.close(&p->src);
+    rtp_gate_destroy(&p->gate);
     crisp_engine_destroy(&p->engine);
     struct crisp_engine *pe = atomic_exchange(&p->pending_engine, NULL),
                         *re = atomic_exchange(&p->retired_engine, NULL);

@@ -25,6 +25,7 @@
 #include "crisp/engine.h"
 #include "crisp/frame.h"
 #include "crisp/ring.h"
+#include "rtp_gate.h"
 #include "sink.h"
 #include "source.h"
 
@@ -53,13 +54,14 @@ struct pipeline {
     int have_prev;
     struct sink sink;
     struct source src;
+    struct rtp_gate *gate; /* sdp: inputs: the only socket on the stream's port */
     struct SwsContext *sws; /* capture thread: source pictures into pool frames */
     double fps;             /* the output rate: --fps, else the source's, else 30 */
     /* state */
     atomic_int stop, source_done, infer_done, failed;
     atomic_long frames_in, frames_out, dropped_capture, dropped_infer, dropped_sink;
     atomic_long frames_repeated, frames_no_signal, source_reopens, source_stalls;
-    atomic_long frames_corrupt, source_lost;
+    atomic_long frames_corrupt, source_lost, reloads, rtp_rejected;
     /* SIGHUP: the main thread builds a new engine and hands it over here; the
      * inference thread swaps it in between frames and hands the old one back
      * for the main thread to free (nothing is allocated or freed in the loop) */

@@ -25,6 +25,7 @@ struct source_params {
     int realtime;    /* --realtime on a file: decoded frames are paced at the stream's rate */
     int reorder;     /* RTP reorder queue in packets */
     atomic_int *stop; /* set when crispd stops: blocking calls give up */
+    const char *sdp;  /* sdp: inputs: the RTP gate's SDP (rtp_gate.h), opened instead of the file */
 };
 
 struct source_frame {

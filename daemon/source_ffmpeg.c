@@ -20,6 +20,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/base64.h>
 
 #include "crisp/error.h"
 #include "crisp/frame.h"
@@ -34,6 +35,9 @@ struct ff_src {
     int stream;
     AVRational tb;
     int eof, lost;
+    /* pictures that failed to decode, and what follows them: a picture is
+     * shown only once the stream has decoded cleanly (see suspect()) */
+    int taint, key_w, key_h;
     int64_t t0, pts0; /* pacing: the first frame's clock and timestamp */
     int64_t dec_ns;   /* decoding time since the last frame handed out */
     _Atomic int64_t deadline_ns; /* blocking FFmpeg calls give up after it (0: never) */
@@ -45,6 +49,36 @@ static int interrupt_cb(void *opaque)
     struct ff_src *f = opaque;
     int64_t d = atomic_load(&f->deadline_ns);
     return atomic_load(f->stop) || (d && crisp_now_ns() > d);
+}
+
+/* Live sources: whether a decoded picture must not be shown. It must not
+ * when the decoder reported errors in it (concealment, missing references,
+ * invalid bitstream, or a picture before a recovery point), when it changes
+ * the picture size without being a keyframe (encoders change size only at
+ * an IDR), and when fewer than SUSPECT_RUN clean pictures came since the
+ * stream (re)started or since such a picture. Garbage that passes as H.264
+ * decodes into pictures with errors or random sizes, now and then into a
+ * clean-looking one: never painted, counted as corrupt, the sink repeats
+ * the last good frame meanwhile. A real stream loses SUSPECT_RUN pictures
+ * when it starts and after each loss the decoder had to conceal. Files are
+ * shown as decoded. */
+#define SUSPECT_RUN 3
+static int suspect(struct ff_src *f, const AVFrame *fr)
+{
+    const int bad = fr->decode_error_flags || (fr->flags & AV_FRAME_FLAG_CORRUPT);
+    if (!bad && fr->key_frame) { /* a clean keyframe sets the stream's size */
+        f->key_w = fr->width;
+        f->key_h = fr->height;
+    }
+    if (bad || fr->width != f->key_w || fr->height != f->key_h) {
+        f->taint = SUSPECT_RUN;
+        return 1;
+    }
+    if (f->taint > 0) {
+        f->taint--;
+        return 1;
+    }
+    return 0;
 }
 
 static void ff_close(struct source *s)
@@ -65,10 +99,11 @@ static AVDictionary *open_options(const struct source *s, struct ff_src *f)
 {
     AVDictionary *opt = NULL;
     if (!strncmp(s->params.uri, "sdp:", 4))
-        av_dict_set(&opt, "protocol_whitelist", "file,udp,rtp", 0);
+        av_dict_set(&opt, "protocol_whitelist", "file,udp,rtp,data", 0);
     if (s->live) {
-        /* no input buffering, small probe, codec parameters from the SDP */
-        av_dict_set(&opt, "fflags", "nobuffer", 0);
+        /* small probe, codec parameters from the SDP; the packets probed are
+         * kept ("nobuffer" dropped them, and with them a sender's first
+         * keyframe: a second of picture lost at every start) */
         av_dict_set(&opt, "probesize", "32768", 0);
         av_dict_set(&opt, "analyzeduration", "0", 0);
         av_dict_set_int(&opt, "reorder_queue_size", s->params.reorder, 0);
@@ -101,28 +136,46 @@ static int ff_open(struct source *s, char *err, size_t n)
     s->desc = NULL;
     if (!strncmp(url, "file:", 5))
         url += 5;
+    char *data_url = NULL; /* the RTP gate's SDP as a data: URL */
+    const AVInputFormat *ifmt = NULL;
     if (!strncmp(url, "sdp:", 4)) {
         url += 4;
-        if (access(url, R_OK) < 0) {
+        if (s->params.sdp) {
+            const size_t len = strlen(s->params.sdp), pre = 29;
+            if (!(data_url = malloc(pre + AV_BASE64_SIZE(len)))) {
+                snprintf(err, n, "input %s: out of memory", s->params.uri);
+                return -ENOMEM;
+            }
+            memcpy(data_url, "data:application/sdp;base64,", pre);
+            av_base64_encode(data_url + pre - 1, AV_BASE64_SIZE(len), (const uint8_t *)s->params.sdp,
+                             (int)len);
+            url = data_url;
+            ifmt = av_find_input_format("sdp");
+        } else if (access(url, R_OK) < 0) {
             snprintf(err, n, "input %s: %s", s->params.uri, strerror(errno));
             return -errno;
         }
     }
     struct ff_src *f = calloc(1, sizeof(*f));
     if (!f) {
+        free(data_url);
         snprintf(err, n, "input %s: out of memory", s->params.uri);
         return -ENOMEM;
     }
     s->priv = f;
     f->stop = s->params.stop;
     f->pts0 = AV_NOPTS_VALUE;
+    f->taint = SUSPECT_RUN;
     AVDictionary *opt = open_options(s, f);
     int ret = AVERROR(ENOMEM);
     if (!(f->pkt = av_packet_alloc()) || !(f->fr = av_frame_alloc()) ||
         !(f->fmt = avformat_alloc_context()))
         goto fail;
     f->fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, f};
-    if ((ret = avformat_open_input(&f->fmt, url, NULL, &opt)) < 0 ||
+    ret = avformat_open_input(&f->fmt, url, ifmt, &opt);
+    free(data_url);
+    data_url = NULL;
+    if (ret < 0 ||
         (ret = avformat_find_stream_info(f->fmt, NULL)) < 0 || (ret = open_decoder(f)) < 0)
         goto fail;
     AVRational r = f->fmt->streams[f->stream]->avg_frame_rate;
@@ -132,6 +185,7 @@ static int ff_open(struct source *s, char *err, size_t n)
     av_dict_free(&opt);
     return 0;
 fail:;
+    free(data_url);
     char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
     av_strerror(ret, buf, sizeof(buf));
     int timed_out = ret == AVERROR_EXIT && !atomic_load(f->stop);
@@ -196,6 +250,10 @@ static int ff_next(struct source *s, struct source_frame *out)
         }
         if (ret < 0) /* end of stream, or the source is gone */
             return f->lost ? -ENODEV : -ENODATA;
+        if (s->live && suspect(f, f->fr)) {
+            av_frame_unref(f->fr);
+            return -EBADMSG;
+        }
         int64_t pts = f->fr->best_effort_timestamp;
         if (s->params.realtime && !s->live)
             pace(f, pts);

@@ -41,7 +41,7 @@ int stats_write_json(struct pipeline *p, const char *path)
             "{\"frames_in\": %ld, \"frames_out\": %ld, \"dropped_capture\": %ld, "
             "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"frames_repeated\": %ld, "
             "\"frames_no_signal\": %ld, \"source_reopens\": %ld, \"source_stalls\": %ld, "
-            "\"source_lost\": %ld, \"frames_corrupt\": %ld, "
+            "\"source_lost\": %ld, \"frames_corrupt\": %ld, \"rtp_rejected\": %ld, \"reloads\": %ld, "
             "\"fps_out\": %.3f, "
             "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
             "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
@@ -51,7 +51,8 @@ int stats_write_json(struct pipeline *p, const char *path)
             atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
             atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
             atomic_load(&p->source_reopens), atomic_load(&p->source_stalls),
-            atomic_load(&p->source_lost), atomic_load(&p->frames_corrupt), fps,
+            atomic_load(&p->source_lost), atomic_load(&p->frames_corrupt),
+            atomic_load(&p->rtp_rejected), atomic_load(&p->reloads), fps,
             pct(p->lat_ms, p->n_lat, 0.5), pct(p->lat_ms, p->n_lat, 0.95),
             pct(p->lat_ms, p->n_lat, 0.99), pct(p->inf_ms, p->n_inf, 0.5),
             pct(p->inf_ms, p->n_inf, 0.99), pct(p->cap_ms, p->n_cap, 0.5),

@@ -19,6 +19,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "crisp/engine.h"
+#include "crisp/error.h"
 #include "crisp/log.h"
 #include "crisp/util.h"
 #include "internal.h"
@@ -91,6 +92,7 @@ struct crisp_engine {
     size_t scratch_bytes;
     char *err;
     size_t errlen;
+    const atomic_int *cancel; /* crisp_engine_params.cancel */
 };
 
 #define DNNL_TRY(call, ...)                                                                        \
@@ -211,6 +213,11 @@ static int persistent(struct crisp_engine *e, const dnnl_memory_desc_t *md,
 /* Adds a step made from primitive descriptor `pd` (destroyed here). */
 static int add_prim(struct crisp_engine *e, dnnl_primitive_desc_t pd, struct step **out)
 {
+    if (e->cancel && atomic_load(e->cancel)) { /* primitives are what takes time to build */
+        dnnl_primitive_desc_destroy(pd);
+        crisp_seterr(e->err, e->errlen, "cancelled");
+        return -ECANCELED;
+    }
     struct step *s = new_step(e);
     if (!s) {
         dnnl_primitive_desc_destroy(pd);
@@ -226,6 +233,10 @@ static int add_prim(struct crisp_engine *e, dnnl_primitive_desc_t pd, struct ste
     }
     dnnl_status_t st = dnnl_primitive_create(&s->prim, pd);
     dnnl_primitive_desc_destroy(pd);
+    if (st == dnnl_out_of_memory) {
+        crisp_seterr(e->err, e->errlen, "out of memory creating a oneDNN primitive");
+        return -ENOMEM;
+    }
     if (st != dnnl_success) {
         crisp_seterr(e->err, e->errlen, "cannot create primitive (status %d)", (int)st);
         return CRISP_EDNNL;
@@ -708,6 +719,8 @@ static int plan_memory(struct crisp_engine *e)
         e->buf_size[b] = sizes[b];
         e->act_bytes += sizes[b];
         if (!(e->bufs[b] = crisp_aalloc(sizes[b]))) {
+            crisp_seterr(e->err, e->errlen, "out of memory for %zu MB of activation buffers",
+                         (e->act_bytes + (1 << 20) - 1) >> 20);
             ret = -ENOMEM;
             goto out;
         }
@@ -763,6 +776,8 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
                         const struct crisp_engine_params *p, char *err, size_t errlen)
 {
     *out = NULL;
+    if (err && errlen)
+        err[0] = 0;
     if (!p || p->width < 1 || p->height < 1 || p->width > 16384 || p->height > 16384) {
         crisp_seterr(err, errlen, "frame size %dx%d (must be 1..16384)", p ? p->width : 0,
                      p ? p->height : 0);
@@ -774,8 +789,10 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
         return CRISP_EUSAGE;
     }
     struct crisp_engine *e = calloc(1, sizeof(*e));
-    if (!e)
+    if (!e) {
+        crisp_seterr(err, errlen, "out of memory");
         return -ENOMEM;
+    }
     e->width = p->width; /* crisp_engine_run_luma8 of a striped engine needs these */
     e->height = p->height;
     e->color = (int)m->color;
@@ -830,6 +847,7 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     for (int i = 0; i <= n; i++)
         value_of[i] = -1;
     e->threads = p->threads;
+    e->cancel = p->cancel;
     e->fused = !p->plain_io && fused_io_ok(m, e->q, p->width, p->height, e->pw, e->ph);
     dnnl_memory_desc_t in_md;
     int i0 = 0, i1 = n;
@@ -905,6 +923,8 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
         }
     }
     if (e->scratch_bytes && !(e->scratch = crisp_aalloc(e->scratch_bytes))) {
+        crisp_seterr(err, errlen, "out of memory for a %zu MB oneDNN scratchpad",
+                     (e->scratch_bytes + (1 << 20) - 1) >> 20);
         ret = -ENOMEM;
         goto fail;
     }
@@ -932,6 +952,10 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     *out = e;
     return 0;
 fail:
+    /* every failure says what went wrong, also where a step only returned -ENOMEM */
+    if (err && errlen && !err[0])
+        crisp_seterr(err, errlen, "building the network for %dx%d: %s", p->width, p->height,
+                     crisp_strerror(ret));
     free(shapes);
     free(value_of);
     crisp_engine_destroy(&e);
@@ -943,6 +967,10 @@ static int run_steps(struct crisp_engine *e)
 {
     for (int s = 0; s < e->n_steps; s++) {
         struct step *st = &e->steps[s];
+        if (e->cancel && atomic_load_explicit(e->cancel, memory_order_relaxed)) {
+            dnnl_stream_wait(e->stream);
+            return -ECANCELED;
+        }
         if (st->kind == STEP_DNNL) {
             if (dnnl_primitive_execute(st->prim, e->stream, st->nargs, st->args) != dnnl_success)
                 return CRISP_EDNNL;

@@ -7,6 +7,7 @@
 #ifndef CRISP_ENGINE_H
 #define CRISP_ENGINE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,12 @@ struct crisp_engine_params {
      * and residual as oneDNN steps and copies even where the engine would fuse
      * them into passes of its own (crisp_engine_fused_io); for comparisons. */
     int plain_io;
+    /* When set, crisp_engine_create and the runs of this engine give up
+     * with -ECANCELED at their next step once *cancel is non-zero (a
+     * signal handler or another thread sets it): a model that takes
+     * seconds to build or warm up does not hold up a shutdown. NULL: never.
+     * Must outlive the engine. */
+    const atomic_int *cancel;
 };
 
 /* Whether this CPU runs oneDNN's int8 convolutions natively (AVX2 or
