@@ -472,6 +472,8 @@ static int finish(struct pipeline *p, int ret, int sink_open)
             fail(EXIT_INPUT, "%s", p->err);
         else if (f == 2)
             fail(EXIT_INPUT, "inference failed");
+        else if (f == 4)
+            fail(EXIT_INPUT, "%s", p->infer_err);
         else
             fail(EXIT_INPUT, "output %s: write failed (%s)", o->output, crisp_strerror(p->sink_err));
     }
@@ -503,6 +505,10 @@ static int crispd_main(int argc, char **argv)
     int ret = EXIT_INPUT, sink_open = 0;
     char err[1024] = "";
     const int autom = !p->o.bypass && is_auto(&p->o);
+    if (!p->o.bypass && crisp_engine_threads_start(p->o.threads, err, sizeof(err)) < 0) {
+        fail(EXIT_INPUT, "%s", err);
+        goto done;
+    }
 /* a step that failed or gave up because a signal asked crispd to stop */
 #define STOPPING() (atomic_load(&p->stop) ? (ret = EXIT_OK, 1) : 0)
     if (!p->o.bypass && !autom) {
@@ -550,7 +556,7 @@ static int crispd_main(int argc, char **argv)
     if (STOPPING())
         goto done;
     if (pipeline_start(p) < 0) {
-        fail(EXIT_INPUT, "cannot start threads (%s)", strerror(EAGAIN));
+        fail(EXIT_INPUT, "cannot start crispd's threads: %s (too little memory?)", strerror(EAGAIN));
         goto done;
     }
     g_starting = 0;

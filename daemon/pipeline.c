@@ -156,8 +156,14 @@ static int deliver(struct pipeline *p, const AVFrame *fr, int64_t pts_us, uint64
     struct crisp_frame *f = &p->pool.frames[idx];
     int64_t t_conv = crisp_now_ns();
     if (convert(p, fr, f) < 0) {
-        snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s", p->o.input,
-                 av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?");
+        const char *fmt = av_get_pix_fmt_name((enum AVPixelFormat)fr->format) ?: "?";
+        if (sws_isSupportedInput((enum AVPixelFormat)fr->format))
+            snprintf(p->err, sizeof(p->err),
+                     "input %s: out of memory for the %dx%d %s to %dx%d scaler", p->o.input,
+                     fr->width, fr->height, fmt, f->w, f->h);
+        else
+            snprintf(p->err, sizeof(p->err), "input %s: cannot convert pixel format %s",
+                     p->o.input, fmt);
         atomic_store(&p->failed, 1);
         crisp_ring_push(&p->sink2cap, idx);
         return -1;
@@ -269,6 +275,15 @@ static void *infer_thread(void *arg)
 {
     struct pipeline *p = arg;
     const int live = p->o.realtime;
+    /* OpenMP keeps a thread pool per calling thread: this thread's is
+     * started here, where a failure can still be reported (OpenMP's runtime
+     * would end the process at the first frame instead) */
+    if (!p->o.bypass &&
+        crisp_engine_threads_start(p->o.threads, p->infer_err, sizeof(p->infer_err)) < 0) {
+        atomic_store(&p->failed, 4);
+        atomic_store(&p->infer_done, 1);
+        return NULL;
+    }
     for (;;) {
         uint32_t idx, newer;
         if (crisp_ring_pop(&p->cap2inf, &idx) < 0) {
@@ -423,7 +438,7 @@ int pipeline_prepare(struct pipeline *p, char *err, size_t n)
         }
     }
     if (crisp_frame_pool_init(&p->no_signal, 1, w, h) < 0) {
-        snprintf(err, n, "out of memory");
+        snprintf(err, n, "out of memory for the %dx%d \"no signal\" frame", w, h);
         return -ENOMEM;
     }
     /* "no signal": dark grey with lighter diagonal bands */

@@ -75,7 +75,8 @@ struct pipeline {
     int64_t dec_ns; /* capture thread: decoding time spent on the frame being made */
     int sink_err;   /* the sink's error code, reported by the main thread */
     long n_lat, n_inf;
-    char err[512];
+    char err[512];       /* capture thread's failure (failed 1) */
+    char infer_err[256]; /* inference thread's failure to start (failed 4) */
     pthread_t th[3];
     int started; /* threads running */
     /* --model auto (model_auto.c, main thread): the installed ladder, largest

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include "crisp/log.h"
 #include "crisp/util.h"
 #include "internal.h"
+#include "dnnl_guard.h"
 
 #define MAX_ARGS 12
 
@@ -767,6 +771,74 @@ static int fused_io_ok(const struct crisp_model *m, const struct crisp_quant *q,
     return 1;
 }
 
+static void *idle_thread(void *arg) { return arg; }
+
+int crisp_engine_threads_start(int threads, char *err, size_t errlen)
+{
+    const int n = threads > 0 ? threads : omp_get_max_threads();
+    int started = 1, e = 0;
+    /* libgomp ends the process ("Thread creation failed") when it cannot
+     * create a thread: try with pthreads first, which report it */
+    for (; started < n; started++) {
+        pthread_t th;
+        if ((e = pthread_create(&th, NULL, idle_thread, NULL)))
+            break;
+        pthread_join(th, NULL);
+    }
+    if (started < n) {
+        crisp_seterr(err, errlen, "cannot start %d oneDNN threads: %s (too little memory?)", n,
+                     strerror(e));
+        return -e;
+    }
+    if (threads > 0)
+        omp_set_num_threads(threads);
+    int team = 0;
+#pragma omp parallel
+    {
+#pragma omp atomic
+        team++;
+    }
+    return team > 0 ? 0 : -EAGAIN;
+}
+
+/* Under an address-space limit (ulimit -v, RLIMIT_AS) oneDNN 2.6 does not
+ * always fail cleanly: when its JIT cannot map a kernel it can crash inside
+ * primitive creation. So an engine is not started without room for its
+ * activations (two of the largest layer outputs) plus ENGINE_HEADROOM for
+ * kernels, oneDNN's own buffers and its threads. */
+#define ENGINE_HEADROOM (48u << 20)
+static int check_headroom(const int *shapes, int n, int w, int h, int int8, char *err,
+                          size_t errlen)
+{
+    struct rlimit rl;
+    long pages = 0;
+    if (getrlimit(RLIMIT_AS, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+    if (!f)
+        return 0;
+    int got = fscanf(f, "%ld", &pages);
+    fclose(f);
+    if (got != 1)
+        return 0;
+    size_t biggest = (size_t)w * h;
+    for (int i = 0; i < n; i++) {
+        size_t sz = (size_t)shapes[3 * i] * shapes[3 * i + 1] * shapes[3 * i + 2];
+        biggest = sz > biggest ? sz : biggest;
+    }
+    const size_t used = (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+    /* two buffers of the largest activation (u8 in int8, else f32) */
+    const size_t need = 2 * biggest * (int8 ? 1 : sizeof(float)) + ENGINE_HEADROOM;
+    if (used + need <= rl.rlim_cur)
+        return 0;
+    crisp_seterr(err, errlen,
+                 "out of memory: the network for %dx%d needs about %zu MB of address space, "
+                 "%zu MB are left under the limit of %zu MB (ulimit -v)",
+                 w, h, need >> 20, used < rl.rlim_cur ? (size_t)(rl.rlim_cur - used) >> 20 : 0,
+                 (size_t)rl.rlim_cur >> 20);
+    return -ENOMEM;
+}
+
 static inline uint8_t quant_u8(float v)
 {
     return (uint8_t)nearbyintf(fminf(fmaxf(v, 0.0f), 255.0f));
@@ -842,7 +914,8 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
         ret = -ENOMEM;
         goto fail;
     }
-    if ((ret = crisp_model_shapes(m, e->pw, e->ph, shapes, err, errlen)) < 0)
+    if ((ret = crisp_model_shapes(m, e->pw, e->ph, shapes, err, errlen)) < 0 ||
+        (ret = check_headroom(shapes, n, e->pw, e->ph, e->q != NULL, err, errlen)) < 0)
         goto fail;
     for (int i = 0; i <= n; i++)
         value_of[i] = -1;

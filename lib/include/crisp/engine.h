@@ -54,6 +54,14 @@ struct crisp_engine_params {
     const atomic_int *cancel;
 };
 
+/* Starts oneDNN's OpenMP threads now (`threads`, 0: the runtime's default):
+ * OpenMP's runtime ends the process when it cannot create a thread later,
+ * e.g. under a memory limit, so a daemon starts them first, while memory is
+ * there, after checking with pthreads that as many can start. They are
+ * reused by every later run. 0, or -errno with err saying how many threads
+ * could not start. Main thread, before any engine runs. */
+CRISP_API int crisp_engine_threads_start(int threads, char *err, size_t errlen);
+
 /* Whether this CPU runs oneDNN's int8 convolutions natively (AVX2 or
  * better; VNNI makes them faster). Callers fall back to f32 otherwise. */
 CRISP_API int crisp_cpu_int8(void);

@@ -23,6 +23,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include "../dnnl_guard.h"
 #include "../internal.h"
 #include "crisp/log.h"
 #include "crisp/train.h"
