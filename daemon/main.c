@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libavutil/pixfmt.h>
+
 #include "crisp/config.h"
 #include "crisp/error.h"
 #include "crisp/log.h"
@@ -546,8 +548,14 @@ static int crispd_main(int argc, char **argv)
         if (STOPPING())
             goto done;
     }
+    p->color = p->src.color; /* the source's, else by its size (the output's before it comes) */
+    crisp_colorimetry_default(&p->color, p->src.w ? p->src.w : p->o.w,
+                              p->src.h ? p->src.h : p->o.h);
+    p->color.range = AVCOL_RANGE_MPEG; /* convert() makes full range limited */
+    crisp_log(CRISP_LOG_INFO, "output colorimetry: %s, limited range",
+              crisp_colorimetry_matrix_name(p->color.matrix));
     struct sink_params sp = {.w = p->o.w, .h = p->o.h, .fps = p->fps, .pixfmt = p->o.pixfmt,
-                             .sdp_out = p->o.sdp_out};
+                             .sdp_out = p->o.sdp_out, .color = p->color};
     if (p->sink.open(&p->sink, sink_arg, &sp, err, sizeof(err)) < 0) {
         fail(EXIT_INPUT, "%s", err[0] ? err : "cannot open the output");
         goto done;

@@ -119,13 +119,30 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* scale/convert a decoded frame into pool frame f (BT.601 limited range) */
+/* Scales/converts a decoded frame into pool frame f: 4:2:0, limited range,
+ * the pipeline's matrix. Y'CbCr keeps its matrix (the network treats every
+ * matrix's luma alike; the sinks tag the source's); RGB is converted with
+ * the pipeline's; full range is brought to limited. */
 static int convert(struct pipeline *p, const AVFrame *src, struct crisp_frame *f)
 {
-    p->sws = sws_getCachedContext(p->sws, src->width, src->height, (enum AVPixelFormat)src->format,
-                                  f->w, f->h, AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
+    struct SwsContext *old = p->sws;
+    const enum AVPixelFormat fmt = (enum AVPixelFormat)src->format;
+    p->sws = sws_getCachedContext(p->sws, src->width, src->height, fmt, f->w, f->h,
+                                  AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
     if (!p->sws)
         return CRISP_EFORMAT;
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(fmt);
+    const int rgb = d && (d->flags & AV_PIX_FMT_FLAG_RGB);
+    /* yuvj formats are full range by name: swscale knows */
+    const int full = !rgb && src->color_range == AVCOL_RANGE_JPEG && strncmp(d->name, "yuvj", 4);
+    if (p->sws != old || (int)fmt != p->sws_fmt || full != p->sws_full) {
+        /* one matrix on both sides: Y'CbCr keeps its own, RGB gets ours */
+        const int *m = sws_getCoefficients(p->color.matrix);
+        if (rgb || full) /* else the defaults pass Y'CbCr through untouched */
+            sws_setColorspaceDetails(p->sws, m, rgb || full, m, 0, 0, 1 << 16, 1 << 16);
+        p->sws_fmt = fmt;
+        p->sws_full = full;
+    }
     int dst_stride[4] = {f->stride[0], f->stride[1], f->stride[2], 0};
     uint8_t *dst[4] = {f->data[0], f->data[1], f->data[2], NULL};
     sws_scale(p->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dst,
@@ -327,7 +344,17 @@ static int emit(struct pipeline *p, const struct crisp_frame *f, int fresh)
     if (limit > 0 && atomic_load(&p->frames_out) >= limit)
         return 0;
     int64_t ts = crisp_now_ns();
-    int wr = p->sink.write(&p->sink, f);
+    /* live: the clock since the first output frame (repeats have no input
+     * time); offline: the input's frame times, from its first frame */
+    int64_t pts_us = -1;
+    if (p->o.realtime)
+        pts_us = p->t_first_out ? (ts - p->t_first_out) / 1000 : 0;
+    else if (f->pts >= 0) {
+        if (!p->t_first_out)
+            p->pts0 = f->pts;
+        pts_us = f->pts - p->pts0;
+    }
+    int wr = p->sink.write(&p->sink, f, pts_us);
     if (p->n_sink < PIPELINE_SAMPLES)
         p->sink_ms[p->n_sink++] = (float)((crisp_now_ns() - ts) / 1e6);
     if (wr < 0) {

@@ -56,6 +56,11 @@ struct pipeline {
     struct source src;
     struct rtp_gate *gate; /* sdp: inputs: the only socket on the stream's port */
     struct SwsContext *sws; /* capture thread: source pictures into pool frames */
+    int sws_fmt, sws_full; /* capture thread: what sws's colour details were set for */
+    /* the frames' colorimetry, fixed when the output opens: the source's,
+     * else what players assume for its size (crisp_colorimetry_default) */
+    struct crisp_colorimetry color;
+    int64_t pts0; /* sink thread: the first output frame's input time (offline) */
     double fps;             /* the output rate: --fps, else the source's, else 30 */
     /* state */
     atomic_int stop, source_done, infer_done, failed;

@@ -9,12 +9,14 @@
 #include <stdio.h>
 
 #include "crisp/frame.h"
+#include "crisp/media.h"
 
 struct sink_params {
     int w, h;
     double fps;
     const char *pixfmt;  /* --pixfmt: yuyv or i420 (v4l2loopback), NULL = default */
     const char *sdp_out; /* --sdp-out, for the RTP sink */
+    struct crisp_colorimetry color; /* of the frames: announced or tagged by every sink */
 };
 
 struct sink {
@@ -23,8 +25,10 @@ struct sink {
     int (*open)(struct sink *s, const char *arg, const struct sink_params *sp, char *err,
                 size_t n);
     /* < 0: the output is broken and crispd stops; a camera that nobody
-     * watches, or a consumer that went away, is not an error */
-    int (*write)(struct sink *s, const struct crisp_frame *f);
+     * watches, or a consumer that went away, is not an error. pts_us: the
+     * frame's time from the start of the output (the input's frame times
+     * offline, the clock on live pipelines) */
+    int (*write)(struct sink *s, const struct crisp_frame *f, int64_t pts_us);
     int (*close)(struct sink *s);
     FILE *fp;
     struct crisp_video_writer *vw;

@@ -15,7 +15,8 @@
 
 static int file_open(struct sink *s, const char *a, const struct sink_params *sp, char *e, size_t n)
 {
-    struct crisp_video_writer_params p = {.width = sp->w, .height = sp->h, .fps = sp->fps, .crf = 20};
+    struct crisp_video_writer_params p = {.width = sp->w, .height = sp->h, .fps = sp->fps, .crf = 20,
+                                          .color = sp->color};
     return crisp_video_writer_open(&s->vw, a, &p, e, n);
 }
 
@@ -25,7 +26,7 @@ static int rtp_open(struct sink *s, const char *a, const struct sink_params *sp,
     char url[1024];
     snprintf(url, sizeof(url), "rtp:%s", a); /* the sink's argument is //ADDR:PORT */
     struct crisp_video_writer_params p = {.width = sp->w, .height = sp->h, .fps = sp->fps, .crf = 23,
-                                          .format = "rtp", .live = 1};
+                                          .format = "rtp", .live = 1, .color = sp->color};
     int ret = crisp_video_writer_open(&s->vw, url, &p, e, n);
     if (ret < 0 || !sdp_out)
         return ret;
@@ -39,10 +40,10 @@ static int rtp_open(struct sink *s, const char *a, const struct sink_params *sp,
     return 0;
 }
 
-static int file_write(struct sink *s, const struct crisp_frame *f)
+static int file_write(struct sink *s, const struct crisp_frame *f, int64_t pts_us)
 {
     const uint8_t *planes[3] = {f->data[0], f->data[1], f->data[2]};
-    return crisp_video_write_yuv(s->vw, planes, f->stride);
+    return crisp_video_write_yuv(s->vw, planes, f->stride, pts_us);
 }
 
 static int file_close(struct sink *s) { return crisp_video_writer_close(&s->vw); }

@@ -19,7 +19,7 @@ static int null_open(struct sink *s, const char *a, const struct sink_params *sp
 {
     return 0;
 }
-static int null_write(struct sink *s, const struct crisp_frame *f) { return 0; }
+static int null_write(struct sink *s, const struct crisp_frame *f, int64_t pts_us) { return 0; }
 static int null_close(struct sink *s) { return 0; }
 
 static int hash_open(struct sink *s, const char *a, const struct sink_params *sp, char *e, size_t n)
@@ -39,7 +39,7 @@ static int hash_open(struct sink *s, const char *a, const struct sink_params *sp
 }
 
 /* MD5 of the packed planes */
-static int hash_write(struct sink *s, const struct crisp_frame *f)
+static int hash_write(struct sink *s, const struct crisp_frame *f, int64_t pts_us)
 {
     uint8_t d[16];
     av_md5_init(s->md5);

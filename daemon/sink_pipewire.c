@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libavutil/pixfmt.h>
 #include <pipewire/pipewire.h>
 #include <spa/param/video/format-utils.h>
 #include <spa/pod/builder.h>
@@ -33,6 +34,7 @@ struct pw_sink {
     struct spa_hook core_listener, stream_listener;
     char name[128];
     int w, h, fps_num, fps_den;
+    struct crisp_colorimetry color;
     /* negotiated format (loop thread writes, under the lock) */
     uint32_t format; /* SPA_VIDEO_FORMAT_*, 0 while nothing is linked */
     int stride;
@@ -174,6 +176,28 @@ static void disconnect_locked(struct pw_sink *s)
     s->format = 0;
 }
 
+/* the frames' colorimetry in PipeWire's terms (H.273 code points in) */
+static void spa_colorimetry(const struct crisp_colorimetry *c, struct spa_video_info_raw *info)
+{
+    info->color_range = c->range == AVCOL_RANGE_JPEG ? SPA_VIDEO_COLOR_RANGE_0_255
+                                                     : SPA_VIDEO_COLOR_RANGE_16_235;
+    info->color_matrix = c->matrix == AVCOL_SPC_BT709        ? SPA_VIDEO_COLOR_MATRIX_BT709
+                         : c->matrix == AVCOL_SPC_BT2020_NCL ? SPA_VIDEO_COLOR_MATRIX_BT2020
+                         : c->matrix == AVCOL_SPC_SMPTE240M  ? SPA_VIDEO_COLOR_MATRIX_SMPTE240M
+                         : c->matrix == AVCOL_SPC_FCC        ? SPA_VIDEO_COLOR_MATRIX_FCC
+                                                             : SPA_VIDEO_COLOR_MATRIX_BT601;
+    info->transfer_function = c->transfer == AVCOL_TRC_BT709 || c->transfer == AVCOL_TRC_SMPTE170M ||
+                                      c->transfer == AVCOL_TRC_BT2020_10
+                                  ? SPA_VIDEO_TRANSFER_BT709
+                              : c->transfer == AVCOL_TRC_IEC61966_2_1 ? SPA_VIDEO_TRANSFER_SRGB
+                                                                      : SPA_VIDEO_TRANSFER_UNKNOWN;
+    info->color_primaries = c->primaries == AVCOL_PRI_BT709       ? SPA_VIDEO_COLOR_PRIMARIES_BT709
+                            : c->primaries == AVCOL_PRI_BT470BG   ? SPA_VIDEO_COLOR_PRIMARIES_BT470BG
+                            : c->primaries == AVCOL_PRI_SMPTE170M ? SPA_VIDEO_COLOR_PRIMARIES_SMPTE170M
+                            : c->primaries == AVCOL_PRI_BT2020    ? SPA_VIDEO_COLOR_PRIMARIES_BT2020
+                                                                  : SPA_VIDEO_COLOR_PRIMARIES_UNKNOWN;
+}
+
 /* loop locked or stopped */
 static int connect_locked(struct pw_sink *s, char *err, size_t n)
 {
@@ -210,6 +234,7 @@ static int connect_locked(struct pw_sink *s, char *err, size_t n)
         info.format = formats[i];
         info.size = SPA_RECTANGLE((uint32_t)s->w, (uint32_t)s->h);
         info.framerate = SPA_FRACTION((uint32_t)s->fps_num, (uint32_t)s->fps_den);
+        spa_colorimetry(&s->color, &info);
         params[i] = spa_format_video_raw_build(&bld, SPA_PARAM_EnumFormat, &info);
     }
     int r = pw_stream_connect(s->stream, PW_DIRECTION_OUTPUT, PW_ID_ANY,
@@ -224,6 +249,7 @@ static int connect_locked(struct pw_sink *s, char *err, size_t n)
 
 static int pw_sink_close(struct sink *sk);
 
+
 static int pw_sink_open(struct sink *sk, const char *arg, const struct sink_params *sp,
                         char *err, size_t n)
 {
@@ -237,6 +263,7 @@ static int pw_sink_open(struct sink *sk, const char *arg, const struct sink_para
     snprintf(s->name, sizeof(s->name), "%s", arg && *arg ? arg : "crisp");
     s->w = sp->w;
     s->h = sp->h;
+    s->color = sp->color;
     s->fps_num = (int)(sp->fps * 1000 + 0.5);
     s->fps_den = 1000;
     if (s->fps_num % 1000 == 0) {
@@ -272,7 +299,7 @@ static int pw_sink_open(struct sink *sk, const char *arg, const struct sink_para
     return 0;
 }
 
-static int pw_sink_write(struct sink *sk, const struct crisp_frame *f)
+static int pw_sink_write(struct sink *sk, const struct crisp_frame *f, int64_t pts_us)
 {
     struct pw_sink *s = sk->priv;
     pw_thread_loop_lock(s->loop);

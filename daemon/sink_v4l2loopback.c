@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libavutil/pixfmt.h>
 #include <linux/videodev2.h>
 
 #include "crisp/frame.h"
@@ -73,7 +74,18 @@ static int loop_open(struct sink *sk, const char *arg, const struct sink_params 
     f.fmt.pix.field = V4L2_FIELD_NONE;
     f.fmt.pix.bytesperline = (uint32_t)s->stride;
     f.fmt.pix.sizeimage = (uint32_t)s->size;
-    f.fmt.pix.colorspace = V4L2_COLORSPACE_SMPTE170M;
+    /* the frames' colorimetry (limited range; the 601/709/2020 transfer is 709's) */
+    const int m = sp->color.matrix;
+    f.fmt.pix.colorspace = m == AVCOL_SPC_BT709        ? V4L2_COLORSPACE_REC709
+                           : m == AVCOL_SPC_BT2020_NCL ? V4L2_COLORSPACE_BT2020
+                           : m == AVCOL_SPC_BT470BG    ? V4L2_COLORSPACE_470_SYSTEM_BG
+                                                       : V4L2_COLORSPACE_SMPTE170M;
+    f.fmt.pix.ycbcr_enc = m == AVCOL_SPC_BT709        ? V4L2_YCBCR_ENC_709
+                          : m == AVCOL_SPC_BT2020_NCL ? V4L2_YCBCR_ENC_BT2020
+                                                      : V4L2_YCBCR_ENC_601;
+    f.fmt.pix.quantization = sp->color.range == AVCOL_RANGE_JPEG ? V4L2_QUANTIZATION_FULL_RANGE
+                                                                 : V4L2_QUANTIZATION_LIM_RANGE;
+    f.fmt.pix.xfer_func = V4L2_XFER_FUNC_709;
     if (v4l2_xioctl(s->fd, VIDIOC_S_FMT, &f) < 0) {
         ret = -errno;
         snprintf(err, n, "output v4l2loopback:%s: cannot set %s %dx%d: %s", arg,
@@ -116,7 +128,7 @@ fail:
     return ret;
 }
 
-static int loop_write(struct sink *sk, const struct crisp_frame *f)
+static int loop_write(struct sink *sk, const struct crisp_frame *f, int64_t pts_us)
 {
     struct loop_sink *s = sk->priv;
     if (s->pixfmt == V4L2_PIX_FMT_YUYV)

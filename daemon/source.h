@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crisp/media.h"
+
 struct AVFrame;
 
 struct source_params {
@@ -52,6 +54,10 @@ struct source {
     void (*close)(struct source *s);
     struct source_params params;
     double fps;       /* set by open() */
+    /* set by open() where the stream says (0 where it does not): the
+     * picture size and colorimetry of the stream */
+    int w, h;
+    struct crisp_colorimetry color;
     const char *desc; /* set by open(): "YUYV 1280x720 @ 30 fps", or NULL */
     void *priv;       /* non-NULL while open */
 };

@@ -134,6 +134,8 @@ static int ff_open(struct source *s, char *err, size_t n)
     const char *url = s->params.uri;
     s->fps = 0;
     s->desc = NULL;
+    s->w = s->h = 0;
+    s->color = (struct crisp_colorimetry){0};
     if (!strncmp(url, "file:", 5))
         url += 5;
     char *data_url = NULL; /* the RTP gate's SDP as a data: URL */
@@ -178,6 +180,11 @@ static int ff_open(struct source *s, char *err, size_t n)
     if (ret < 0 ||
         (ret = avformat_find_stream_info(f->fmt, NULL)) < 0 || (ret = open_decoder(f)) < 0)
         goto fail;
+    const AVCodecParameters *cp = f->fmt->streams[f->stream]->codecpar;
+    s->w = cp->width;
+    s->h = cp->height;
+    s->color = (struct crisp_colorimetry){cp->color_space, cp->color_primaries, cp->color_trc,
+                                          cp->color_range};
     AVRational r = f->fmt->streams[f->stream]->avg_frame_rate;
     s->fps = r.num && r.den ? av_q2d(r) : 30.0;
     f->tb = f->fmt->streams[f->stream]->time_base;

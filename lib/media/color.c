@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // BT.601 studio-range YCbCr exactly as MATLAB's rgb2ycbcr on 8-bit input.
+// Also: the colorimetry tags video carries and what players assume without them.
 #include <math.h>
+
+#include <libavutil/pixfmt.h>
+#include <libavutil/pixdesc.h>
 
 #include "crisp/media.h"
 
@@ -70,4 +74,28 @@ void crisp_image_from_ycbcr(struct crisp_image *img, const float *y, const float
             img->rgb[3 * i + c] = (uint8_t)(x < 0 ? 0 : x > 255 ? 255 : x);
         }
     }
+}
+
+/* ---- colorimetry tags (crisp_colorimetry) ---- */
+
+void crisp_colorimetry_default(struct crisp_colorimetry *c, int w, int h)
+{
+    if (!c->matrix || c->matrix == AVCOL_SPC_UNSPECIFIED || c->matrix == AVCOL_SPC_RGB ||
+        c->matrix == AVCOL_SPC_RESERVED)
+        c->matrix = w > 1024 || h > 576 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M;
+    const int hd = c->matrix == AVCOL_SPC_BT709;
+    const int uhd = c->matrix == AVCOL_SPC_BT2020_NCL || c->matrix == AVCOL_SPC_BT2020_CL;
+    const int pal = c->matrix == AVCOL_SPC_BT470BG;
+    if (!c->primaries || c->primaries == AVCOL_PRI_UNSPECIFIED || c->primaries == AVCOL_PRI_RESERVED)
+        c->primaries = hd ? AVCOL_PRI_BT709 : uhd ? AVCOL_PRI_BT2020 : pal ? AVCOL_PRI_BT470BG
+                                                                           : AVCOL_PRI_SMPTE170M;
+    if (!c->transfer || c->transfer == AVCOL_TRC_UNSPECIFIED || c->transfer == AVCOL_TRC_RESERVED)
+        c->transfer = hd ? AVCOL_TRC_BT709 : uhd ? AVCOL_TRC_BT2020_10 : AVCOL_TRC_SMPTE170M;
+    if (!c->range || c->range == AVCOL_RANGE_UNSPECIFIED)
+        c->range = AVCOL_RANGE_MPEG;
+}
+
+const char *crisp_colorimetry_matrix_name(int matrix)
+{
+    return av_color_space_name((enum AVColorSpace)matrix) ?: "unknown";
 }

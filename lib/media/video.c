@@ -124,7 +124,9 @@ struct crisp_video_writer {
     AVCodecContext *enc;
     AVStream *st;
     AVPacket *pkt;
-    int64_t next_pts;
+    int64_t last_pts; /* in the encoder's 1/90000 time base; -1 before the first */
+    int64_t interval; /* one nominal frame, in the same */
+    struct crisp_colorimetry color;
     int error;
     int header_written;
 };
@@ -137,8 +139,8 @@ static int drain(struct crisp_video_writer *w)
             return 0;
         if (ret < 0)
             return crisp_media_averr(ret, "encode video");
-        if (w->pkt->duration <= 0)
-            w->pkt->duration = 1; /* else MP4's edit list ends before the last frame */
+        if (w->pkt->duration <= 0) /* else MP4's edit list ends before the last frame */
+            w->pkt->duration = w->interval;
         av_packet_rescale_ts(w->pkt, w->enc->time_base, w->st->time_base);
         w->pkt->stream_index = w->st->index;
         ret = av_interleaved_write_frame(w->fmt, w->pkt);
@@ -174,10 +176,19 @@ int crisp_video_writer_open(struct crisp_video_writer **out, const char *path,
     w->enc->width = p->width;
     w->enc->height = p->height;
     w->enc->pix_fmt = AV_PIX_FMT_YUV420P;
-    w->enc->time_base = av_inv_q(rate);
+    /* a fine clock rather than 1/fps: frames keep their times (VFR) */
+    w->enc->time_base = (AVRational){1, 90000};
     w->enc->framerate = rate;
-    w->enc->color_range = AVCOL_RANGE_MPEG;
-    w->enc->colorspace = AVCOL_SPC_SMPTE170M;
+    w->interval = av_rescale_q(1, av_inv_q(rate), w->enc->time_base);
+    w->last_pts = -1;
+    w->color = p->color;
+    if (!w->color.matrix)
+        w->color.matrix = AVCOL_SPC_SMPTE170M;
+    crisp_colorimetry_default(&w->color, p->width, p->height);
+    w->enc->color_range = (enum AVColorRange)w->color.range;
+    w->enc->colorspace = (enum AVColorSpace)w->color.matrix;
+    w->enc->color_primaries = (enum AVColorPrimaries)w->color.primaries;
+    w->enc->color_trc = (enum AVColorTransferCharacteristic)w->color.transfer;
     /* no B-frames: live video, and MP4 edit lists then drop nothing */
     w->enc->max_b_frames = 0;
     if (w->fmt->oformat->flags & AVFMT_GLOBALHEADER)
@@ -224,10 +235,20 @@ int crisp_video_writer_sdp(struct crisp_video_writer *w, char *buf, size_t len)
     return ret < 0 ? crisp_media_averr(ret, "sdp") : 0;
 }
 
-/* Stamps, encodes and frees `f`; the first error sticks to the writer. */
-static int send_frame(struct crisp_video_writer *w, AVFrame *f)
+/* Stamps (pts_us, or one interval on), encodes and frees `f`; the first
+ * error sticks to the writer. */
+static int send_frame(struct crisp_video_writer *w, AVFrame *f, int64_t pts_us)
 {
-    f->pts = w->next_pts++;
+    int64_t pts = pts_us >= 0 ? av_rescale(pts_us, 90000, 1000000) : w->last_pts + w->interval;
+    if (w->last_pts >= 0 && pts <= w->last_pts)
+        pts = w->last_pts + 1;
+    if (pts < 0)
+        pts = 0;
+    f->pts = w->last_pts = pts;
+    f->color_range = w->enc->color_range;
+    f->colorspace = w->enc->colorspace;
+    f->color_primaries = w->enc->color_primaries;
+    f->color_trc = w->enc->color_trc;
     int ret = avcodec_send_frame(w->enc, f); /* the encoder copies what it keeps */
     av_frame_free(&f);
     ret = ret < 0 ? crisp_media_averr(ret, "encode video") : drain(w);
@@ -244,11 +265,11 @@ int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *im
         return CRISP_EFORMAT;
     AVFrame *f;
     int ret = crisp_media_rgb_to_frame(img, AV_PIX_FMT_YUV420P, &f);
-    return ret < 0 ? ret : send_frame(w, f);
+    return ret < 0 ? ret : send_frame(w, f, -1);
 }
 
 int crisp_video_write_yuv(struct crisp_video_writer *w, const uint8_t *const planes[3],
-                          const int strides[3])
+                          const int strides[3], int64_t pts_us)
 {
     if (w->error)
         return w->error;
@@ -258,13 +279,11 @@ int crisp_video_write_yuv(struct crisp_video_writer *w, const uint8_t *const pla
     f->format = AV_PIX_FMT_YUV420P;
     f->width = w->enc->width;
     f->height = w->enc->height;
-    f->color_range = AVCOL_RANGE_MPEG;
-    f->colorspace = AVCOL_SPC_SMPTE170M;
     for (int i = 0; i < 3; i++) {
         f->data[i] = (uint8_t *)planes[i];
         f->linesize[i] = strides[i];
     }
-    return send_frame(w, f);
+    return send_frame(w, f, pts_us);
 }
 
 int crisp_video_writer_close(struct crisp_video_writer **pw)

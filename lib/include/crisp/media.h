@@ -149,6 +149,24 @@ CRISP_API int crisp_video_read(struct crisp_video_reader *r, struct crisp_image 
 CRISP_API void crisp_video_info(const struct crisp_video_reader *r, int *w, int *h, double *fps);
 CRISP_API void crisp_video_close(struct crisp_video_reader **r);
 
+/* How Y'CbCr video maps to colour: ITU-T H.273 code points, the values of
+ * FFmpeg's AVColorSpace (matrix: 1 BT.709, 6 BT.601 525-line/SMPTE 170M,
+ * 5 BT.601 625-line, 9 BT.2020), AVColorPrimaries, AVColorTransferCharacteristic
+ * and AVColorRange (1 limited, 2 full); 0 = unspecified. crisp's network
+ * sees only Y and treats the luma of every matrix alike (docs/reliability.md). */
+struct crisp_colorimetry {
+    int matrix, primaries, transfer, range;
+};
+
+/* What players assume of video that does not say: BT.709 for HD (wider
+ * than 1024 or taller than 576), BT.601 (SMPTE 170M) below; limited range.
+ * Fills the unspecified fields of *c accordingly (the matrix decides the
+ * primaries and transfer it implies). */
+CRISP_API void crisp_colorimetry_default(struct crisp_colorimetry *c, int w, int h);
+
+/* "bt709", "smpte170m", ...: FFmpeg's name of a matrix code point */
+CRISP_API const char *crisp_colorimetry_matrix_name(int matrix);
+
 struct crisp_video_writer_params {
     int width, height;   /* even, required */
     double fps;          /* 0 = 30 */
@@ -156,10 +174,12 @@ struct crisp_video_writer_params {
     const char *preset;  /* libx264 preset, NULL = "veryfast" */
     const char *format;  /* container or protocol ("rtp"); NULL = from the path's extension */
     int live;            /* tune zerolatency, a keyframe every second: for RTP */
+    struct crisp_colorimetry color; /* tagged on the stream; all 0 = BT.601 limited */
 };
 struct crisp_video_writer;
-/* Opens an H.264 (libx264, yuv420p BT.601) writer; the container follows the
- * extension (.mp4, .mkv, ...). */
+/* Opens an H.264 (libx264, yuv420p, tagged with params.color) writer; the
+ * container follows the extension (.mp4, .mkv, ...). Timestamps are kept at
+ * 1/90000 s: frames may come at any rate (variable frame rate). */
 CRISP_API int crisp_video_writer_open(struct crisp_video_writer **out, const char *path,
                                       const struct crisp_video_writer_params *p, char *err,
                                       size_t errlen);
@@ -167,9 +187,12 @@ CRISP_API int crisp_video_writer_open(struct crisp_video_writer **out, const cha
 CRISP_API int crisp_video_writer_sdp(struct crisp_video_writer *w, char *buf, size_t len);
 /* Encodes one frame of the writer's size. */
 CRISP_API int crisp_video_write(struct crisp_video_writer *w, const struct crisp_image *img);
-/* Encodes one 8-bit 4:2:0 frame (BT.601 limited range) given as planes. */
+/* Encodes one 8-bit 4:2:0 frame (of the writer's colorimetry) given as
+ * planes, shown at `pts_us` microseconds from the stream's start; -1: one
+ * nominal frame interval after the previous frame. Times that do not
+ * increase are moved to just after the previous frame. */
 CRISP_API int crisp_video_write_yuv(struct crisp_video_writer *w, const uint8_t *const planes[3],
-                                    const int strides[3]);
+                                    const int strides[3], int64_t pts_us);
 /* Flushes, writes the trailer and frees; returns the first error seen, if
  * any. Accepts NULL and clears the pointer. */
 CRISP_API int crisp_video_writer_close(struct crisp_video_writer **w);
