@@ -78,7 +78,7 @@ struct rtp_gate {
 static int parse_addr(const char *line, struct sockaddr_storage *ss)
 {
     /* c=IN IP4 ADDR[/ttl[/n]] or c=IN IP6 ADDR */
-    char fam[8], a[INET6_ADDRSTRLEN + 16];
+    char fam[8], a[64];
     if (sscanf(line, "c=IN %7s %63s", fam, a) != 2)
         return -1;
     char *slash = strchr(a, '/');
