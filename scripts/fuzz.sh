@@ -5,15 +5,16 @@
 # committed corpus tests/fuzz/corpus/TARGET. Crashes land in
 # tests/fuzz/crashes/ as reproducers; fix the bug, keep the file (the replay
 # tests run every file in the corpus, so also copy it there).
-#   bash scripts/fuzz.sh weights|config|model [SECONDS=600]
+#   bash scripts/fuzz.sh weights|config|model|sdp [SECONDS=600]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=${1:?target: weights, config or model}
+T=${1:?target: weights, config, model or sdp}
 SECS=${2:-600}
 bash scripts/deps.sh clang libclang-rt-14-dev
 case $T in
 weights | model) SRC="lib/nn/model.c lib/nn/weights.c lib/nn/reference.c" ;;
 config) SRC="" ;;
+sdp) SRC="daemon/sdp.c" ;;
 *) echo "unknown target $T" >&2; exit 2 ;;
 esac
 OUT=build-fuzz

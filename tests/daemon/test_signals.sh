@@ -87,14 +87,15 @@ sleep 0.3
 kill -TERM $pid
 wait $pid
 rc=$?
-p99=$(sed -n -E 's/.*"infer_ms": \{"p50": [0-9.]+, "p99": ([0-9]+)\..*/\1/p' "$T/hup.json")
+p50=$(sed -n -E 's/.*"infer_ms": \{"p50": ([0-9]+)\..*/\1/p' "$T/hup.json")
 reloads=$(sed -n -E 's/.*"reloads": ([0-9]+).*/\1/p' "$T/hup.json")
 fresh=$(sed -n -E 's/.*"frames_in": ([0-9]+).*/\1/p' "$T/hup.json")
-# the teacher takes well over 20 ms a 320x180 frame, the unsharp mask well under
+# the teacher takes about 400 ms a 320x180 frame (2-core Xeon, release
+# build), the unsharp mask about 1 ms (25 under ThreadSanitizer)
 if [ $rc = 0 ] && [ "$reloads" = 2 ] && ! grep -q "nothing to reload" "$T/hup.err" &&
-    [ "${fresh:-0}" -gt 30 ] && [ "${p99:-999}" -lt 20 ]; then
-    ok "two reloads while stalled: both applied, the later (unsharp mask, inference p99 ${p99} ms) runs"
+    [ "${fresh:-0}" -gt 30 ] && [ "${p50:-999}" -lt 100 ]; then
+    ok "two reloads while stalled: both applied, the later (unsharp mask, inference p50 ${p50} ms) runs"
 else
-    bad "reloads while stalled: rc $rc, reloads $reloads, frames $fresh, inference p99 $p99 ms: $(cat "$T/hup.err")"
+    bad "reloads while stalled: rc $rc, reloads $reloads, frames $fresh, inference p50 $p50 ms: $(cat "$T/hup.err")"
 fi
 finish
