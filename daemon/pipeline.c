@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libavutil/frame.h>
 #include <libavutil/pixdesc.h>
@@ -60,8 +61,14 @@ int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
             snprintf(err, n, "model %s: %s", path, msg);
         goto done;
     }
-    if (*why && !hup) /* int8 was possible in principle: say why it is not used */
-        crisp_log(o->precision ? CRISP_LOG_WARN : CRISP_LOG_INFO, "%s", why);
+    if (*why) { /* int8 was possible in principle: say why it is not used, loudly when
+                 * asked for or when a MODEL.q8 is there but refused (corrupt, another model) */
+        char q8[4096];
+        const int refused = snprintf(q8, sizeof(q8), "%s.q8", path) < (int)sizeof(q8) &&
+                            access(q8, F_OK) == 0 && crisp_cpu_int8();
+        if (!hup || refused)
+            crisp_log(o->precision || refused ? CRISP_LOG_WARN : CRISP_LOG_INFO, "%s%s", hup ? "SIGHUP: " : "", why);
+    }
     struct crisp_engine_params ep = {.width = o->w, .height = o->h, .threads = o->threads,
                                      .precision = prec, .quant = q,
                                      .stripe_rows = o->stripe_rows, .cancel = &p->stop};
