@@ -780,8 +780,9 @@ int train_run(struct train_opts *o)
         ret = run_batches(&r);
     if (!ret)
         ret = train_loop(&r);
-    if (!ret && ds->rank == 0 && crisp_weights_save(r.m, o->out) < 0)
-        ret = fail(EXIT_INPUT, "%s: cannot write the model", o->out);
+    int wr = 0;
+    if (!ret && ds->rank == 0 && (wr = crisp_weights_save(r.m, o->out)) < 0)
+        ret = fail(EXIT_INPUT, "%s: cannot write the model (%s)", o->out, crisp_strerror(wr));
     if (!ret && ds->rank == 0)
         fprintf(stderr,
                 "wrote %s after %lld steps (%.1f min); validation PSNR-Y %.3f dB (degraded %.3f)\n",

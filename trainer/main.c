@@ -4,6 +4,7 @@
 // the file that runs it: loop.c (teacher, distill), bench.c, export.c,
 // quantize.c. Main thread.
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,21 @@ static int parse_options(struct train_opts *o, const char *cmd, int argc, char *
     return -1;
 }
 
+/* 0 when a file can be written at `path` (tried beside it, then removed),
+ * else -errno: an unwritable --out is found before training, not after */
+static int check_writable(const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+        return -ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    close(fd);
+    unlink(tmp);
+    return 0;
+}
+
 /* teacher and distill: the options must fit together; -1 or the exit code */
 static int check_train(struct train_opts *o, const char *cmd)
 {
@@ -287,6 +303,9 @@ static int check_train(struct train_opts *o, const char *cmd)
     if (o->w_temporal > 0 && (o->bank > 0 || o->teacher_dir))
         return fail(EXIT_USAGE, "%s: --w-temporal needs fresh patches: not with --bank or --teacher-dir",
                     cmd);
+    int w = check_writable(o->out);
+    if (w < 0)
+        return fail(EXIT_INPUT, "%s: cannot write the model there (%s)", o->out, strerror(-w));
     return -1;
 }
 

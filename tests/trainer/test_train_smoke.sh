@@ -271,6 +271,16 @@ expect2 distill --data "$T/data" --arch crisp-rt --teacher "$T/r2.crisp" --bank 
     --steps 5 --out "$T/x.crisp"
 expect2 teacher --data "$T/data" --arch tiny3 --steps 5 --w-temporal 1 --temporal-shift 9 --out "$T/x.crisp"
 expect2 quantize --model "$T/rt.crisp" --data "$T/data" --first-conv int4
+# an --out that cannot be written is found before training, with the reason
+t0=$(date +%s)
+"$CRISP_TRAIN" teacher --data "$T/data" --arch tiny3 --minutes 5 --out "$T/nodir/x.crisp" 2>"$T/o.err"
+rc=$?
+if [ $rc = 1 ] && [ $(($(date +%s) - t0)) -lt 60 ] && [ "$(wc -l <"$T/o.err")" = 1 ] &&
+    grep -q 'nodir/x.crisp: cannot write the model there (No such file or directory)' "$T/o.err"; then
+    ok "unwritable --out: $(cat "$T/o.err")"
+else
+    bad "unwritable --out: exit $rc after $(($(date +%s) - t0)) s: $(cat "$T/o.err")"
+fi
 # the temporal term is logged, and it falls when it is the only loss
 if "$CRISP_TRAIN" teacher "${COMMON[@]}" --arch tiny3 --steps 60 --lr 2e-3 --warmup 5 --w-gt 0 \
     --w-temporal 1 --out "$T/tm.crisp" --log "$T/tm.csv" 2>"$T/tm.err" && falls 12 "$T/tm.csv" >/dev/null; then
