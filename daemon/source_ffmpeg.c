@@ -5,8 +5,9 @@
 // Runs on the capture thread (its first open on the main thread). Owns the
 // demuxer, the decoder, one packet and one frame. Network sources (live)
 // open with low-latency settings and a 2 s deadline; a read that waits
-// longer than 1 s is reported as a stall (-ETIMEDOUT) with the socket kept
-// bound, so a sender that comes back is picked up at its next keyframe; a
+// longer than 0.1 s gives up (-EAGAIN: the capture thread counts a stall
+// after 1 s of nothing) with the socket kept bound, so a sender that comes
+// back is picked up at its next keyframe; a
 // read error on a live source drains the decoder and then reports the
 // source gone (-ENODEV), and the capture thread reopens it. A file read with
 // --realtime is paced at its stream's rate.
@@ -219,15 +220,20 @@ static void pace(struct ff_src *f, int64_t pts)
     }
 }
 
-/* one packet into the decoder; 1: nothing more will come (end or error) */
+/* one packet into the decoder; -EAGAIN: a live source had nothing for
+ * LIVE_WAIT_NS. The wait is short on purpose: libavformat's parser holds a
+ * picture until the next one starts and hands it out when a read gives up,
+ * so a sender's last picture comes LIVE_WAIT_NS after it, not a second
+ * later (which also held "no signal" back by a second). */
+#define LIVE_WAIT_NS 100000000LL
 static int feed(struct source *s, struct ff_src *f)
 {
-    if (s->live) /* a stalled sender must not block us forever */
-        atomic_store(&f->deadline_ns, crisp_now_ns() + 1000000000LL);
+    if (s->live) /* a stalled sender must not block us */
+        atomic_store(&f->deadline_ns, crisp_now_ns() + LIVE_WAIT_NS);
     int ret = av_read_frame(f->fmt, f->pkt);
     atomic_store(&f->deadline_ns, 0);
     if (ret == AVERROR_EXIT && s->live && !atomic_load(f->stop))
-        return -ETIMEDOUT;
+        return -EAGAIN;
     if (ret < 0) {
         f->eof = 1;
         f->lost = s->live;
@@ -252,7 +258,7 @@ static int ff_next(struct source *s, struct source_frame *out)
         f->dec_ns += crisp_now_ns() - td;
         if (ret == AVERROR(EAGAIN) && !f->eof) {
             if (feed(s, f) < 0)
-                return -ETIMEDOUT;
+                return -EAGAIN; /* the capture thread counts a stall after 1 s of these */
             continue;
         }
         if (ret < 0) /* end of stream, or the source is gone */

@@ -4,7 +4,7 @@
 # a flood of 2,000 garbage datagrams a second from another port beside a
 # live ffmpeg sender (random bytes, then valid RTP headers of the stream's
 # payload type) leaves 90% or more of the sender's frames, no reopen and no
-# "no signal" frame; valid RTP headers around random payloads with no real
+# "no signal" frame; when the sender stops, "no signal" comes on time; valid RTP headers around random payloads with no real
 # sender paint no picture (counted corrupt); an SDP port out of range and a
 # port already in use are refused in one line naming the problem.
 set -u
@@ -62,7 +62,13 @@ for kind in random "rtp 96"; do
 done
 
 # valid RTP headers of the stream's payload type around random payloads, no
-# sender: nothing is painted; what decodes is counted corrupt
+# sender: nothing is painted; what decodes is counted corrupt. The SDP
+# carries a real encoder's parameter sets (as a WebRTC offer does), so
+# random slices decode into pictures
+sed 's|packetization-mode=1|packetization-mode=1; sprop-parameter-sets=Z0LAHtoCgL/lwEQAAAMABAAAAwDyPFi6gA==,aM4PyA==; profile-level-id=42C01E|' \
+    "$T/in.sdp" >"$T/sprop.sdp"
+cp "$T/in.sdp" "$T/plain.sdp"
+cp "$T/sprop.sdp" "$T/in.sdp"
 crispd_bg paint
 sleep 1
 "$RTP_FLOOD" $PORT 1000 5 rtp 96 >/dev/null
@@ -75,6 +81,26 @@ if [ $rc = 0 ] && [ "$(num frames_in "$j")" = 0 ] && [ $fresh = 0 ] && [ "$(num 
     ok "garbage behind valid RTP headers: no picture, $(num frames_corrupt "$j") corrupt"
 else
     bad "garbage behind valid RTP headers: rc $rc $(cat "$j")"
+fi
+cp "$T/plain.sdp" "$T/in.sdp"
+
+# a sender that stops: "no signal" replaces the repeats --no-signal (1 s)
+# after its last frame, not a second later (its last picture used to come
+# out of FFmpeg's parser only when a 1 s read deadline ran out)
+"$CRISPD" --input "sdp:$T/in.sdp" --output null: --bypass --size 640x360 --fps 30 --no-signal 1 \
+    --stats-json "$T/ns.json" 2>"$T/ns.err" &
+CPID=$!
+PIDS+=($CPID)
+sleep 0.5
+send 2
+sleep 3
+stop_crispd
+rc=$?
+rep=$(num frames_repeated "$T/ns.json") ns=$(num frames_no_signal "$T/ns.json")
+if [ $rc = 0 ] && [ "${rep:-0}" -ge 20 ] && [ "${rep:-99}" -le 45 ] && [ "${ns:-0}" -ge 45 ]; then
+    ok "sender gone: $rep repeats (1 s at 30 fps is 30), then $ns no-signal frames"
+else
+    bad "sender gone: rc $rc, $rep repeats, $ns no-signal frames (expected about 30, then about 60)"
 fi
 
 # SDP ports: out of range, and in use by another program
