@@ -89,7 +89,36 @@ struct v4l2_src {
     AVCodecContext *mjpeg;
     AVPacket *pkt;
     char desc[96];
+    struct crisp_colorimetry color; /* what the driver says of its pictures (0: nothing) */
 };
+
+/* The driver's colorspace fields as H.273 code points; 0 where it says
+ * nothing (crispd then assumes by size, as players do). MJPEG is decoded
+ * to full-range formats that say so themselves. */
+static struct crisp_colorimetry colorimetry(const struct v4l2_pix_format *p)
+{
+    struct crisp_colorimetry c = {0};
+    const unsigned enc = p->ycbcr_enc, cs = p->colorspace;
+    if (enc == V4L2_YCBCR_ENC_709 || (enc == V4L2_YCBCR_ENC_DEFAULT && cs == V4L2_COLORSPACE_REC709))
+        c.matrix = AVCOL_SPC_BT709;
+    else if (enc == V4L2_YCBCR_ENC_BT2020 ||
+             (enc == V4L2_YCBCR_ENC_DEFAULT && cs == V4L2_COLORSPACE_BT2020))
+        c.matrix = AVCOL_SPC_BT2020_NCL;
+    else if (enc == V4L2_YCBCR_ENC_601 ||
+             (enc == V4L2_YCBCR_ENC_DEFAULT &&
+              (cs == V4L2_COLORSPACE_SMPTE170M || cs == V4L2_COLORSPACE_470_SYSTEM_BG ||
+               cs == V4L2_COLORSPACE_SRGB || cs == V4L2_COLORSPACE_JPEG)))
+        c.matrix = AVCOL_SPC_SMPTE170M;
+    c.primaries = cs == V4L2_COLORSPACE_REC709 || cs == V4L2_COLORSPACE_SRGB ? AVCOL_PRI_BT709
+                  : cs == V4L2_COLORSPACE_SMPTE170M ? AVCOL_PRI_SMPTE170M
+                  : cs == V4L2_COLORSPACE_470_SYSTEM_BG ? AVCOL_PRI_BT470BG
+                  : cs == V4L2_COLORSPACE_BT2020 ? AVCOL_PRI_BT2020 : 0;
+    if (p->quantization == V4L2_QUANTIZATION_FULL_RANGE)
+        c.range = AVCOL_RANGE_JPEG;
+    else if (p->quantization == V4L2_QUANTIZATION_LIM_RANGE)
+        c.range = AVCOL_RANGE_MPEG;
+    return c;
+}
 
 /* Our formats in order of preference at equal size and rate: raw first. */
 static const uint32_t FORMATS[] = {V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_MJPEG};
@@ -191,6 +220,7 @@ static int negotiate(struct v4l2_src *s, int ww, int wh, double wfps, char *err,
     s->w = (int)f.fmt.pix.width;
     s->h = (int)f.fmt.pix.height;
     s->bytesperline = (int)f.fmt.pix.bytesperline;
+    s->color = colorimetry(&f.fmt.pix);
     int known = 0;
     for (int i = 0; i < NFORMATS; i++)
         known |= FORMATS[i] == s->pixfmt;
@@ -418,6 +448,9 @@ static int src_open(struct source *s, char *err, size_t n)
     s->priv = v;
     s->fps = r < 0 ? 0 : v->fps;
     s->desc = r < 0 ? NULL : v->desc;
+    s->w = r < 0 ? 0 : v->w;
+    s->h = r < 0 ? 0 : v->h;
+    s->color = r < 0 ? (struct crisp_colorimetry){0} : v->color;
     return r;
 }
 

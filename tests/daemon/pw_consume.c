@@ -41,12 +41,18 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
     memset(&info, 0, sizeof(info));
     if (spa_format_video_raw_parse(param, &info) < 0)
         return;
-    printf("format %s %ux%u %u/%u\n",
+    printf("format %s %ux%u %u/%u matrix %s range %s\n",
            info.format == SPA_VIDEO_FORMAT_YUY2   ? "YUY2"
            : info.format == SPA_VIDEO_FORMAT_I420 ? "I420"
            : info.format == SPA_VIDEO_FORMAT_NV12 ? "NV12"
                                                    : "other",
-           info.size.width, info.size.height, info.framerate.num, info.framerate.denom);
+           info.size.width, info.size.height, info.framerate.num, info.framerate.denom,
+           info.color_matrix == SPA_VIDEO_COLOR_MATRIX_BT709   ? "bt709"
+           : info.color_matrix == SPA_VIDEO_COLOR_MATRIX_BT601 ? "bt601"
+                                                               : "other",
+           info.color_range == SPA_VIDEO_COLOR_RANGE_16_235 ? "16-235"
+           : info.color_range == SPA_VIDEO_COLOR_RANGE_0_255 ? "0-255"
+                                                             : "unknown");
     fflush(stdout);
     if (info.format != c->want || info.size.width != (uint32_t)c->w ||
         info.size.height != (uint32_t)c->h)

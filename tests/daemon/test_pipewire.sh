@@ -85,8 +85,9 @@ consume() { # NODE FORMAT TAG
     local rc=$?
     local n
     n=$(wc -l <"$T/got-$tag.txt")
-    if [ $rc = 0 ] && [ "$n" -ge 60 ] && grep -q "^format ${fmt^^} ${W}x${H} 30/1" "$T/consume-$tag.log"; then
-        ok "$tag: $n frames of ${fmt^^} ${W}x${H} at 30/1 arrived"
+    if [ $rc = 0 ] && [ "$n" -ge 60 ] && grep -q "^format ${fmt^^} ${W}x${H} 30/1 matrix bt601 range 16-235" "$T/consume-$tag.log"; then
+        # (an untagged 640x360 clip: BT.601, limited range, as players take it)
+        ok "$tag: $n frames of ${fmt^^} ${W}x${H} at 30/1, BT.601 limited range, arrived"
     else
         bad "$tag: rc $rc, $n frames; $(tr '\n' ' ' <"$T/consume-$tag.log")"
     fi

@@ -51,6 +51,13 @@ for round in 1 2 3; do
     else
         bad "round $round: loopback format: $(echo "$fmt" | tr '\n' ' ')"
     fi
+    # vivid's sRGB YUYV is BT.601 limited range: crispd announces that
+    if echo "$fmt" | grep -q "Colorspace *: SMPTE 170M" && echo "$fmt" | grep -q "Encoding *: ITU-R 601" &&
+        echo "$fmt" | grep -q "Quantization *: Limited Range"; then
+        ok "round $round: the loopback announces SMPTE 170M, BT.601, limited range"
+    else
+        bad "round $round: loopback format: $(echo "$fmt" | tr '\n' ' ')"
+    fi
     sleep 2 # let the pipeline warm up under emulation
     t0=$(date +%s.%N)
     timeout 90 v4l2-ctl -d /dev/video10 --stream-mmap --stream-count=$N --stream-to="$OUT/frames-$round.yuv" \
