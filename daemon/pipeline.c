@@ -67,7 +67,8 @@ int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
         const int refused = snprintf(q8, sizeof(q8), "%s.q8", path) < (int)sizeof(q8) &&
                             access(q8, F_OK) == 0 && crisp_cpu_int8();
         if (!hup || refused)
-            crisp_log(o->precision || refused ? CRISP_LOG_WARN : CRISP_LOG_INFO, "%s%s", hup ? "SIGHUP: " : "", why);
+            crisp_log(o->precision || refused ? CRISP_LOG_WARN : CRISP_LOG_INFO, "%s%s",
+                      hup ? "SIGHUP: " : "", why);
     }
     struct crisp_engine_params ep = {.width = o->w, .height = o->h, .threads = o->threads,
                                      .precision = prec, .quant = q,

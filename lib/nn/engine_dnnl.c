@@ -776,16 +776,17 @@ static void *idle_thread(void *arg) { return arg; }
 int crisp_engine_threads_start(int threads, char *err, size_t errlen)
 {
     const int n = threads > 0 ? threads : omp_get_max_threads();
+    pthread_t th[256];
     int started = 1, e = 0;
     /* libgomp ends the process ("Thread creation failed") when it cannot
-     * create a thread: try with pthreads first, which report it */
-    for (; started < n; started++) {
-        pthread_t th;
-        if ((e = pthread_create(&th, NULL, idle_thread, NULL)))
+     * create a thread: try with pthreads first, which report it. All at
+     * once: an exited thread keeps its stack until it is joined. */
+    for (; started < n && started < 256; started++)
+        if ((e = pthread_create(&th[started], NULL, idle_thread, NULL)))
             break;
-        pthread_join(th, NULL);
-    }
-    if (started < n) {
+    for (int i = 1; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (started < n && e) {
         crisp_seterr(err, errlen, "cannot start %d oneDNN threads: %s (too little memory?)", n,
                      strerror(e));
         return -e;
