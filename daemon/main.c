@@ -102,7 +102,8 @@ static const char USAGE[] =
     "                      inference p99, timed at start, fits --budget-ms; live, it steps\n"
     "                      down while running when inference falls behind\n"
     "  --budget-ms MS      inference budget for --model auto [half the frame interval]\n"
-    "  --size WxH [1280x720]   --strength S [1.0]   --bypass   --realtime\n"
+    "  --size WxH [1280x720]   --strength S (0..2: 0 the input, 1 the model,\n"
+    "                      2 its correction doubled) [1.0]   --bypass   --realtime\n"
     "  --precision int8|fp32   [int8 when the CPU runs it and MODEL.q8 exists, else fp32]\n"
     "  --frames N          stop after N output frames\n"
     "  --stats-json FILE   write frame counts, drops, fps and latency percentiles on exit\n"
@@ -168,8 +169,8 @@ static int set_opt(struct crispd_opts *o, const char *key, const char *v, char *
         o->h = h;
     } else if (!strcmp(key, "strength")) {
         float x = strtof(v, &end);
-        if (*end || end == v || !(x >= 0 && x <= 1))
-            BAD("must be in 0..1 (got \"%s\")", v);
+        if (*end || end == v || !(x >= 0 && x <= 2))
+            BAD("must be in 0..2 (got \"%s\")", v);
         o->strength = x;
     } else if (!strcmp(key, "frames")) {
         long x = strtol(v, &end, 10);

@@ -121,7 +121,7 @@ static int cmd_sharpen(int argc, char **argv)
         switch (c) {
         case 'm': model = optarg; break;
         case 's':
-            if ((ret = parse_float(optarg, "--strength", 0.0f, 1.0f, &strength)))
+            if ((ret = parse_float(optarg, "--strength", 0.0f, 2.0f, &strength)))
                 return ret;
             break;
         case 't':
@@ -401,7 +401,7 @@ static int cmd_eval(int argc, char **argv)
         case 'V': p.video = optarg; break;
         case 'F': p.float_luma = 1; break;
         case 's':
-            if ((ret = parse_float(optarg, "--strength", 0, 1, &p.strength)))
+            if ((ret = parse_float(optarg, "--strength", 0, 2, &p.strength)))
                 return ret;
             break;
         case 'n':

@@ -190,8 +190,13 @@ expect 1 'cannot create .*nodir/x.mp4' --input "file:$T/clip.mp4" --output "file
 expect 1 'input foo://bar' --input foo://bar --output null: --bypass
 expect 2 'required' --output null:
 expect 2 'strength' --input "file:$T/clip.mp4" --output null: --strength 3
+if "$CRISPD" --input "file:$T/clip.mp4" --output null: --model "$MODEL" --strength 2 --frames 5 2>"$T/err"; then
+    ok "--strength 2 runs"
+else
+    bad "--strength 2: $(cat "$T/err")"
+fi
 expect 2 'bad1.conf:2: bogus-key: unknown key' --config "$T/bad1.conf"
-expect 2 'bad2.conf:1: strength: must be in 0..1' --config "$T/bad2.conf"
+expect 2 'bad2.conf:1: strength: must be in 0..2' --config "$T/bad2.conf"
 expect 2 'bad3.conf:1: expected "key = value"' --config "$T/bad3.conf"
 expect 1 'config .*nope.conf: No such file' --config "$T/nope.conf"
 # bad model files (docs/reliability.md)

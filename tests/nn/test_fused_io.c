@@ -5,7 +5,7 @@
 // Checked against the same model built with plain_io = 1 (oneDNN reorders,
 // our copies, a oneDNN residual add): crisp_engine_run bit for bit, and
 // crisp_engine_run_luma8 byte for byte against converting to floats, running
-// the plain engine and blending as crispd did (strengths 1, 0.6 and 1.5, a
+// the plain engine and blending as crispd did (strengths 1, 0.6, 1.5 and 2, a
 // row stride wider than the frame, whose padding must stay untouched), and
 // the same model in stripes (crisp_engine_run_luma8 through floats there). Models
 // that cannot fuse (odd sizes, a first conv kept in f32, a skip reading the
@@ -130,8 +130,8 @@ static int compare(const struct crisp_model *m, const struct crisp_quant *q, int
     }
     CHECK(changed > n / 2, "%s: the model changed only %zu of %zu pixels", what, changed, n);
     CHECK(bad == 0, "%s: crisp_engine_run: %zu of %zu outputs differ from plain I/O", what, bad, n);
-    const float strengths[] = {1.0f, 0.6f, 1.5f};
-    for (int k = 0; k < 3; k++) {
+    const float strengths[] = {1.0f, 0.6f, 1.5f, 2.0f};
+    for (int k = 0; k < (int)(sizeof(strengths) / sizeof(strengths[0])); k++) {
         const float s = strengths[k];
         /* the reference: floats, the plain engine, crispd's blend */
         for (int y = 0; y < h; y++)

@@ -34,7 +34,7 @@ expect 2 'missing command' -- "$CRISP"
 expect 2 'unknown command "frobnicate"' -- "$CRISP" frobnicate
 expect 2 'model is required' -- "$CRISP" sharpen "$DATA/ref.png" "$T/o.png"
 expect 2 'expected IN and OUT' -- "$CRISP" sharpen --model "$MODEL" "$DATA/ref.png"
-expect 2 'strength must be' -- "$CRISP" sharpen --model "$MODEL" --strength 2 "$DATA/ref.png" "$T/o.png"
+expect 2 'strength must be' -- "$CRISP" sharpen --model "$MODEL" --strength 2.5 "$DATA/ref.png" "$T/o.png"
 expect 2 'unknown option' -- "$CRISP" sharpen --bogus --model "$MODEL" "$DATA/ref.png" "$T/o.png"
 expect 2 'unknown image extension' -- "$CRISP" sharpen --model "$MODEL" "$DATA/ref.png" "$T/o.tiff"
 expect 2 'unknown protocol "x7"' -- "$CRISP" degrade --protocol x7 "$DATA/ref.png" "$T/o.png"
@@ -73,6 +73,17 @@ expect 0 '' -- "$CRISP" sharpen --model "$MODEL" "$DATA/ref-x2.png" "$T/sharp.pn
 expect 0 '' -- "$CRISP" sharpen --reference --model "$MODEL" "$DATA/ref-x2.png" "$T/sharp-ref.png"
 expect 0 '' -- "$CRISP" sharpen --model "$MODEL" --strength 0 "$DATA/ref-x2.png" "$T/s0.png"
 expect 0 '' -- "$CRISP" sharpen --model "$MODEL" "$DATA/odd.png" "$T/odd-sharp.jpg"
+# strength 2 doubles the model's correction: the output's distance from the
+# input grows by 20 log10(2) = 6.02 dB (less a little where 8 bits clip)
+expect 0 '' -- "$CRISP" sharpen --model "$MODEL" --strength 2 "$DATA/ref-x2.png" "$T/s2.png"
+checks=$((checks + 1))
+p1=$("$CRISP" compare "$T/sharp.png" "$DATA/ref-x2.png" | sed -E 's/psnr_y=([0-9.]+).*/\1/')
+p2=$("$CRISP" compare "$T/s2.png" "$DATA/ref-x2.png" | sed -E 's/psnr_y=([0-9.]+).*/\1/')
+if awk -v a="$p1" -v b="$p2" 'BEGIN { d = a - b; exit !(d > 5.5 && d < 6.5) }'; then
+    echo "ok: strength 2 doubles the correction (PSNR-Y to the input $p1 -> $p2 dB)"
+else
+    echo "FAIL: strength 2: PSNR-Y to the input $p1 -> $p2 dB, expected about 6 dB less"; fails=$((fails + 1))
+fi
 checks=$((checks + 1))
 if cmp -s "$T/s0.png" "$DATA/ref-x2.png" || [ "$("$CRISP" compare "$T/s0.png" "$DATA/ref-x2.png")" = "psnr_y=100.0000 ssim_y=1.000000" ]; then
     echo "ok: strength 0 leaves the image unchanged"
@@ -225,7 +236,7 @@ then
 else
     echo "FAIL: crisp eval --strength 0: $(tail -2 "$T/s0.out")"; fails=$((fails + 1))
 fi
-expect 2 'strength' -- "$CRISP" eval --data "$T/set" --protocol x2 --model "$RT" --strength 2
+expect 2 'strength' -- "$CRISP" eval --data "$T/set" --protocol x2 --model "$RT" --strength 2.5
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]
