@@ -86,6 +86,10 @@ static int loop_open(struct sink *sk, const char *arg, const struct sink_params 
     f.fmt.pix.quantization = sp->color.range == AVCOL_RANGE_JPEG ? V4L2_QUANTIZATION_FULL_RANGE
                                                                  : V4L2_QUANTIZATION_LIM_RANGE;
     f.fmt.pix.xfer_func = V4L2_XFER_FUNC_709;
+    /* without the magic the kernel zeroes the fields after `priv`; and
+     * v4l2loopback 0.12 sets colorspace to sRGB whatever we say, so the
+     * matrix reaches readers through ycbcr_enc */
+    f.fmt.pix.priv = V4L2_PIX_FMT_PRIV_MAGIC;
     if (v4l2_xioctl(s->fd, VIDIOC_S_FMT, &f) < 0) {
         ret = -errno;
         snprintf(err, n, "output v4l2loopback:%s: cannot set %s %dx%d: %s", arg,

@@ -51,10 +51,11 @@ for round in 1 2 3; do
     else
         bad "round $round: loopback format: $(echo "$fmt" | tr '\n' ' ')"
     fi
-    # vivid's sRGB YUYV is BT.601 limited range: crispd announces that
-    if echo "$fmt" | grep -q "Colorspace *: SMPTE 170M" && echo "$fmt" | grep -q "Encoding *: ITU-R 601" &&
-        echo "$fmt" | grep -q "Quantization *: Limited Range"; then
-        ok "round $round: the loopback announces SMPTE 170M, BT.601, limited range"
+    # vivid's sRGB YUYV is BT.601 limited range: crispd announces that, in
+    # so many words (v4l2loopback 0.12 keeps the colorspace field sRGB)
+    if echo "$fmt" | grep -q "Encoding *: ITU-R 601" && echo "$fmt" | grep -q "Quantization *: Limited Range" &&
+        echo "$fmt" | grep -q "Transfer Function *: Rec. 709"; then
+        ok "round $round: the loopback announces BT.601 encoding, limited range, Rec. 709 transfer"
     else
         bad "round $round: loopback format: $(echo "$fmt" | tr '\n' ' ')"
     fi
