@@ -37,7 +37,8 @@ struct ff_src {
     AVRational tb;
     int eof, lost;
     /* pictures that failed to decode, and what follows them: a picture is
-     * shown only once the stream has decoded cleanly (see suspect()) */
+     * shown only after a clean keyframe (key_w, key_h: its size; 0 before)
+     * and SUSPECT_RUN clean pictures after an error (see suspect()) */
     int taint, key_w, key_h;
     int64_t t0, pts0; /* pacing: the first frame's clock and timestamp */
     int64_t dec_ns;   /* decoding time since the last frame handed out */
@@ -52,29 +53,39 @@ static int interrupt_cb(void *opaque)
     return atomic_load(f->stop) || (d && crisp_now_ns() > d);
 }
 
-/* Live sources: whether a decoded picture must not be shown. It must not
- * when the decoder reported errors in it (concealment, missing references,
- * invalid bitstream, or a picture before a recovery point), when it changes
- * the picture size without being a keyframe (encoders change size only at
- * an IDR), and when fewer than SUSPECT_RUN clean pictures came since the
- * stream (re)started or since such a picture. Garbage that passes as H.264
- * decodes into pictures with errors or random sizes, now and then into a
- * clean-looking one: never painted, counted as corrupt, the sink repeats
- * the last good frame meanwhile. A real stream loses SUSPECT_RUN pictures
- * when it starts and after each loss the decoder had to conceal. Files are
- * shown as decoded. */
+/* Live sources: whether a decoded picture must not be shown. Not until the
+ * stream has given a keyframe that decoded cleanly, at its start and after
+ * a change of picture size (encoders change size only at an IDR); not when
+ * the decoder reported errors in it (concealment, missing references,
+ * invalid bitstream); and not until SUSPECT_RUN clean pictures followed a
+ * picture with errors. Pictures smaller than 64 pixels a side or wider
+ * than 4:1 count as errors. Garbage that passes as H.264 decodes into pictures
+ * with errors or random sizes, and now and then into a clean-looking one
+ * (a slice that skips every macroblock copies the last, concealed picture):
+ * without a clean keyframe none of it is painted; it is counted as corrupt
+ * and the sink repeats the last good frame meanwhile. A real stream starts
+ * at its first keyframe, as players do, and loses SUSPECT_RUN pictures
+ * after each loss the decoder had to conceal. Files are shown as decoded. */
 #define SUSPECT_RUN 3
 static int suspect(struct ff_src *f, const AVFrame *fr)
 {
-    const int bad = fr->decode_error_flags || (fr->flags & AV_FRAME_FLAG_CORRUPT);
-    if (!bad && fr->key_frame) { /* a clean keyframe sets the stream's size */
-        f->key_w = fr->width;
-        f->key_h = fr->height;
-    }
-    if (bad || fr->width != f->key_w || fr->height != f->key_h) {
+    /* no call sends pictures under 64 pixels a side or wider than 4:1;
+     * random parameter sets decode cleanly mostly at such sizes */
+    const int odd = fr->width < 64 || fr->height < 64 || fr->width > 4 * fr->height ||
+                    fr->height > 4 * fr->width;
+    if (odd || fr->decode_error_flags || (fr->flags & AV_FRAME_FLAG_CORRUPT)) {
         f->taint = SUSPECT_RUN;
         return 1;
     }
+    if (fr->key_frame) { /* a clean keyframe: the stream (re)starts, at its size */
+        f->key_w = fr->width;
+        f->key_h = fr->height;
+    } else if (fr->width != f->key_w || fr->height != f->key_h) {
+        f->key_w = f->key_h = 0; /* a new size without a keyframe: wait for one */
+        return 1;
+    }
+    if (!f->key_w)
+        return 1;
     if (f->taint > 0) {
         f->taint--;
         return 1;
