@@ -237,10 +237,6 @@ static void *capture_thread(void *arg)
             }
             continue;
         }
-        if (r == -ETIMEDOUT) {
-            atomic_fetch_add(&p->source_stalls, 1);
-            continue;
-        }
         if (r == -EBADMSG) {
             atomic_fetch_add(&p->frames_corrupt, 1);
             continue;

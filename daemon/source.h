@@ -44,8 +44,8 @@ struct source {
      * sink publishes "no signal"; other < 0: err names the input and the
      * problem. Sets fps (0 when unknown) and desc (or NULL). */
     int (*open)(struct source *s, char *err, size_t n);
-    /* 0: a picture in *out; -EAGAIN: nothing yet; -ETIMEDOUT: the source
-     * stalled (counted in source_stalls); -EBADMSG: a corrupt frame was
+    /* 0: a picture in *out; -EAGAIN: nothing yet (the capture thread counts
+     * a stall after 1 s of these, in source_stalls); -EBADMSG: a corrupt frame was
      * skipped; -ENODEV: the source is gone (closed and reopened when live);
      * -ENODATA: end of the stream. */
     int (*next)(struct source *s, struct source_frame *out);
