@@ -22,6 +22,7 @@
 #include "crisp/log.h"
 #include "crisp/media.h"
 #include "crisp/util.h"
+#include "http.h"
 #include "notify.h"
 #include "pipeline.h"
 
@@ -113,6 +114,9 @@ static const char USAGE[] =
     "  --fps F             output rate of live sources [30]\n"
     "  --no-signal S       live: seconds without frames before a no-signal frame [2]\n"
     "  --reorder N         RTP reorder queue in packets [0: lowest latency]\n"
+    "  --http ADDR:PORT    serve the control surface: /metrics (Prometheus), /status,\n"
+    "                      / (live preview and controls), POST /control; loopback only\n"
+    "                      unless --http-token-file FILE holds a token (docs/operations.md)\n"
     "  --config FILE       INI file of the same keys (default " DEFAULT_CONFIG " when present);\n"
     "                      command-line options win\n";
 
@@ -149,6 +153,10 @@ static int set_opt(struct crispd_opts *o, const char *key, const char *v, char *
         o->sdp_out = v;
     else if (!strcmp(key, "pixfmt"))
         o->pixfmt = v;
+    else if (!strcmp(key, "http"))
+        o->http = *v ? v : NULL;
+    else if (!strcmp(key, "http-token-file"))
+        o->http_token_file = *v ? v : NULL;
     else if (!strcmp(key, "precision")) {
         if (strcmp(v, "int8") && strcmp(v, "fp32"))
             BAD("must be int8 or fp32 (got \"%s\")", v);
@@ -258,6 +266,7 @@ static int parse_options(struct crispd_opts *o, int argc, char **argv)
         {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
         {"sdp-out", 1, 0, 0},   {"pixfmt", 1, 0, 0},    {"precision", 1, 0, 0},
         {"verbose", 0, 0, 'v'}, {"stripe-rows", 1, 0, 0}, {"budget-ms", 1, 0, 0},
+        {"http", 1, 0, 0},      {"http-token-file", 1, 0, 0},
         {0, 0, 0, 0}};
     const char *config = NULL;
     for (int i = 1; i < argc; i++) {
@@ -418,13 +427,15 @@ static void housekeeping(struct pipeline *p)
 {
     const int64_t wd = notify_watchdog_ns();
     int64_t last_report = crisp_now_ns(), last_wd = last_report;
-    long last_out = 0, last_fresh = 0;
+    long last_out = 0, last_fresh = 0, fps_n = atomic_load(&p->frames_out);
+    int64_t fps_t = last_report;
     while (!atomic_load(&p->stop)) {
         struct timespec ts = {0, 50000000};
         nanosleep(&ts, NULL);
         if (g_signal || atomic_load(&p->failed))
             atomic_store(&p->stop, 1);
         pipeline_collect(p);
+        http_control_poll(p);
         if (g_hup) {
             g_hup = 0;
             pipeline_reload(p);
@@ -433,6 +444,12 @@ static void housekeeping(struct pipeline *p)
         if (atomic_load(&p->infer_done) && !crisp_ring_count(&p->inf2sink))
             break; /* source drained; the sink thread finishes the queue */
         int64_t now = crisp_now_ns();
+        if (now - fps_t >= 1000000000LL) { /* the output rate over the last second */
+            long o = atomic_load(&p->frames_out);
+            atomic_store(&p->fps_milli, (long)((o - fps_n) * 1e12 / (double)(now - fps_t)));
+            fps_n = o;
+            fps_t = now;
+        }
         long fresh = atomic_load(&p->frames_out) - atomic_load(&p->frames_repeated) -
                      atomic_load(&p->frames_no_signal);
         if (wd && now - last_wd >= wd / 2) {
@@ -452,6 +469,12 @@ static void housekeeping(struct pipeline *p)
                      atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
                      atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
                      p->model_path ? auto_model_name(p->model_path) : "none (bypass)");
+            if (p->o.bypass || atomic_load(&p->bypass) || atomic_load(&p->strength) != p->o.strength) {
+                size_t l = strlen(status);
+                snprintf(status + l, sizeof(status) - l, ", %s strength %.2f",
+                         p->o.bypass || atomic_load(&p->bypass) ? "bypass," : "",
+                         (double)atomic_load(&p->strength));
+            }
             notify_send(status);
             crisp_log(CRISP_LOG_INFO, "%s", status + 7);
             last_out = out;
@@ -492,9 +515,18 @@ static int crispd_main(int argc, char **argv)
     crisp_set_progname("crispd");
     struct pipeline *p = &g_pipeline;
     p->o = (struct crispd_opts){.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0};
+    p->t_start = crisp_now_ns();
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    p->start_wall = wall.tv_sec + wall.tv_nsec / 1e9;
+    pthread_mutex_init(&p->ctl_lock, NULL);
+    pthread_cond_init(&p->ctl_cond, NULL);
     int r = parse_options(&p->o, argc, argv);
     if (r >= 0 || (r = select_source(p)) >= 0)
         return r;
+    atomic_store(&p->strength, p->o.strength);
+    if (p->o.http_token_file && !p->o.http)
+        return fail(EXIT_USAGE, "--http-token-file needs --http ADDR:PORT");
     crisp_media_set_verbose(p->o.verbose);
     crisp_log_set_level(p->o.verbose ? CRISP_LOG_DEBUG : CRISP_LOG_WARN);
     const char *sink_arg = "";
@@ -507,6 +539,11 @@ static int crispd_main(int argc, char **argv)
 
     int ret = EXIT_INPUT, sink_open = 0;
     char err[1024] = "";
+    /* the control surface's socket first: a port in use is an error now,
+     * not after the model is built */
+    if (p->o.http &&
+        (r = http_create(&p->http, p, p->o.http, p->o.http_token_file, err, sizeof(err))) < 0)
+        return fail(r == -EINVAL || r == -EPERM ? EXIT_USAGE : EXIT_INPUT, "%s", err);
     const int autom = !p->o.bypass && is_auto(&p->o);
     if (!p->o.bypass && crisp_engine_threads_start(p->o.threads, err, sizeof(err)) < 0) {
         fail(EXIT_INPUT, "%s", err);
@@ -515,7 +552,7 @@ static int crispd_main(int argc, char **argv)
 /* a step that failed or gave up because a signal asked crispd to stop */
 #define STOPPING() (atomic_load(&p->stop) ? (ret = EXIT_OK, 1) : 0)
     if (!p->o.bypass && !autom) {
-        p->model_path = model_path(&p->o);
+        pipeline_set_model_path(p, model_path(&p->o));
         if (pipeline_engine_build(p, p->model_path, 0, &p->engine, err, sizeof(err)) < 0) {
             if (!STOPPING())
                 fail(EXIT_INPUT, "%s", err);
@@ -571,6 +608,10 @@ static int crispd_main(int argc, char **argv)
     g_starting = 0;
     alarm(0);
 #undef STOPPING
+    if (p->http && http_start(p->http, err, sizeof(err)) < 0) {
+        fail(EXIT_INPUT, "%s", err);
+        goto done;
+    }
     /* systemd: ready once the network is built, warmed up and the threads run */
     notify_init();
     notify_send("READY=1\nSTATUS=running");
@@ -581,6 +622,7 @@ done:
         atomic_store(&p->stop, 1);
     if (p->started)
         notify_send("STOPPING=1");
+    http_destroy(&p->http); /* before the join: no request reads a torn-down pipeline */
     pipeline_join(p);
     ret = finish(p, ret, sink_open);
     pipeline_destroy(p);

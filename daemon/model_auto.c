@@ -20,7 +20,8 @@
 #include "crisp/util.h"
 #include "pipeline.h"
 
-static const char *const LADDER[] = {"crisp-rt-l", "crisp-rt", "crisp-rt-s"}; /* largest first */
+const char *const AUTO_LADDER[3] = {"crisp-rt-l", "crisp-rt", "crisp-rt-s"}; /* largest first */
+#define LADDER AUTO_LADDER
 #define RUNS 12 /* timed runs per model: p99 taken as the second slowest */
 
 const char *auto_model_name(const char *path)
@@ -115,7 +116,7 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n)
             return ret;
     }
     p->engine = best;
-    p->model_path = p->ladder[p->ladder_at];
+    pipeline_set_model_path(p, p->ladder[p->ladder_at]);
     crisp_log(CRISP_LOG_WARN, "model auto: inference p99 at %dx%d: %s; budget %.1f ms: using %s",
               p->o.w, p->o.h, log, budget, auto_model_name(p->model_path));
     return 0;
@@ -123,7 +124,7 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n)
 
 void auto_model_watch(struct pipeline *p, int64_t now)
 {
-    if (!p->n_ladder || !p->o.realtime)
+    if (!p->n_ladder || !p->o.realtime || p->pinned)
         return;
     const int64_t window = 3000000000LL; /* three seconds */
     long in = atomic_load(&p->frames_in), dropped = atomic_load(&p->dropped_infer);
@@ -161,7 +162,7 @@ void auto_model_watch(struct pipeline *p, int64_t now)
               lost, fresh, from, auto_model_name(next));
     atomic_store(&p->pending_engine, ne);
     p->ladder_at++;
-    p->model_path = next;
+    pipeline_set_model_path(p, next);
 }
 
 void auto_model_free(struct pipeline *p)

@@ -25,12 +25,13 @@
 #include "crisp/model.h"
 #include "crisp/util.h"
 #include "pipeline.h"
+#include "preview.h"
 
 #define POOL 8
 
 /* ---- the model ---- */
 
-int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
+int pipeline_engine_build(struct pipeline *p, const char *path, int hup,
                           struct crisp_engine **out, char *err, size_t n)
 {
     const struct crispd_opts *o = &p->o;
@@ -78,6 +79,8 @@ int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
                  msg);
         goto done;
     }
+    p->built_gmac = crisp_model_macs(m, o->w, o->h) / 1e9;
+    p->built_int8 = crisp_engine_int8_convs(*out) > 0;
     if (!hup)
         crisp_log(CRISP_LOG_INFO, "model %s: %s, %d of its convolutions in int8", path,
                   prec == CRISP_PRECISION_INT8 ? "int8" : "f32", crisp_engine_int8_convs(*out));
@@ -96,11 +99,13 @@ void pipeline_reload(struct pipeline *p)
     /* a new model: loaded, checked and warmed up before it replaces the old one */
     struct crisp_engine *ne = NULL;
     char err[1024];
-    if (pipeline_engine_build(p, p->model_path, 1, &ne, err, sizeof(err)) < 0)
+    if (pipeline_engine_build(p, p->model_path, 1, &ne, err, sizeof(err)) < 0) {
         crisp_log(CRISP_LOG_ERROR, "%s", err);
-    else if (crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f) < 0)
+        atomic_fetch_add(&p->reloads_failed, 1);
+    } else if (crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f) < 0) {
         crisp_log(CRISP_LOG_ERROR, "SIGHUP: warm-up failed; keeping the current model");
-    else {
+        atomic_fetch_add(&p->reloads_failed, 1);
+    } else {
         /* the newest reload wins: one that the inference thread has not
          * taken yet (no frame since: the source is stalled) is replaced, and
          * the new one applies with the next frame */
@@ -194,8 +199,7 @@ static int deliver(struct pipeline *p, const AVFrame *fr, int64_t pts_us, uint64
         return -1;
     }
     f->capture_ns = crisp_now_ns();
-    if (p->n_cap < PIPELINE_SAMPLES) /* decode (or camera dequeue) + conversion */
-        p->cap_ms[p->n_cap++] = (float)((f->capture_ns - t_conv + p->dec_ns) / 1e6);
+    series_add(&p->cap, f->capture_ns - t_conv + p->dec_ns); /* decode (or dequeue) + conversion */
     p->dec_ns = 0;
     f->pts = pts_us;
     f->seq = seq;
@@ -220,6 +224,7 @@ static void *capture_thread(void *arg)
         if (!src->priv) {
             char err[256];
             if (src->open(src, err, sizeof(err)) < 0) {
+                atomic_store(&p->source_state, SOURCE_LOST);
                 for (int t = 0; t < backoff_ms && !atomic_load(&p->stop); t += 20)
                     sleep_ms(20);
                 backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
@@ -234,6 +239,7 @@ static void *capture_thread(void *arg)
             if (!stalled && crisp_now_ns() - last_frame > 1000000000LL) {
                 stalled = 1;
                 atomic_fetch_add(&p->source_stalls, 1);
+                atomic_store(&p->source_state, SOURCE_STALLED);
             }
             continue;
         }
@@ -244,12 +250,14 @@ static void *capture_thread(void *arg)
         if (r == -ENODEV) { /* gone: the sink keeps publishing meanwhile */
             src->close(src);
             atomic_fetch_add(&p->source_lost, 1);
+            atomic_store(&p->source_state, SOURCE_LOST);
             continue;
         }
         if (r < 0)
             break; /* end of stream */
         backoff_ms = 100;
         stalled = 0;
+        atomic_store(&p->source_state, SOURCE_LIVE);
         last_frame = crisp_now_ns();
         p->dec_ns += sf.decode_ns;
         int d = deliver(p, sf.frame, sf.pts_us, seq++, live);
@@ -257,6 +265,7 @@ static void *capture_thread(void *arg)
         if (d < 0)
             break;
     }
+    atomic_store(&p->source_state, SOURCE_ENDED);
     atomic_store(&p->source_done, 1);
     return NULL;
 }
@@ -270,10 +279,11 @@ static int sharpen_luma(struct pipeline *p, struct crisp_frame *f)
     /* u8 in and out: fused engines (the ladder in int8) read and write the
      * plane in one pass each */
     const int w = p->o.w, h = p->o.h;
+    const float strength = atomic_load_explicit(&p->strength, memory_order_relaxed);
     int r;
     if (!crisp_engine_pair(p->engine)) {
         p->have_prev = 0;
-        r = crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], p->o.strength);
+        r = crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], strength);
         if (r < 0 && r != -ECANCELED)
             atomic_store(&p->failed, 2);
         return r;
@@ -282,7 +292,7 @@ static int sharpen_luma(struct pipeline *p, struct crisp_frame *f)
     for (int y = 0; y < h; y++)
         memcpy(p->cur_y + (size_t)y * w, f->data[0] + (ptrdiff_t)y * f->stride[0], (size_t)w);
     r = crisp_engine_run_luma8_pair(p->engine, f->data[0], f->stride[0],
-                                    p->have_prev ? p->prev_y : NULL, w, p->o.strength);
+                                    p->have_prev ? p->prev_y : NULL, w, strength);
     if (r < 0 && r != -ECANCELED)
         atomic_store(&p->failed, 2);
     uint8_t *t = p->prev_y;
@@ -325,14 +335,17 @@ static void *infer_thread(void *arg)
             p->engine = ne;
         }
         struct crisp_frame *f = &p->pool.frames[idx];
-        if (!p->o.bypass) {
+        if (p->pv)
+            preview_before(p->pv, idx, f);
+        if (atomic_load_explicit(&p->bypass, memory_order_relaxed)) {
+            p->have_prev = 0; /* switched off: a frame-pair model starts again */
+        } else if (!p->o.bypass) {
             int64_t t = crisp_now_ns();
             if (sharpen_luma(p, f) == -ECANCELED) { /* stopping: an unfinished frame is not shown */
                 crisp_ring_push(&p->inf2cap, idx);
                 break;
             }
-            if (p->n_inf < PIPELINE_SAMPLES)
-                p->inf_ms[p->n_inf++] = (float)((crisp_now_ns() - t) / 1e6);
+            series_add(&p->inf, crisp_now_ns() - t);
         }
         crisp_ring_push(&p->inf2sink, idx);
     }
@@ -359,8 +372,7 @@ static int emit(struct pipeline *p, const struct crisp_frame *f, int fresh)
         pts_us = f->pts - p->pts0;
     }
     int wr = p->sink.write(&p->sink, f, pts_us);
-    if (p->n_sink < PIPELINE_SAMPLES)
-        p->sink_ms[p->n_sink++] = (float)((crisp_now_ns() - ts) / 1e6);
+    series_add(&p->snk, crisp_now_ns() - ts);
     if (wr < 0) {
         p->sink_err = wr;
         atomic_store(&p->failed, 3);
@@ -370,8 +382,8 @@ static int emit(struct pipeline *p, const struct crisp_frame *f, int fresh)
     if (!p->t_first_out)
         p->t_first_out = now;
     p->t_last_out = now;
-    if (fresh && p->n_lat < PIPELINE_SAMPLES)
-        p->lat_ms[p->n_lat++] = (float)((now - f->capture_ns) / 1e6);
+    if (fresh)
+        series_add(&p->lat, now - f->capture_ns);
     if (atomic_fetch_add(&p->frames_out, 1) + 1 == limit)
         atomic_store(&p->stop, 1);
     return 0;
@@ -425,6 +437,8 @@ static void *sink_thread(void *arg)
             idx = newer;
         }
         int r = emit(p, &p->pool.frames[idx], 1);
+        if (p->pv)
+            preview_after(p->pv, idx, &p->pool.frames[idx]);
         last_write = last_fresh = crisp_now_ns();
         repeating = 0;
         if (live) {
@@ -453,11 +467,13 @@ int pipeline_prepare(struct pipeline *p, char *err, size_t n)
         crisp_ring_init(&p->inf2cap, POOL) < 0 || crisp_ring_init(&p->sink2cap, POOL) < 0 ||
         !(p->warm = calloc(np, 1)) || !(p->prev_y = calloc(np, 1)) ||
         !(p->cur_y = calloc(np, 1)) ||
-        !(p->lat_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
-        !(p->inf_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
-        !(p->cap_ms = malloc(sizeof(float) * PIPELINE_SAMPLES)) ||
-        !(p->sink_ms = malloc(sizeof(float) * PIPELINE_SAMPLES))) {
+        series_init(&p->lat) < 0 || series_init(&p->inf) < 0 || series_init(&p->cap) < 0 ||
+        series_init(&p->snk) < 0) {
         snprintf(err, n, "out of memory for %dx%d frames", w, h);
+        return -ENOMEM;
+    }
+    if (p->o.http && preview_create(&p->pv, w, h, POOL) < 0) {
+        snprintf(err, n, "out of memory for the preview");
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < POOL; i++)
@@ -523,8 +539,37 @@ void pipeline_destroy(struct pipeline *p)
     free(p->warm);
     free(p->prev_y);
     free(p->cur_y);
-    free(p->lat_ms);
-    free(p->inf_ms);
-    free(p->cap_ms);
-    free(p->sink_ms);
+    series_free(&p->lat);
+    series_free(&p->inf);
+    series_free(&p->cap);
+    series_free(&p->snk);
+    preview_destroy(&p->pv);
+}
+
+const char *const SOURCE_STATE_NAMES[5] = {"opening", "live", "stalled", "lost", "ended"};
+
+void pipeline_model_name(struct pipeline *p, char *out, size_t n)
+{
+    pipeline_model_info(p, out, n, NULL, NULL);
+}
+
+void pipeline_model_info(struct pipeline *p, char *name, size_t n, double *gmac, int *int8)
+{
+    pthread_mutex_lock(&p->ctl_lock);
+    snprintf(name, n, "%s", p->model_name[0] ? p->model_name : "none (bypass)");
+    if (gmac)
+        *gmac = p->model_gmac;
+    if (int8)
+        *int8 = p->model_int8;
+    pthread_mutex_unlock(&p->ctl_lock);
+}
+
+void pipeline_set_model_path(struct pipeline *p, const char *path)
+{
+    p->model_path = path;
+    pthread_mutex_lock(&p->ctl_lock);
+    snprintf(p->model_name, sizeof(p->model_name), "%s", path ? auto_model_name(path) : "");
+    p->model_gmac = p->built_gmac;
+    p->model_int8 = p->built_int8;
+    pthread_mutex_unlock(&p->ctl_lock);
 }

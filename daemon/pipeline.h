@@ -26,6 +26,7 @@
 #include "crisp/frame.h"
 #include "crisp/ring.h"
 #include "rtp_gate.h"
+#include "series.h"
 #include "sink.h"
 #include "source.h"
 
@@ -38,9 +39,8 @@ struct crispd_opts {
     double fps, no_signal_s, budget_ms;
     int live_source; /* rtp://, sdp:, udp:// — reopened with backoff when they stall */
     const char *v4l2_dev; /* v4l2:/dev/videoN — live, reopened with backoff when it vanishes */
+    const char *http, *http_token_file; /* the control surface: ADDR:PORT, and its token */
 };
-
-#define PIPELINE_SAMPLES 65536 /* latency samples kept for the percentiles */
 
 struct pipeline {
     struct crispd_opts o;
@@ -66,7 +66,15 @@ struct pipeline {
     atomic_int stop, source_done, infer_done, failed;
     atomic_long frames_in, frames_out, dropped_capture, dropped_infer, dropped_sink;
     atomic_long frames_repeated, frames_no_signal, source_reopens, source_stalls;
-    atomic_long frames_corrupt, source_lost, reloads, rtp_rejected;
+    atomic_long frames_corrupt, source_lost, reloads, reloads_failed, rtp_rejected;
+    /* what the capture thread is doing (enum source_state), for /metrics */
+    atomic_int source_state;
+    /* steered while running (POST /control): read by the inference thread
+     * at every frame; `bypass` here is the live switch, o.bypass means that
+     * crispd runs no model at all */
+    _Atomic float strength;
+    atomic_int bypass;
+    atomic_long fps_milli; /* output rate over the last second, x1000 (main thread) */
     /* SIGHUP: the main thread builds a new engine and hands it over here; the
      * inference thread swaps it in between frames and hands the old one back
      * for the main thread to free (nothing is allocated or freed in the loop) */
@@ -74,12 +82,11 @@ struct pipeline {
     const char *model_path;
     struct crisp_frame_pool no_signal;
     int64_t t_first_out, t_last_out;
-    float *lat_ms, *inf_ms; /* preallocated samples */
-    float *cap_ms, *sink_ms;
-    long n_cap, n_sink;
+    /* timing series (series.h): capture to output, inference, capture
+     * (decode and conversion), the sink's write; each has one writer thread */
+    struct series lat, inf, cap, snk;
     int64_t dec_ns; /* capture thread: decoding time spent on the frame being made */
     int sink_err;   /* the sink's error code, reported by the main thread */
-    long n_lat, n_inf;
     char err[512];       /* capture thread's failure (failed 1) */
     char infer_err[256]; /* inference thread's failure to start (failed 4) */
     pthread_t th[3];
@@ -90,15 +97,35 @@ struct pipeline {
     int n_ladder, ladder_at;
     int64_t watch_t0;
     long watch_in, watch_dropped;
+    int pinned; /* a model chosen over HTTP: the step-down waits for model=auto */
+    /* the control surface (http.c, preview.c), NULL without --http */
+    struct http *http;
+    struct preview *pv;
+    int64_t t_start; /* crisp_now_ns() at start, and the wall clock then */
+    double start_wall;
+    /* the model's name and the ladder's, for the HTTP thread (ctl_lock) */
+    pthread_mutex_t ctl_lock;
+    pthread_cond_t ctl_cond;
+    char model_name[64];
+    double model_gmac, built_gmac; /* the model's (ctl_lock), the last one built (main) */
+    int model_int8, built_int8;
+    /* a model change asked over HTTP, done by the main thread (ctl_lock):
+     * ctl_state 1 asked, 2 done with ctl_ret (0, or < 0 and ctl_err) */
+    char ctl_model[64];
+    int ctl_state, ctl_ret;
+    char ctl_err[256];
 };
+
+enum source_state { SOURCE_OPENING, SOURCE_LIVE, SOURCE_STALLED, SOURCE_LOST, SOURCE_ENDED };
+extern const char *const SOURCE_STATE_NAMES[5];
 
 /* Loads the model at `path`, checks that it is a luma model, chooses its
  * precision (--precision, else int8 where the CPU and MODEL.q8 allow it)
  * and builds its engine for the pipeline's frame size. At start (`hup` 0)
  * it logs the precision and why int8 is not used; on SIGHUP (`hup` 1) the
  * messages say the current model is kept. 0, or < 0 with err set to the
- * whole message. Main thread. */
-int pipeline_engine_build(const struct pipeline *p, const char *path, int hup,
+ * whole message; notes its GMAC and precision in built_*. Main thread. */
+int pipeline_engine_build(struct pipeline *p, const char *path, int hup,
                           struct crisp_engine **out, char *err, size_t n);
 
 /* Allocates the pool, the rings, the float planes and the sample arrays,
@@ -130,12 +157,21 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n);
 /* Housekeeping: steps down one model when inference falls behind. */
 void auto_model_watch(struct pipeline *p, int64_t now);
 void auto_model_free(struct pipeline *p);
+/* the ladder's names, largest first */
+extern const char *const AUTO_LADDER[3];
 /* "crisp-rt" for ".../crisp-rt.crisp" (a static buffer: main thread) */
 const char *auto_model_name(const char *path);
 
-/* stats.c: writes the counters and latency percentiles as one JSON object
- * (docs/operations.md lists the keys). Sorts the sample arrays in place.
- * Main thread, after pipeline_join. 0 or -errno. */
+/* stats.c: the counters, latency percentiles and what runs, as one JSON
+ * object (docs/operations.md lists the keys), into a malloc'd string (NULL
+ * without memory). Any thread: it copies the series. */
+char *stats_json(struct pipeline *p);
+/* writes stats_json to `path`; 0 or -errno. Main thread. */
 int stats_write_json(struct pipeline *p, const char *path);
+/* the model in use ("none (bypass)" without one), under ctl_lock; and
+ * setting it from a path (main thread) */
+void pipeline_model_name(struct pipeline *p, char *out, size_t n);
+void pipeline_model_info(struct pipeline *p, char *name, size_t n, double *gmac, int *int8);
+void pipeline_set_model_path(struct pipeline *p, const char *path);
 
 #endif

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// crispd's --stats-json (pipeline.h): frame counts, drops, output rate and
-// the latency percentiles, written once on exit by the main thread after
-// the pipeline's threads are joined. Owns nothing; sorts the pipeline's
-// sample arrays in place.
+// crispd's stats (pipeline.h): frame counts, drops, output rate, the
+// latency percentiles and what runs, as one JSON object: written to
+// --stats-json on exit by the main thread and served as GET /status by the
+// HTTP thread while running. Owns nothing; copies the timing series.
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "crisp/frame.h"
 #include "pipeline.h"
 
 static int cmp_float(const void *a, const void *b)
@@ -25,39 +26,95 @@ static double pct(float *v, long n, double q)
     return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
+/* the percentiles of one series: a sorted copy */
+struct pcts {
+    double p50, p95, p99;
+};
+
+static struct pcts series_pcts(struct series *s, float *tmp)
+{
+    long k = series_copy(s, tmp);
+    qsort(tmp, (size_t)k, sizeof(float), cmp_float);
+    return (struct pcts){pct(tmp, k, 0.5), pct(tmp, k, 0.95), pct(tmp, k, 0.99)};
+}
+
+/* a JSON string's content: quotes, backslashes and control bytes escaped */
+static void json_str(char *out, size_t n, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            o += (size_t)snprintf(out + o, n - o, "\\%c", c);
+        else if (c < 0x20)
+            o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = 0;
+}
+
+char *stats_json(struct pipeline *p)
+{
+    float *tmp = malloc(sizeof(float) * PIPELINE_SAMPLES);
+    char *out = malloc(4096);
+    if (!tmp || !out) {
+        free(tmp);
+        free(out);
+        return NULL;
+    }
+    struct pcts lat = series_pcts(&p->lat, tmp), inf = series_pcts(&p->inf, tmp),
+                cap = series_pcts(&p->cap, tmp), snk = series_pcts(&p->snk, tmp);
+    free(tmp);
+    long out_n = atomic_load(&p->frames_out);
+    /* t_first_out/t_last_out belong to the sink thread: the rate is taken
+     * from the main thread's one-second window while running */
+    double fps = atomic_load(&p->fps_milli) / 1000.0;
+    if (!p->started && p->t_last_out) { /* after the join */
+        double secs = (p->t_last_out - p->t_first_out) / 1e9;
+        fps = out_n > 1 && secs > 0 ? (out_n - 1) / secs : 0;
+    }
+    char model[64], src[1024], sink[1024];
+    pipeline_model_name(p, model, sizeof(model));
+    json_str(src, sizeof(src), p->o.input ? p->o.input : "");
+    json_str(sink, sizeof(sink), p->o.output ? p->o.output : "");
+    snprintf(out, 4096,
+             "{\"frames_in\": %ld, \"frames_out\": %ld, \"dropped_capture\": %ld, "
+             "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"frames_repeated\": %ld, "
+             "\"frames_no_signal\": %ld, \"source_reopens\": %ld, \"source_stalls\": %ld, "
+             "\"source_lost\": %ld, \"frames_corrupt\": %ld, \"rtp_rejected\": %ld, \"reloads\": %ld, "
+             "\"reloads_failed\": %ld, \"fps_out\": %.3f, "
+             "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
+             "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+             "\"capture_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
+             "\"sink_ms\": {\"p50\": %.3f, \"p99\": %.3f}, \"model\": \"%s\", "
+             "\"strength\": %.3f, \"bypass\": %s, \"source\": \"%s\", \"source_state\": \"%s\", "
+             "\"sink\": \"%s\", \"size\": \"%dx%d\", \"uptime_s\": %.1f}\n",
+             atomic_load(&p->frames_in), out_n, atomic_load(&p->dropped_capture),
+             atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
+             atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
+             atomic_load(&p->source_reopens), atomic_load(&p->source_stalls),
+             atomic_load(&p->source_lost), atomic_load(&p->frames_corrupt),
+             atomic_load(&p->rtp_rejected), atomic_load(&p->reloads),
+             atomic_load(&p->reloads_failed), fps, lat.p50, lat.p95, lat.p99, inf.p50, inf.p99,
+             cap.p50, cap.p99, snk.p50, snk.p99, model, (double)atomic_load(&p->strength),
+             p->o.bypass || atomic_load(&p->bypass) ? "true" : "false", src,
+             SOURCE_STATE_NAMES[atomic_load(&p->source_state) % 5], sink, p->o.w, p->o.h,
+             (crisp_now_ns() - p->t_start) / 1e9);
+    return out;
+}
+
 int stats_write_json(struct pipeline *p, const char *path)
 {
-    qsort(p->lat_ms, (size_t)p->n_lat, sizeof(float), cmp_float);
-    qsort(p->inf_ms, (size_t)p->n_inf, sizeof(float), cmp_float);
-    qsort(p->cap_ms, (size_t)p->n_cap, sizeof(float), cmp_float);
-    qsort(p->sink_ms, (size_t)p->n_sink, sizeof(float), cmp_float);
-    long out = atomic_load(&p->frames_out);
-    double secs = (p->t_last_out - p->t_first_out) / 1e9;
-    double fps = out > 1 && secs > 0 ? (out - 1) / secs : 0;
+    char *js = stats_json(p);
+    if (!js)
+        return -ENOMEM;
     FILE *f = fopen(path, "w");
-    if (!f)
+    if (!f) {
+        free(js);
         return -errno;
-    fprintf(f,
-            "{\"frames_in\": %ld, \"frames_out\": %ld, \"dropped_capture\": %ld, "
-            "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"frames_repeated\": %ld, "
-            "\"frames_no_signal\": %ld, \"source_reopens\": %ld, \"source_stalls\": %ld, "
-            "\"source_lost\": %ld, \"frames_corrupt\": %ld, \"rtp_rejected\": %ld, \"reloads\": %ld, "
-            "\"fps_out\": %.3f, "
-            "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
-            "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
-            "\"capture_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
-            "\"sink_ms\": {\"p50\": %.3f, \"p99\": %.3f}, \"model\": \"%s\"}\n",
-            atomic_load(&p->frames_in), out, atomic_load(&p->dropped_capture),
-            atomic_load(&p->dropped_infer), atomic_load(&p->dropped_sink),
-            atomic_load(&p->frames_repeated), atomic_load(&p->frames_no_signal),
-            atomic_load(&p->source_reopens), atomic_load(&p->source_stalls),
-            atomic_load(&p->source_lost), atomic_load(&p->frames_corrupt),
-            atomic_load(&p->rtp_rejected), atomic_load(&p->reloads), fps,
-            pct(p->lat_ms, p->n_lat, 0.5), pct(p->lat_ms, p->n_lat, 0.95),
-            pct(p->lat_ms, p->n_lat, 0.99), pct(p->inf_ms, p->n_inf, 0.5),
-            pct(p->inf_ms, p->n_inf, 0.99), pct(p->cap_ms, p->n_cap, 0.5),
-            pct(p->cap_ms, p->n_cap, 0.99), pct(p->sink_ms, p->n_sink, 0.5),
-            pct(p->sink_ms, p->n_sink, 0.99),
-            p->model_path ? auto_model_name(p->model_path) : "none (bypass)");
+    }
+    fputs(js, f);
+    free(js);
     return fclose(f) ? -errno : 0;
 }
