@@ -13,6 +13,7 @@
 #include "crisp/media.h"
 #include "crisp/model.h"
 #include "bench.h"
+#include "ctl.h"
 #include "eval.h"
 #include "sharpen.h"
 
@@ -54,6 +55,8 @@ static const char USAGE[] =
     "  bench [--input CLIP] [--model M] [--frames N] [--threads T] [--json FILE]\n"
     "                 crispd on a 720p clip, fast and paced: fps, stage and capture-to-sink\n"
     "                 latency, CPU per frame, peak RSS, GMAC/s against the best oneDNN conv\n"
+    "  ctl [--http ADDR:PORT] [--token-file F] status|metrics|strength S|bypass on|off|model M\n"
+    "                 steer a running crispd --http (crisp ctl -h)\n"
     "\n"
     "options common to all commands: -v (verbose), -h (help)\n";
 
@@ -471,5 +474,7 @@ int main(int argc, char **argv)
         return cmd_eval(argc, argv);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc, argv);
+    if (!strcmp(cmd, "ctl"))
+        return cmd_ctl(argc, argv);
     return fail(EXIT_USAGE, "unknown command \"%s\" (see crisp -h)", cmd);
 }
