@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +32,7 @@
 #include "preview.h"
 #include "www.h"
 
+#define HTTP_NICE 10 /* the connection threads' nice value: below the frame path */
 #define RATE_PER_S 100.0 /* requests a second, sustained */
 #define RATE_BURST 200.0
 #define MODEL_WAIT_NS 30000000000LL /* a model change answered within 30 s */
@@ -458,6 +461,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     struct req *rq = *con_cls;
     (void)version;
     const int post = !strcmp(method, "POST");
+    static __thread int niced;
+    if (!niced) { /* this connection's thread never competes with the frame path */
+        niced = 1;
+        if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HTTP_NICE) < 0)
+            crisp_log(CRISP_LOG_DEBUG, "http: cannot lower this thread's priority: %s", strerror(errno));
+    }
     if (!rq) { /* the headers: every check before the body is read */
         if (!(rq = calloc(1, sizeof(*rq))))
             return MHD_NO;

@@ -130,12 +130,14 @@ function initSplit() {
     setSplit((e.clientX - r.left) / r.width);
   };
   box.addEventListener('pointerdown', (e) => {
+    e.preventDefault(); // no native drag of the picture
     dragging = true;
     box.setPointerCapture(e.pointerId);
     move(e);
   });
   box.addEventListener('pointermove', (e) => dragging && move(e));
   box.addEventListener('pointerup', () => { dragging = false; });
+  box.addEventListener('pointercancel', () => { dragging = false; });
   box.addEventListener('keydown', (e) => {
     const at = parseFloat(box.dataset.at || '0.5');
     if (e.key === 'ArrowLeft') setSplit(at - 0.05);
