@@ -11,18 +11,30 @@
 
 #define VAL_MAX 128 /* a value longer than this is refused */
 
+/* user text for a one-line message: at most 40 bytes, anything but
+ * printable ASCII shown as '?' */
+static const char *shown(const char *s, char *buf, size_t n)
+{
+    size_t i = 0;
+    for (; s[i] && i < 40 && i + 1 < n; i++)
+        buf[i] = s[i] >= ' ' && s[i] <= '~' ? s[i] : '?';
+    buf[i] = 0;
+    return buf;
+}
+
 /* one key's value, as text; quoted 1 when it was a JSON string */
 static int set_key(struct control_req *r, const char *key, const char *val, int quoted,
                    int is_json_bool, char *err, size_t en)
 {
+    char sv[48];
     if (!strcmp(key, "strength")) {
         if (r->has_strength)
             goto twice;
         char *end;
         double x = strtod(val, &end);
         if (!*val || *end || quoted || !isfinite(x) || x < 0 || x > CONTROL_MAX_STRENGTH) {
-            snprintf(err, en, "strength must be a number from 0 to %g (got \"%.40s\")",
-                     CONTROL_MAX_STRENGTH, val);
+            snprintf(err, en, "strength must be a number from 0 to %g (got \"%s\")",
+                     CONTROL_MAX_STRENGTH, shown(val, sv, sizeof(sv)));
             return -EINVAL;
         }
         r->strength = x;
@@ -42,7 +54,7 @@ static int set_key(struct control_req *r, const char *key, const char *val, int 
         }
         (void)is_json_bool;
         if (b < 0) {
-            snprintf(err, en, "bypass must be on or off (got \"%.40s\")", val);
+            snprintf(err, en, "bypass must be on or off (got \"%s\")", shown(val, sv, sizeof(sv)));
             return -EINVAL;
         }
         r->bypass = b;
@@ -60,14 +72,15 @@ static int set_key(struct control_req *r, const char *key, const char *val, int 
                  c == '.' || c == '_' || c == '-';
         }
         if (!ok) {
-            snprintf(err, en, "model must be a model's name (letters, digits, . _ -; got \"%.40s\")", val);
+            snprintf(err, en, "model must be a model's name (letters, digits, . _ -; got \"%s\")",
+                     shown(val, sv, sizeof(sv)));
             return -EINVAL;
         }
         memcpy(r->model, val, l + 1);
         r->has_model = 1;
         return 0;
     }
-    snprintf(err, en, "unknown key \"%.40s\" (strength, bypass, model)", key);
+    snprintf(err, en, "unknown key \"%s\" (strength, bypass, model)", shown(key, sv, sizeof(sv)));
     return -EINVAL;
 twice:
     snprintf(err, en, "key \"%s\" given twice", key);
@@ -118,7 +131,8 @@ static int parse_form(const char *s, size_t n, struct control_req *r, char *err,
         if (!in_val) {
             if (!key[0])
                 continue; /* "a=1&&b=2", a trailing & */
-            snprintf(err, en, "bad form: key \"%.40s\" has no value", key);
+            char sk[48];
+            snprintf(err, en, "bad form: key \"%s\" has no value", shown(key, sk, sizeof(sk)));
             return -EINVAL;
         }
         int ret = set_key(r, key, val, 0, 0, err, en);
