@@ -58,7 +58,7 @@ if [ "$SAN" = 1 ]; then
     export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp
     if sanbuild build-asan address,undefined; then
-        run build-asan "ASan+UBSan build" --no-suite valgrind --no-suite qemu --no-suite mpi --no-suite package --timeout-multiplier 3
+        run build-asan "ASan+UBSan build" --no-suite valgrind --no-suite qemu --no-suite mpi --no-suite package --no-suite browser --timeout-multiplier 3
     fi
     unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
     # TSan: the ring, the pipeline and the integration suites. OpenMP's own

@@ -105,11 +105,21 @@ comm -23 "$T/allow.txt" "$T/deny.txt" >"$T/permitted.txt"
 [ "$(wc -l <"$T/permitted.txt")" -gt 100 ] || bad "could not expand the filter ($(wc -l <"$T/permitted.txt") calls)"
 
 # load: the real model at 720p paced in real time, a SIGHUP reload, the RTP sink
+# and the control surface (--http): a status, metrics, a preview and a control
 strace -f -qq -o "$T/strace.log" "$BIN" --input "file:$T/clip.mp4" --output rtp://127.0.0.1:47930 \
-    --realtime --stats-json "$T/load.json" >"$T/load.log" 2>&1 &
+    --realtime --stats-json "$T/load.json" --http 127.0.0.1:0 -v >"$T/load.log" 2>&1 &
 SPID=$!
 PIDS+=($SPID)
 sleep 1.5
+HP=$(sed -n 's/.*http: serving on port \([0-9]*\).*/\1/p' "$T/load.log" | head -1)
+if [ -n "$HP" ] && curl -sf -o /dev/null "http://127.0.0.1:$HP/status" &&
+    curl -sf -o /dev/null "http://127.0.0.1:$HP/metrics" &&
+    curl -sf -o /dev/null "http://127.0.0.1:$HP/preview.jpg?side=split" &&
+    curl -sf -o /dev/null -d strength=0.9 "http://127.0.0.1:$HP/control"; then
+    ok "the control surface answered under strace (its system calls are checked below)"
+else
+    bad "the control surface under strace: port '$HP': $(grep http "$T/load.log" | tail -2)"
+fi
 kill -HUP $SPID 2>/dev/null
 wait $SPID
 rc=$?
