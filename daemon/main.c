@@ -7,6 +7,7 @@
 // real-time threads never log). Owns the config file's strings.
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,50 +33,81 @@ enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 #define fail crisp_fail
 
-static volatile sig_atomic_t g_signal, g_hup, g_starting = 1;
+static atomic_int g_signal, g_hup, g_starting = 1;
+static atomic_int g_interruptible; /* the main thread waits in a call only a signal ends */
+static pthread_t g_main_thread;
 static struct pipeline g_pipeline;
 
-/* SIGTERM/SIGINT: sets the pipeline's stop flag itself (a lock-free atomic:
- * async-signal-safe), which every blocking call checks: FFmpeg's interrupt
- * callback (opening, probing, reading, reconnecting), the engine's build and
- * runs, the threads' loops. Installed without SA_RESTART, so a system call
- * that waits (opening a FIFO) returns EINTR. During start-up an alarm bounds
- * whatever still does not return (see on_alarm). */
-static void on_signal(int sig)
+/* Signals are taken by one thread of their own (signal_thread), never by the
+ * threads that run oneDNN: SIGINT, SIGTERM, SIGHUP and SIGALRM are blocked
+ * before any other thread starts, so every thread inherits the mask. A
+ * signal delivered to a thread inside an AVX-512 oneDNN kernel corrupted the
+ * heap (glibc: "corrupted size vs. prev_size", 3 to 5 of 50 SIGTERMs during
+ * the teacher's warm-up on a Sapphire Rapids; none under AVX2), even with a
+ * handler that only set a flag. */
+static void on_wake(int sig)
 {
-    g_signal = sig;
-    atomic_store(&g_pipeline.stop, 1);
-    if (g_starting)
-        alarm(5);
+    (void)sig; /* SIGUSR1 from signal_thread: only makes a waiting call return EINTR */
 }
 
-static void on_alarm(int sig)
+/* SIGTERM/SIGINT: sets the pipeline's stop flag (a lock-free atomic), which
+ * every blocking call checks: FFmpeg's interrupt callback (opening, probing,
+ * reading, reconnecting), the engine's build and runs, the threads' loops.
+ * A main thread waiting in a system call (opening a FIFO) is woken by
+ * SIGUSR1, installed without SA_RESTART, so the call returns EINTR. During
+ * start-up SIGALRM 5 s later ends whatever still does not return. SIGHUP
+ * asks for a reload. */
+static void *signal_thread(void *arg)
 {
+    const sigset_t *set = arg;
     static const char msg[] = "crispd: stopping: a start-up step did not return within 5 s of "
                               "the signal; exiting\n";
-    (void)sig;
-    if (write(2, msg, sizeof(msg) - 1) < 0) {
+    for (;;) {
+        int sig;
+        if (sigwait(set, &sig))
+            continue;
+        if (sig == SIGHUP) {
+            atomic_store(&g_hup, 1);
+        } else if (sig == SIGALRM) {
+            if (write(2, msg, sizeof(msg) - 1) < 0) {
+            }
+            _exit(EXIT_OK);
+        } else {
+            atomic_store(&g_signal, sig);
+            atomic_store(&g_pipeline.stop, 1);
+            if (atomic_load(&g_starting)) {
+                alarm(5);
+                if (atomic_load(&g_interruptible))
+                    pthread_kill(g_main_thread, SIGUSR1);
+            }
+        }
     }
-    _exit(EXIT_OK);
+    return NULL;
 }
 
-static void on_hup(int sig)
+/* Before any other thread exists. 0, or -1 when the signal thread cannot
+ * start (signals then stay blocked: crispd is stopped with SIGKILL). */
+static int install_signals(void)
 {
-    (void)sig;
-    g_hup = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa = {.sa_handler = on_signal};
+    static sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    struct sigaction sa = {.sa_handler = on_wake}; /* no SA_RESTART: the call returns EINTR */
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_alarm;
-    sigaction(SIGALRM, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sa.sa_flags = SA_RESTART; /* a reload request must not fail a blocking call */
-    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    g_main_thread = pthread_self();
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&at, 64 * 1024);
+    int r = pthread_create(&th, &at, signal_thread, &set);
+    pthread_attr_destroy(&at);
+    return r ? -1 : 0;
 }
 
 /* The installed crisp-rt next to this binary (BINDIR/../share/crisp/models),
@@ -403,7 +435,9 @@ static int open_input(struct pipeline *p)
             return fail(EXIT_INPUT, "%s", err);
         sp->sdp = rtp_gate_sdp(p->gate);
     }
+    atomic_store(&g_interruptible, 1); /* a FIFO or a listening socket may wait here */
     int r = p->src.open(&p->src, err, sizeof(err));
+    atomic_store(&g_interruptible, 0);
     if (r < 0 && atomic_load(&p->stop))
         return EXIT_INPUT; /* a signal interrupted the open: not an input error */
     if (r < 0 && !(p->src.live && r == -EAGAIN))
@@ -432,12 +466,11 @@ static void housekeeping(struct pipeline *p)
     while (!atomic_load(&p->stop)) {
         struct timespec ts = {0, 50000000};
         nanosleep(&ts, NULL);
-        if (g_signal || atomic_load(&p->failed))
+        if (atomic_load(&g_signal) || atomic_load(&p->failed))
             atomic_store(&p->stop, 1);
         pipeline_collect(p);
         http_control_poll(p);
-        if (g_hup) {
-            g_hup = 0;
+        if (atomic_exchange(&g_hup, 0)) {
             pipeline_reload(p);
         }
         auto_model_watch(p, crisp_now_ns());
@@ -505,8 +538,8 @@ static int finish(struct pipeline *p, int ret, int sink_open)
     }
     if (ret == EXIT_OK && o->stats_json && stats_write_json(p, o->stats_json) < 0)
         ret = fail(EXIT_INPUT, "%s: cannot write stats", o->stats_json);
-    if (g_signal)
-        crisp_log(CRISP_LOG_INFO, "stopped by signal %d", (int)g_signal);
+    if (atomic_load(&g_signal))
+        crisp_log(CRISP_LOG_INFO, "stopped by signal %d", atomic_load(&g_signal));
     return ret;
 }
 
@@ -535,7 +568,8 @@ static int crispd_main(int argc, char **argv)
     /* from here on a signal is noted, never fatal: a SIGTERM during start-up
      * makes the step in progress give up (stop flag) and crispd exits 0 at
      * once; a SIGHUP (systemctl reload) is acted on once the pipeline runs */
-    install_signals();
+    if (install_signals() < 0)
+        return fail(EXIT_INPUT, "cannot start crispd's signal thread: %s", strerror(EAGAIN));
 
     int ret = EXIT_INPUT, sink_open = 0;
     char err[1024] = "";
@@ -594,7 +628,10 @@ static int crispd_main(int argc, char **argv)
               crisp_colorimetry_matrix_name(p->color.matrix));
     struct sink_params sp = {.w = p->o.w, .h = p->o.h, .fps = p->fps, .pixfmt = p->o.pixfmt,
                              .sdp_out = p->o.sdp_out, .color = p->color};
-    if (p->sink.open(&p->sink, sink_arg, &sp, err, sizeof(err)) < 0) {
+    atomic_store(&g_interruptible, 1);
+    r = p->sink.open(&p->sink, sink_arg, &sp, err, sizeof(err));
+    atomic_store(&g_interruptible, 0);
+    if (r < 0) {
         fail(EXIT_INPUT, "%s", err[0] ? err : "cannot open the output");
         goto done;
     }
@@ -605,7 +642,7 @@ static int crispd_main(int argc, char **argv)
         fail(EXIT_INPUT, "cannot start crispd's threads: %s (too little memory?)", strerror(EAGAIN));
         goto done;
     }
-    g_starting = 0;
+    atomic_store(&g_starting, 0);
     alarm(0);
 #undef STOPPING
     if (p->http && http_start(p->http, err, sizeof(err)) < 0) {
