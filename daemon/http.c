@@ -235,18 +235,9 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned code, const c
 static enum MHD_Result send_error(struct http *h, struct MHD_Connection *c, unsigned code,
                                   const char *msg)
 {
-    char js[700];
-    size_t o = (size_t)snprintf(js, sizeof(js), "{\"error\": \"");
-    for (const char *s = msg; *s && o + 8 < sizeof(js); s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            o += (size_t)snprintf(js + o, sizeof(js) - o, "\\%c", ch);
-        else if (ch < 0x20)
-            o += (size_t)snprintf(js + o, sizeof(js) - o, "\\u%04x", ch);
-        else
-            js[o++] = (char)ch;
-    }
-    snprintf(js + o, sizeof(js) - o, "\"}\n");
+    char esc[680], js[700];
+    json_escape(esc, sizeof(esc), msg);
+    snprintf(js, sizeof(js), "{\"error\": \"%s\"}\n", esc);
     if (code >= 400 && code != 404)
         atomic_fetch_add(&h->refused, 1);
     return send_buf(c, code, "application/json", js, strlen(js), MHD_RESPMEM_MUST_COPY);

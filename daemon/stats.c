@@ -38,8 +38,7 @@ static struct pcts series_pcts(struct series *s, float *tmp)
     return (struct pcts){pct(tmp, k, 0.5), pct(tmp, k, 0.95), pct(tmp, k, 0.99)};
 }
 
-/* a JSON string's content: quotes, backslashes and control bytes escaped */
-static void json_str(char *out, size_t n, const char *s)
+void json_escape(char *out, size_t n, const char *s)
 {
     size_t o = 0;
     for (; *s && o + 7 < n; s++) {
@@ -76,8 +75,8 @@ char *stats_json(struct pipeline *p)
     }
     char model[64], src[1024], sink[1024];
     pipeline_model_name(p, model, sizeof(model));
-    json_str(src, sizeof(src), p->o.input ? p->o.input : "");
-    json_str(sink, sizeof(sink), p->o.output ? p->o.output : "");
+    json_escape(src, sizeof(src), p->o.input ? p->o.input : "");
+    json_escape(sink, sizeof(sink), p->o.output ? p->o.output : "");
     snprintf(out, 4096,
              "{\"frames_in\": %ld, \"frames_out\": %ld, \"dropped_capture\": %ld, "
              "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"frames_repeated\": %ld, "
