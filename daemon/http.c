@@ -661,22 +661,12 @@ void http_control_poll(struct pipeline *p)
         while (i < h->n_models && strcmp(h->names[i], name))
             i++;
         const char *path = i < h->n_models ? h->paths[i] : NULL;
-        struct crisp_engine *ne = NULL;
         if (!path) {
             ret = -ENOENT;
             snprintf(err, sizeof(err), "model \"%s\" is not installed", name);
         } else if (p->model_path && !strcmp(path, p->model_path)) {
             ret = 0; /* already in use */
-        } else if ((ret = pipeline_engine_build(p, path, 1, &ne, err, sizeof(err))) < 0 ||
-                   (ret = crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f)) < 0) {
-            if (!err[0])
-                snprintf(err, sizeof(err), "model %s: warm-up failed", name);
-            atomic_fetch_add(&p->reloads_failed, 1);
-            crisp_engine_destroy(&ne);
-        } else {
-            struct crisp_engine *old = atomic_exchange(&p->pending_engine, ne);
-            crisp_engine_destroy(&old); /* a reload not applied yet: replaced */
-            atomic_fetch_add(&p->reloads, 1);
+        } else if ((ret = pipeline_hand_over(p, path, NULL, err, sizeof(err))) == 0) {
             pipeline_set_model_path(p, path);
             for (int k = 0; k < p->n_ladder; k++)
                 if (!strcmp(p->ladder[k], path))

@@ -144,7 +144,7 @@ char *metrics_text(struct pipeline *p, long refused)
     counter(&b, "crisp_source_lost_total", "Times the source vanished.", atomic_load(&p->source_lost));
     counter(&b, "crisp_rtp_rejected_total", "RTP datagrams the gate refused.",
             atomic_load(&p->rtp_rejected));
-    head(&b, "crisp_reloads_total", "counter", "Model reloads (SIGHUP, model changes), by result.");
+    head(&b, "crisp_reloads_total", "counter", "Engines handed over at run time (SIGHUP, model changes, auto step-downs), by result.");
     put(&b, "crisp_reloads_total{result=\"ok\"} %ld\n", atomic_load(&p->reloads));
     put(&b, "crisp_reloads_total{result=\"failed\"} %ld\n", atomic_load(&p->reloads_failed));
     counter(&b, "crisp_http_refused_total", "HTTP requests refused (4xx and 5xx but 404).", refused);

@@ -145,12 +145,9 @@ void auto_model_watch(struct pipeline *p, int64_t now)
         atomic_load(&p->pending_engine))
         return;
     const char *next = p->ladder[p->ladder_at + 1];
-    struct crisp_engine *ne = NULL;
     char err[1024];
-    if (pipeline_engine_build(p, next, 1, &ne, err, sizeof(err)) < 0 ||
-        crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f) < 0) {
-        crisp_log(CRISP_LOG_ERROR, "model auto: cannot step down to %s", next);
-        crisp_engine_destroy(&ne);
+    if (pipeline_hand_over(p, next, NULL, err, sizeof(err)) < 0) {
+        crisp_log(CRISP_LOG_ERROR, "model auto: cannot step down to %s: %s", next, err);
         p->n_ladder = p->ladder_at + 1; /* do not try again */
         return;
     }
@@ -160,7 +157,6 @@ void auto_model_watch(struct pipeline *p, int64_t now)
               "model auto: inference fell behind (%ld of %ld frames dropped in 3 s): stepping "
               "down from %s to %s",
               lost, fresh, from, auto_model_name(next));
-    atomic_store(&p->pending_engine, ne);
     p->ladder_at++;
     pipeline_set_model_path(p, next);
 }

@@ -96,26 +96,36 @@ void pipeline_reload(struct pipeline *p)
         crisp_log(CRISP_LOG_WARN, "SIGHUP: --bypass runs no model; nothing to reload");
         return;
     }
+    char err[1024];
+    int replaced;
+    if (pipeline_hand_over(p, p->model_path, &replaced, err, sizeof(err)) < 0)
+        crisp_log(CRISP_LOG_ERROR, "%s", err);
+    else
+        crisp_log(CRISP_LOG_WARN, "SIGHUP: reloaded %s%s", p->model_path,
+                  replaced ? " (replacing a reload not applied yet: no frame since)" : "");
+}
+
+int pipeline_hand_over(struct pipeline *p, const char *path, int *replaced, char *err, size_t n)
+{
     /* a new model: loaded, checked and warmed up before it replaces the old one */
     struct crisp_engine *ne = NULL;
-    char err[1024];
-    if (pipeline_engine_build(p, p->model_path, 1, &ne, err, sizeof(err)) < 0) {
-        crisp_log(CRISP_LOG_ERROR, "%s", err);
+    int ret = pipeline_engine_build(p, path, 1, &ne, err, n);
+    if (ret == 0 && (ret = crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f)) < 0)
+        snprintf(err, n, "%s: warm-up failed; keeping the current model", auto_model_name(path));
+    if (ret < 0) {
         atomic_fetch_add(&p->reloads_failed, 1);
-    } else if (crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f) < 0) {
-        crisp_log(CRISP_LOG_ERROR, "SIGHUP: warm-up failed; keeping the current model");
-        atomic_fetch_add(&p->reloads_failed, 1);
-    } else {
-        /* the newest reload wins: one that the inference thread has not
-         * taken yet (no frame since: the source is stalled) is replaced, and
-         * the new one applies with the next frame */
-        struct crisp_engine *old = atomic_exchange(&p->pending_engine, ne);
-        ne = old;
-        crisp_log(CRISP_LOG_WARN, "SIGHUP: reloaded %s%s", p->model_path,
-                  old ? " (replacing a reload not applied yet: no frame since)" : "");
-        atomic_fetch_add(&p->reloads, 1);
+        crisp_engine_destroy(&ne);
+        return ret;
     }
-    crisp_engine_destroy(&ne);
+    /* the newest wins: an engine that the inference thread has not taken yet
+     * (no frame since: the source is stalled) is replaced, and the new one
+     * applies with the next frame */
+    struct crisp_engine *old = atomic_exchange(&p->pending_engine, ne);
+    if (replaced)
+        *replaced = old != NULL;
+    crisp_engine_destroy(&old);
+    atomic_fetch_add(&p->reloads, 1);
+    return 0;
 }
 
 void pipeline_collect(struct pipeline *p)

@@ -144,6 +144,12 @@ void pipeline_join(struct pipeline *p);
  * to the inference thread; on any failure the current model stays. Frees
  * an engine the inference thread retired. Main thread. */
 void pipeline_reload(struct pipeline *p);
+/* What a reload, a model change over HTTP and --model auto's step-down share:
+ * builds and warms up the model at `path` and hands its engine to the
+ * inference thread (replacing one not taken yet: *replaced 1), counting
+ * reloads or reloads_failed. 0, or < 0 with err set and the current model
+ * kept. Main thread. */
+int pipeline_hand_over(struct pipeline *p, const char *path, int *replaced, char *err, size_t n);
 void pipeline_collect(struct pipeline *p);
 
 /* Frees everything pipeline_prepare and pipeline_engine_build made, and

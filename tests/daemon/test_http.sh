@@ -216,7 +216,8 @@ EOT
             --web.listen-address=127.0.0.1:$PP >"$T/prom.log" 2>&1 &
         PIDS+=($!)
         v=
-        for _ in $(seq 60); do
+        # 90 s at most: once, on a loaded machine, Prometheus took over 30 s to start
+        for _ in $(seq 180); do
             v=$(curl -s "http://127.0.0.1:$PP/api/v1/query?query=crisp_frames_out_total" |
                 sed -n 's/.*"value":\[[0-9.]*,"\([0-9]*\)"\].*/\1/p')
             [ -n "$v" ] && [ "$v" -gt 0 ] && break
@@ -230,7 +231,7 @@ EOT
                 'query=histogram_quantile(0.99, crisp_latency_seconds_bucket)')
             echo "$r" | grep -q '"status":"success"' && ok "PromQL histogram_quantile over crisp_latency_seconds" || bad "$r"
         else
-            bad "Prometheus did not scrape crispd in 30 s: $(tail -3 "$T/prom.log")"
+            bad "Prometheus did not scrape crispd in 90 s (ready: $(curl -s "http://127.0.0.1:$PP/-/ready")): $(grep -v 'level=info' "$T/prom.log" | tail -3) $(tail -1 "$T/prom.log")"
         fi
     fi
 fi
