@@ -14,6 +14,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
 
+#include "crisp/frame.h"
 #include "preview.h"
 
 #define MAX_W 640
@@ -143,13 +144,6 @@ long preview_count(struct preview *pv)
     return atomic_load(&pv->count);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* limited range (the pipeline's) to the full range JPEG (JFIF) means */
 static void to_full(AVFrame *fr, const uint8_t *y, const uint8_t *u, const uint8_t *v, int w,
                     int h)
@@ -218,7 +212,7 @@ int preview_jpeg(struct preview *pv, enum preview_side side, double at, uint8_t 
 {
     *jpeg = NULL;
     *n = 0;
-    const int64_t t0 = now_ns();
+    const int64_t t0 = crisp_now_ns();
     atomic_store(&pv->want_ns, t0);
     const int w = pv->pw, h = pv->ph;
     const size_t ny = (size_t)w * h, nc = ny / 4;
@@ -229,13 +223,13 @@ int preview_jpeg(struct preview *pv, enum preview_side side, double at, uint8_t 
         pthread_mutex_unlock(&pv->lock);
         if (seq)
             break;
-        if (now_ns() - t0 > 1000000000LL) {
+        if (crisp_now_ns() - t0 > 1000000000LL) {
             snprintf(err, en, "no frame to preview yet");
             return -EAGAIN;
         }
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
-        atomic_store(&pv->want_ns, now_ns());
+        atomic_store(&pv->want_ns, crisp_now_ns());
     }
     uint8_t *planes = malloc(2 * ny + 2 * nc);
     AVFrame *fr = av_frame_alloc();
