@@ -8,6 +8,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -57,15 +61,24 @@ static void on_wake(int sig)
  * SIGUSR1, installed without SA_RESTART, so the call returns EINTR. During
  * start-up SIGALRM 5 s later ends whatever still does not return. SIGHUP
  * asks for a reload. */
+static int g_sig_fd = -1, g_sig_quit = -1; /* the signalfd; an eventfd that ends the thread */
+static pthread_t g_sig_thread;
+
 static void *signal_thread(void *arg)
 {
-    const sigset_t *set = arg;
+    (void)arg;
     static const char msg[] = "crispd: stopping: a start-up step did not return within 5 s of "
                               "the signal; exiting\n";
     for (;;) {
-        int sig;
-        if (sigwait(set, &sig))
+        struct pollfd pf[2] = {{.fd = g_sig_fd, .events = POLLIN}, {.fd = g_sig_quit, .events = POLLIN}};
+        if (poll(pf, 2, -1) < 0)
             continue;
+        if (pf[1].revents)
+            return NULL; /* crispd exits (signals_stop) */
+        struct signalfd_siginfo si;
+        if (!pf[0].revents || read(g_sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+            continue;
+        const int sig = (int)si.ssi_signo;
         if (sig == SIGHUP) {
             atomic_store(&g_hup, 1);
         } else if (sig == SIGALRM) {
@@ -89,25 +102,45 @@ static void *signal_thread(void *arg)
  * start (signals then stay blocked: crispd is stopped with SIGKILL). */
 static int install_signals(void)
 {
-    static sigset_t set;
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGALRM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    g_sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+    g_sig_quit = eventfd(0, EFD_CLOEXEC);
+    if (g_sig_fd < 0 || g_sig_quit < 0)
+        return -1;
     struct sigaction sa = {.sa_handler = on_wake}; /* no SA_RESTART: the call returns EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
     g_main_thread = pthread_self();
-    pthread_t th;
     pthread_attr_t at;
     pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&at, 64 * 1024);
-    int r = pthread_create(&th, &at, signal_thread, &set);
+    int r = pthread_create(&g_sig_thread, &at, signal_thread, NULL);
     pthread_attr_destroy(&at);
+    if (r) {
+        close(g_sig_fd);
+        close(g_sig_quit);
+        g_sig_fd = g_sig_quit = -1;
+    }
     return r ? -1 : 0;
+}
+
+/* Ends and joins the signal thread, if it runs (no thread outlives main). */
+static void signals_stop(void)
+{
+    if (g_sig_quit < 0)
+        return;
+    uint64_t one = 1;
+    if (write(g_sig_quit, &one, sizeof(one)) == (ssize_t)sizeof(one))
+        pthread_join(g_sig_thread, NULL);
+    close(g_sig_fd);
+    close(g_sig_quit);
+    g_sig_fd = g_sig_quit = -1;
 }
 
 /* The installed crisp-rt next to this binary (BINDIR/../share/crisp/models),
@@ -670,6 +703,7 @@ done:
 int main(int argc, char **argv)
 {
     int r = crispd_main(argc, argv);
+    signals_stop();
     config_free();
     return r;
 }
