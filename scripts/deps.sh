@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Installs the Debian 12 packages crisp needs, if any is missing. Root or sudo.
 set -euo pipefail
-PKGS=(gcc g++ pkgconf meson ninja-build libdnnl-dev libavcodec-dev libavformat-dev libavutil-dev
+PKGS=(gcc g++ pkgconf meson ninja-build libdnnl-dev libavcodec-dev libavfilter-dev libavformat-dev libavutil-dev
       libswscale-dev valgrind ffmpeg libpipewire-0.3-dev pipewire pipewire-bin python3
       systemd strace v4l-utils qemu-system-x86 linux-image-amd64 linux-headers-amd64
       v4l2loopback-dkms busybox-static cpio kmod libopenmpi-dev openmpi-bin

@@ -12,6 +12,7 @@
 #include "crisp/log.h"
 #include "crisp/media.h"
 #include "crisp/model.h"
+#include "ab.h"
 #include "bench.h"
 #include "ctl.h"
 #include "eval.h"
@@ -57,6 +58,12 @@ static const char USAGE[] =
     "                 latency, CPU per frame, peak RSS, GMAC/s against the best oneDNN conv\n"
     "  ctl [--http ADDR:PORT] [--token-file F] status|metrics|strength S|bypass on|off|model M\n"
     "                 steer a running crispd --http (crisp ctl -h)\n"
+    "  ab make --video CLIP ... [--protocol vc|x2] --model M ... [--unsharp] [--cas]\n"
+    "          [--original] [--acr] [--seconds S] --out DIR\n"
+    "                 a blind side-by-side test in a static folder (DIR/site)\n"
+    "  ab serve [--listen 127.0.0.1:PORT] DIR   the test's page on loopback; answers to DIR/votes\n"
+    "  ab tally [--json FILE] DIR [ANSWERS.json ...]\n"
+    "                 preference shares (Wilson), Bradley-Terry ranking (bootstrap), MOS\n"
     "\n"
     "options common to all commands: -v (verbose), -h (help)\n";
 
@@ -438,7 +445,7 @@ int main(int argc, char **argv)
     crisp_media_set_verbose(0);
     crisp_log_set_level(CRISP_LOG_WARN);
     if (argc < 2)
-        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, eval, bench, make-unsharp, make-pair; "
+        return fail(EXIT_USAGE, "missing command (sharpen, compare, degrade, info, eval, bench, ctl, ab, make-unsharp, make-pair; "
                                 "see crisp -h)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
@@ -476,5 +483,7 @@ int main(int argc, char **argv)
         return cmd_bench(argc, argv);
     if (!strcmp(cmd, "ctl"))
         return cmd_ctl(argc, argv);
+    if (!strcmp(cmd, "ab"))
+        return cmd_ab(argc, argv);
     return fail(EXIT_USAGE, "unknown command \"%s\" (see crisp -h)", cmd);
 }
