@@ -570,9 +570,18 @@ int ab_make(int argc, char **argv)
         fail(EXIT_INPUT, "ab make: %s", err);
         goto done;
     }
+    for (int k = 0; k < mp.n_clips; k++) { /* every clip opens, before the long work */
+        struct crisp_video_reader *rd = NULL;
+        if (crisp_video_open(&rd, mp.clips[k], err, sizeof(err)) < 0) {
+            fail(EXIT_INPUT, "ab make: %s", err);
+            goto done;
+        }
+        crisp_video_close(&rd);
+    }
     for (int k = 0; k < mp.n_clips; k++) {
-        fprintf(stderr, "ab make: %s: %g s from %g s, %d versions\n", mp.clips[k],
-                (double)mp.seconds, (double)mp.start, nm);
+        printf("ab make: %s: %g s from %g s, %d versions\n", mp.clips[k], (double)mp.seconds,
+               (double)mp.start, nm);
+        fflush(stdout);
         if (make_clip(&mp, &rows, ms, nm, mp.clips[k], &co[k], err, sizeof(err))) {
             fail(EXIT_INPUT, "ab make: %s", err);
             goto done;
@@ -591,6 +600,13 @@ int ab_make(int argc, char **argv)
            mp.out, mp.out, mp.out);
     ret = 0;
 done:
+    if (ret) /* no half-made test left behind: the videos written so far go */
+        for (int k = 0; k < MAX_CLIPS; k++)
+            for (int m = 0; m < MAX_METHODS; m++)
+                if (co[k].ids[m][0]) {
+                    snprintf(path, sizeof(path), "%s/site/media/%s.mp4", mp.out, co[k].ids[m]);
+                    unlink(path);
+                }
     eval_rows_free(&rows);
     return ret;
 }
