@@ -83,7 +83,7 @@ clip() {
     printf '   %-34s %-9s %-9s %s\n' "" "PSNR-Y" "SSIM-Y" "flicker"
     printf '   %-34s %s\n' "received (crispd's bicubic upscale)" "$(score "$d/original.mkv" "$d/received.mkv")"
     printf '   %-34s %s\n' "crisp ($(basename "$MODEL" .crisp))" "$(score "$d/original.mkv" "$d/crisp.mkv")"
-    printf '   %-34s %s\n' "unsharp mask (sigma 0.8, amount 1)" "$(score "$d/original.mkv" "$d/unsharp.mkv")"
+    printf '   %-34s %s\n' "unsharp mask (amount 0.8, sigma 1)" "$(score "$d/original.mkv" "$d/unsharp.mkv")"
     printf '   %-34s %s\n' "FFmpeg cas (strength $CAS)" "$(score "$d/original.mkv" "$d/cas.mkv")"
     ffmpeg -v error -y -i "$d/received.mkv" -i "$d/crisp.mkv" -lavfi hstack -c:v libx264 \
         -preset veryfast -crf 18 "$d/side-by-side.mkv"
