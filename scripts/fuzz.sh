@@ -5,10 +5,10 @@
 # committed corpus tests/fuzz/corpus/TARGET. Crashes land in
 # tests/fuzz/crashes/ as reproducers; fix the bug, keep the file (the replay
 # tests run every file in the corpus, so also copy it there).
-#   bash scripts/fuzz.sh weights|config|model|sdp|control [SECONDS=600]
+#   bash scripts/fuzz.sh weights|config|model|sdp|control|json [SECONDS=600]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=${1:?target: weights, config, model, sdp or control}
+T=${1:?target: weights, config, model, sdp, control or json}
 SECS=${2:-600}
 bash scripts/deps.sh clang libclang-rt-14-dev
 case $T in
@@ -16,6 +16,7 @@ weights | model) SRC="lib/nn/model.c lib/nn/weights.c lib/nn/reference.c" ;;
 config) SRC="" ;;
 sdp) SRC="daemon/sdp.c" ;;
 control) SRC="daemon/control.c" ;;
+json) SRC="tools/json.c" ;;
 *) echo "unknown target $T" >&2; exit 2 ;;
 esac
 OUT=build-fuzz

@@ -116,7 +116,10 @@ static char *parse_string(struct parser *p)
             continue;
         }
         if (e != 'u') {
-            perr(p, "unknown escape \\%c", e);
+            if (e > 0x20 && e < 0x7f)
+                perr(p, "unknown escape \\%c", e);
+            else
+                perr(p, "unknown escape: backslash and byte 0x%02x", (unsigned char)e);
             break;
         }
         unsigned cp;
