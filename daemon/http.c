@@ -655,6 +655,8 @@ void http_control_poll(struct pipeline *p)
     int ret = 0;
     char err[1024] = "";
     if (!strcmp(name, "auto")) {
+        if (p->pinned)
+            p->auto_rule = p->auto_rule_pinned;
         p->pinned = 0; /* the step-down watches again, from the model in use */
     } else {
         int i = 0;
@@ -671,6 +673,10 @@ void http_control_poll(struct pipeline *p)
             for (int k = 0; k < p->n_ladder; k++)
                 if (!strcmp(p->ladder[k], path))
                     p->ladder_at = k;
+            if (p->n_ladder > 0 && !p->pinned) {
+                p->auto_rule_pinned = p->auto_rule;
+                p->auto_rule = AUTO_RULE_PINNED;
+            }
             p->pinned = p->n_ladder > 0;
             crisp_log(CRISP_LOG_WARN, "control: model %s (at the next frame)%s", name,
                       p->pinned ? "; --model auto's step-down waits for model=auto" : "");

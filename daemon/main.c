@@ -165,9 +165,13 @@ static const char USAGE[] =
     "                      cameras run live: the last frame repeats while the source stalls\n"
     "  --model FILE|auto[:DIR]  luma model; auto (the default): the largest installed ladder\n"
     "                      model (crisp-rt-l, crisp-rt, crisp-rt-s; in DIR if given) whose\n"
-    "                      inference p99, timed at start, fits --budget-ms; live, it steps\n"
-    "                      down while running when inference falls behind\n"
+    "                      inference p99 and CPU, timed at start, fit --budget-ms and\n"
+    "                      --cpu-budget; live, it steps down while running when inference\n"
+    "                      falls behind or crispd uses more CPU than the budget\n"
     "  --budget-ms MS      inference budget for --model auto [half the frame interval]\n"
+    "  --cpu-budget CORES  CPU budget for --model auto at the frame rate [0.5]\n"
+    "  --reuse 0|1         1: compute only tiles whose input changed, copy the rest from\n"
+    "                      the previous output (the same bytes) [1]\n"
     "  --size WxH [1280x720]   --strength S (0..2: 0 the input, 1 the model,\n"
     "                      2 its correction doubled) [1.0]   --bypass   --realtime\n"
     "  --precision int8|fp32   [int8 when the CPU runs it and MODEL.q8 exists, else fp32]\n"
@@ -270,6 +274,15 @@ static int set_opt(struct crispd_opts *o, const char *key, const char *v, char *
         if (*end || end == v || !(x > 0 && x <= 10000))
             BAD("must be 0..10000 ms (got \"%s\")", v);
         o->budget_ms = x;
+    } else if (!strcmp(key, "reuse")) {
+        if (strcmp(v, "0") && strcmp(v, "1"))
+            BAD("must be 0 or 1 (got \"%s\")", v);
+        o->reuse = v[0] == '1';
+    } else if (!strcmp(key, "cpu-budget")) {
+        double x = strtod(v, &end);
+        if (*end || end == v || !(x > 0 && x <= 1024))
+            BAD("must be more than 0 and at most 1024 cores (got \"%s\")", v);
+        o->cpu_budget = x;
     } else if (!strcmp(key, "stripe-rows")) {
         long x = strtol(v, &end, 10);
         if (*end || end == v || x < 0 || x > 4320)
@@ -331,7 +344,8 @@ static int parse_options(struct crispd_opts *o, int argc, char **argv)
         {"reorder", 1, 0, 0},   {"config", 1, 0, 'c'},  {"help", 0, 0, 'h'},
         {"sdp-out", 1, 0, 0},   {"pixfmt", 1, 0, 0},    {"precision", 1, 0, 0},
         {"verbose", 0, 0, 'v'}, {"stripe-rows", 1, 0, 0}, {"budget-ms", 1, 0, 0},
-        {"http", 1, 0, 0},      {"http-token-file", 1, 0, 0},
+        {"http", 1, 0, 0},      {"http-token-file", 1, 0, 0}, {"reuse", 1, 0, 0},
+        {"cpu-budget", 1, 0, 0},
         {0, 0, 0, 0}};
     const char *config = NULL;
     for (int i = 1; i < argc; i++) {
@@ -580,7 +594,8 @@ static int crispd_main(int argc, char **argv)
 {
     crisp_set_progname("crispd");
     struct pipeline *p = &g_pipeline;
-    p->o = (struct crispd_opts){.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0};
+    p->o = (struct crispd_opts){.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0,
+                                .reuse = 1, .cpu_budget = 0.5};
     p->t_start = crisp_now_ns();
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);

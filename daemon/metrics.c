@@ -137,6 +137,11 @@ char *metrics_text(struct pipeline *p, long refused)
             atomic_load(&p->frames_no_signal));
     counter(&b, "crisp_frames_corrupt_total", "Pictures not shown: decoder errors or no call's size.",
             atomic_load(&p->frames_corrupt));
+    counter(&b, "crisp_tiles_total", "64x64 output tiles of the frames the network ran for.",
+            atomic_load(&p->tiles_total));
+    counter(&b, "crisp_tiles_reused_total",
+            "Of them, tiles whose input did not change, copied from the previous output (--reuse).",
+            atomic_load(&p->tiles_reused));
     counter(&b, "crisp_source_reopens_total", "Times a live source was opened again.",
             atomic_load(&p->source_reopens));
     counter(&b, "crisp_source_stalls_total", "Times the source sent nothing for a second.",

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // --model auto (pipeline.h): the student ladder. At start every installed
 // ladder model (crisp-rt-l, crisp-rt, crisp-rt-s, largest first) is built
-// for the real frame size and thread count, warmed up and timed; the largest
-// whose inference p99 fits the budget (--budget-ms, default half the frame
-// interval) is used. While a live pipeline runs, a model whose inference
-// falls behind (frames dropped at inference in most of a sliding window) is
-// replaced by the next smaller one, handed to the inference thread as a
-// SIGHUP reload is, without touching the sink.
+// for the real frame size and thread count, warmed up and timed on frames
+// that change everywhere (no tile reuse: the worst case); the largest whose
+// inference p99 fits the latency budget (--budget-ms, default half the
+// frame interval) and whose CPU time per frame at the frame rate fits the
+// CPU budget (--cpu-budget cores, default 0.5) is used; the stats say which
+// rule decided (auto_rule). While a live pipeline runs, the next smaller
+// model replaces the one in use when inference falls behind (frames dropped
+// at inference in most of a sliding window) or when crispd's whole process
+// uses more CPU than the budget in two windows in a row; it is handed to the
+// inference thread as a SIGHUP reload is, without touching the sink.
 //
 // Main thread only (start-up and the housekeeping loop). Owns the ladder's
 // paths and the window's counters; the engines it builds go to the pipeline.
@@ -14,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crisp/log.h"
@@ -23,6 +28,17 @@
 const char *const AUTO_LADDER[3] = {"crisp-rt-l", "crisp-rt", "crisp-rt-s"}; /* largest first */
 #define LADDER AUTO_LADDER
 #define RUNS 12 /* timed runs per model: p99 taken as the second slowest */
+
+const char *const AUTO_RULE_NAMES[] = {"none", "fits", "latency", "cpu", "latency+cpu",
+                                       "smallest", "step-down:latency", "step-down:cpu",
+                                       "pinned"};
+
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 const char *auto_model_name(const char *path)
 {
@@ -35,9 +51,10 @@ const char *auto_model_name(const char *path)
     return name;
 }
 
-/* inference p99 in ms of an engine on a textured frame, after a warm-up;
- * a model three times over the budget is not timed further */
-static double time_engine(struct pipeline *p, struct crisp_engine *e, double budget)
+/* inference p99 in ms of an engine on a textured frame, after a warm-up,
+ * and (*cpu) the process's CPU seconds per frame meanwhile; a model three
+ * times over the budget is not timed further */
+static double time_engine(struct pipeline *p, struct crisp_engine *e, double budget, double *cpu)
 {
     const size_t n = (size_t)p->o.w * p->o.h;
     for (size_t i = 0; i < n; i++)
@@ -48,13 +65,19 @@ static double time_engine(struct pipeline *p, struct crisp_engine *e, double bud
     crisp_engine_run_luma8(e, p->warm, p->o.w, 1.0f); /* kernels generated, caches warm */
     crisp_engine_run_luma8(e, p->warm, p->o.w, 1.0f);
     int runs = 0;
+    int64_t cpu_total = 0;
     while (runs < RUNS) {
-        int64_t t = crisp_now_ns();
+        /* every pixel changed: with --reuse the engine may not copy a tile */
+        for (size_t i = 0; i < n; i++)
+            p->warm[i] ^= 0x55;
+        int64_t c = cpu_ns(), t = crisp_now_ns();
         crisp_engine_run_luma8(e, p->warm, p->o.w, 1.0f);
         ms[runs] = (float)((crisp_now_ns() - t) / 1e6);
+        cpu_total += cpu_ns() - c;
         if (ms[runs++] > 3 * budget && runs >= 2)
             break;
     }
+    *cpu = cpu_total / 1e9 / runs;
     /* the nearest-rank p99 of a dozen samples is the largest: take the second
      * largest, so that one preemption does not decide */
     float a = 0, b = 0;
@@ -73,9 +96,10 @@ static double time_engine(struct pipeline *p, struct crisp_engine *e, double bud
 int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n)
 {
     const double budget = p->o.budget_ms > 0 ? p->o.budget_ms : 500.0 / p->fps;
+    const double cores = p->o.cpu_budget > 0 ? p->o.cpu_budget : 0.5;
     struct crisp_engine *best = NULL;
-    int found = 0;
-    char log[512] = "";
+    int found = 0, over_lat = 0, over_cpu = 0;
+    char log[768] = "";
     for (size_t i = 0; i < sizeof(LADDER) / sizeof(LADDER[0]); i++) {
         char *path = malloc(strlen(dir) + 32);
         if (!path)
@@ -93,16 +117,27 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n)
         int ret = pipeline_engine_build(p, path, 0, &e, err, n);
         if (ret < 0)
             return ret;
-        double p99 = time_engine(p, e, budget);
+        double cpu = 0, p99 = time_engine(p, e, budget, &cpu);
+        const int lat_ok = p99 <= budget, cpu_ok = cpu * p->fps <= cores;
         size_t l = strlen(log);
-        snprintf(log + l, sizeof(log) - l, "%s%s %.1f ms", l ? ", " : "", LADDER[i], p99);
+        snprintf(log + l, sizeof(log) - l, "%s%s %.1f ms %.2f cores", l ? ", " : "", LADDER[i],
+                 p99, cpu * p->fps);
         p->ladder_at = p->n_ladder - 1;
-        if (p99 <= budget) {
+        if (lat_ok && cpu_ok) {
             best = e;
-        } else if (i + 1 < sizeof(LADDER) / sizeof(LADDER[0])) {
+            p->auto_rule = over_lat && over_cpu ? AUTO_RULE_BOTH
+                           : over_lat           ? AUTO_RULE_LATENCY
+                           : over_cpu           ? AUTO_RULE_CPU
+                                                : AUTO_RULE_FITS;
+            continue;
+        }
+        over_lat |= !lat_ok;
+        over_cpu |= !cpu_ok;
+        if (i + 1 < sizeof(LADDER) / sizeof(LADDER[0])) {
             crisp_engine_destroy(&e);
         } else {
             best = e; /* the smallest, fitting or not */
+            p->auto_rule = AUTO_RULE_SMALLEST;
         }
     }
     if (!found) {
@@ -111,14 +146,18 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n)
     }
     if (!best) { /* only larger models were installed and none fitted: the smallest of them */
         p->ladder_at = p->n_ladder - 1;
+        p->auto_rule = AUTO_RULE_SMALLEST;
         int ret = pipeline_engine_build(p, p->ladder[p->ladder_at], 0, &best, err, n);
         if (ret < 0)
             return ret;
     }
     p->engine = best;
     pipeline_set_model_path(p, p->ladder[p->ladder_at]);
-    crisp_log(CRISP_LOG_WARN, "model auto: inference p99 at %dx%d: %s; budget %.1f ms: using %s",
-              p->o.w, p->o.h, log, budget, auto_model_name(p->model_path));
+    crisp_log(CRISP_LOG_WARN,
+              "model auto: inference p99 and CPU at %dx%d, %.3g fps, every tile changed: %s; "
+              "budgets %.1f ms and %.2f cores: using %s (%s)",
+              p->o.w, p->o.h, p->fps, log, budget, cores, auto_model_name(p->model_path),
+              AUTO_RULE_NAMES[p->auto_rule]);
     return 0;
 }
 
@@ -128,20 +167,27 @@ void auto_model_watch(struct pipeline *p, int64_t now)
         return;
     const int64_t window = 3000000000LL; /* three seconds */
     long in = atomic_load(&p->frames_in), dropped = atomic_load(&p->dropped_infer);
+    const int64_t cpu = cpu_ns();
     if (!p->watch_t0) {
         p->watch_t0 = now;
         p->watch_in = in;
         p->watch_dropped = dropped;
+        p->watch_cpu_ns = cpu;
         return;
     }
     if (now - p->watch_t0 < window)
         return;
     long fresh = in - p->watch_in, lost = dropped - p->watch_dropped;
+    const double cores = (double)(cpu - p->watch_cpu_ns) / (double)(now - p->watch_t0);
     p->watch_t0 = now;
     p->watch_in = in;
     p->watch_dropped = dropped;
+    p->watch_cpu_ns = cpu;
+    /* over the CPU budget in two windows in a row (the whole process) */
+    p->cpu_over = fresh >= 10 && cores > p->o.cpu_budget ? p->cpu_over + 1 : 0;
     /* behind: inference dropped more than a quarter of the frames that came */
-    if (fresh < 10 || lost * 4 <= fresh || p->ladder_at + 1 >= p->n_ladder ||
+    const int behind = fresh >= 10 && lost * 4 > fresh, costly = p->cpu_over >= 2;
+    if ((!behind && !costly) || p->ladder_at + 1 >= p->n_ladder ||
         atomic_load(&p->pending_engine))
         return;
     const char *next = p->ladder[p->ladder_at + 1];
@@ -153,10 +199,18 @@ void auto_model_watch(struct pipeline *p, int64_t now)
     }
     char from[256];
     snprintf(from, sizeof(from), "%s", auto_model_name(p->model_path));
-    crisp_log(CRISP_LOG_WARN,
-              "model auto: inference fell behind (%ld of %ld frames dropped in 3 s): stepping "
-              "down from %s to %s",
-              lost, fresh, from, auto_model_name(next));
+    if (behind)
+        crisp_log(CRISP_LOG_WARN,
+                  "model auto: inference fell behind (%ld of %ld frames dropped in 3 s): stepping "
+                  "down from %s to %s",
+                  lost, fresh, from, auto_model_name(next));
+    else
+        crisp_log(CRISP_LOG_WARN,
+                  "model auto: crispd used %.2f cores in 3 s, over --cpu-budget %.2f twice: "
+                  "stepping down from %s to %s",
+                  cores, p->o.cpu_budget, from, auto_model_name(next));
+    p->auto_rule = behind ? AUTO_RULE_STEP_LATENCY : AUTO_RULE_STEP_CPU;
+    p->cpu_over = 0;
     p->ladder_at++;
     pipeline_set_model_path(p, next);
 }

@@ -73,7 +73,8 @@ int pipeline_engine_build(struct pipeline *p, const char *path, int hup,
     }
     struct crisp_engine_params ep = {.width = o->w, .height = o->h, .threads = o->threads,
                                      .precision = prec, .quant = q,
-                                     .stripe_rows = o->stripe_rows, .cancel = &p->stop};
+                                     .stripe_rows = o->stripe_rows, .cancel = &p->stop,
+                                     .reuse = o->reuse};
     if ((ret = crisp_engine_create(out, m, &ep, msg, sizeof(msg))) < 0) {
         snprintf(err, n, hup ? "SIGHUP: %s: %s; keeping the current model" : "model %s: %s", path,
                  msg);
@@ -284,6 +285,21 @@ static void *capture_thread(void *arg)
 
 /* 0, -ECANCELED when crispd is stopping (the frame is not finished), or
  * another error (failed set, reported by the main thread) */
+/* the engine's reuse counts since the last frame into the pipeline's */
+static void count_tiles(struct pipeline *p)
+{
+    long t, r;
+    crisp_engine_reuse_stats(p->engine, &t, &r);
+    if (p->tiles_engine != p->engine) { /* a new engine counts from 0 */
+        p->tiles_engine = p->engine;
+        p->tiles_seen = p->reused_seen = 0;
+    }
+    atomic_fetch_add_explicit(&p->tiles_total, t - p->tiles_seen, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->tiles_reused, r - p->reused_seen, memory_order_relaxed);
+    p->tiles_seen = t;
+    p->reused_seen = r;
+}
+
 static int sharpen_luma(struct pipeline *p, struct crisp_frame *f)
 {
     /* u8 in and out: fused engines (the ladder in int8) read and write the
@@ -296,6 +312,7 @@ static int sharpen_luma(struct pipeline *p, struct crisp_frame *f)
         r = crisp_engine_run_luma8(p->engine, f->data[0], f->stride[0], strength);
         if (r < 0 && r != -ECANCELED)
             atomic_store(&p->failed, 2);
+        count_tiles(p);
         return r;
     }
     /* a frame-pair model also reads the previous frame as it came in */
@@ -309,6 +326,7 @@ static int sharpen_luma(struct pipeline *p, struct crisp_frame *f)
     p->prev_y = p->cur_y;
     p->cur_y = t;
     p->have_prev = 1;
+    count_tiles(p);
     return r;
 }
 

@@ -34,9 +34,11 @@
 struct crispd_opts {
     const char *input, *output, *model, *stats_json, *sdp_out, *pixfmt, *precision;
     int w, h, bypass, realtime, threads, verbose, reorder, stripe_rows;
+    int reuse; /* reuse unchanged tiles (crisp_engine_params.reuse): 1 unless --reuse 0 */
     long frames;
     float strength;
     double fps, no_signal_s, budget_ms;
+    double cpu_budget; /* --model auto: CPU cores the network may use at the frame rate */
     int live_source; /* rtp://, sdp:, udp:// — reopened with backoff when they stall */
     const char *v4l2_dev; /* v4l2:/dev/videoN — live, reopened with backoff when it vanishes */
     const char *http, *http_token_file; /* the control surface: ADDR:PORT, and its token */
@@ -67,6 +69,11 @@ struct pipeline {
     atomic_long frames_in, frames_out, dropped_capture, dropped_infer, dropped_sink;
     atomic_long frames_repeated, frames_no_signal, source_reopens, source_stalls;
     atomic_long frames_corrupt, source_lost, reloads, reloads_failed, rtp_rejected;
+    /* 64x64 output tiles the network ran for, and of them copied from the
+     * previous output (--reuse); the inference thread adds its engine's */
+    atomic_long tiles_total, tiles_reused;
+    const struct crisp_engine *tiles_engine; /* inference thread: the engine last counted */
+    long tiles_seen, reused_seen;            /* and its counts then */
     /* what the capture thread is doing (enum source_state), for /metrics */
     atomic_int source_state;
     /* steered while running (POST /control): read by the inference thread
@@ -98,6 +105,12 @@ struct pipeline {
     int64_t watch_t0;
     long watch_in, watch_dropped;
     int pinned; /* a model chosen over HTTP: the step-down waits for model=auto */
+    /* --model auto's choice: the rule that decided (AUTO_RULE_*), and its
+     * CPU window: process CPU time at the window's start */
+    atomic_int auto_rule; /* read by the HTTP thread */
+    int auto_rule_pinned; /* main thread: the rule before a model was pinned */
+    int64_t watch_cpu_ns;
+    int cpu_over; /* consecutive windows over --cpu-budget */
     /* the control surface (http.c, preview.c), NULL without --http */
     struct http *http;
     struct preview *pv;
@@ -165,6 +178,10 @@ void auto_model_watch(struct pipeline *p, int64_t now);
 void auto_model_free(struct pipeline *p);
 /* the ladder's names, largest first */
 extern const char *const AUTO_LADDER[3];
+/* why --model auto runs the model it runs (stats "auto_rule") */
+enum { AUTO_RULE_NONE, AUTO_RULE_FITS, AUTO_RULE_LATENCY, AUTO_RULE_CPU, AUTO_RULE_BOTH,
+       AUTO_RULE_SMALLEST, AUTO_RULE_STEP_LATENCY, AUTO_RULE_STEP_CPU, AUTO_RULE_PINNED };
+extern const char *const AUTO_RULE_NAMES[];
 /* "crisp-rt" for ".../crisp-rt.crisp" (a static buffer: main thread) */
 const char *auto_model_name(const char *path);
 

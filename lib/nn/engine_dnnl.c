@@ -75,6 +75,7 @@ struct crisp_engine {
     const struct crisp_quant *q; /* int8 when set */
     int n_int8;                  /* convolutions running in int8 */
     struct crisp_stripes *ss;    /* stripe execution: the rest is unused */
+    struct crisp_reuse *ru;      /* reuse of unchanged tiles (params.reuse), or NULL */
     /* Fused I/O (fused_io_ok): the model's leading space-to-depth and the
      * first conv's quantization are one pass of ours writing u8 in the conv's
      * nhwc layout, and its trailing depth-to-space, global residual (and, for
@@ -869,13 +870,18 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     e->width = p->width; /* crisp_engine_run_luma8 of a striped engine needs these */
     e->height = p->height;
     e->color = (int)m->color;
+    int ret;
     if (p->stripe_rows > 0 && p->stripe_rows < p->height) {
-        int ret = crisp_stripes_create(&e->ss, m, p, err, errlen);
+        ret = crisp_stripes_create(&e->ss, m, p, err, errlen);
         if (ret < 0) {
             free(e);
             return ret;
         }
         if (crisp_stripes_count(e->ss) > 1) {
+            if (p->reuse && (ret = crisp_reuse_create(&e->ru, m, p, err, errlen)) < 0) {
+                crisp_engine_destroy(&e);
+                return ret;
+            }
             *out = e;
             return 0;
         }
@@ -884,7 +890,6 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     char dummy[8];
     e->err = err ? err : dummy;
     e->errlen = err ? errlen : sizeof(dummy);
-    int ret;
     int *shapes = NULL, *value_of = NULL;
     e->width = p->width;
     e->height = p->height;
@@ -1023,6 +1028,8 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     e->err = NULL;
     e->errlen = 0;
     e->q = NULL; /* not kept: the caller may free it */
+    if (p->reuse && (ret = crisp_reuse_create(&e->ru, m, p, err, errlen)) < 0)
+        goto fail;
     *out = e;
     return 0;
 fail:
@@ -1265,6 +1272,21 @@ int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t str
 int crisp_engine_run_luma8_pair(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
                                 const uint8_t *prev, ptrdiff_t pstride, float strength)
 {
+    if (e->ru)
+        return crisp_reuse_run(e->ru, e, plane, stride, prev, pstride, strength);
+    return crisp_engine_run_luma8_whole(e, plane, stride, prev, pstride, strength);
+}
+
+void crisp_engine_reuse_stats(const struct crisp_engine *e, long *tiles, long *reused)
+{
+    crisp_reuse_stats(e->ru, tiles, reused, NULL, NULL);
+}
+
+int crisp_engine_reuse(const struct crisp_engine *e) { return e->ru != NULL; }
+
+int crisp_engine_run_luma8_whole(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
+                                 const uint8_t *prev, ptrdiff_t pstride, float strength)
+{
     const int w = e->width, h = e->height;
     if (e->fused)
         return crisp_engine_luma8_rows(e, plane, stride, plane, stride, 0, h, strength);
@@ -1357,6 +1379,7 @@ void crisp_engine_destroy(struct crisp_engine **pe)
     if (!pe || !*pe)
         return;
     struct crisp_engine *e = *pe;
+    crisp_reuse_destroy(&e->ru);
     crisp_stripes_destroy(&e->ss);
     for (int s = 0; s < e->n_steps; s++) {
         dnnl_primitive_destroy(e->steps[s].prim);

@@ -66,6 +66,20 @@ void crisp_ref_clamp(const struct crisp_layer *l, const struct crisp_tensor *in,
 /* stripes.c: stripe execution behind crisp_engine (stripe_rows > 0) */
 struct crisp_engine;
 struct crisp_engine_params;
+/* reuse.c: exact reuse of unchanged tiles (crisp_engine_params.reuse) */
+struct crisp_reuse;
+/* 0 with *out NULL when the model or the frame size does not suit reuse */
+int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
+                       const struct crisp_engine_params *p, char *err, size_t errlen);
+int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
+                    ptrdiff_t stride, const uint8_t *prev, ptrdiff_t pstride, float strength);
+void crisp_reuse_stats(const struct crisp_reuse *r, long *tiles, long *reused, long *frames,
+                       long *whole);
+void crisp_reuse_destroy(struct crisp_reuse **r);
+/* crisp_engine_run_luma8_pair without reuse: the whole frame */
+int crisp_engine_run_luma8_whole(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
+                                 const uint8_t *prev, ptrdiff_t pstride, float strength);
+
 struct crisp_stripes;
 int crisp_model_halo(const struct crisp_model *m);
 int crisp_stripes_create(struct crisp_stripes **out, const struct crisp_model *m,

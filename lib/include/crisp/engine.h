@@ -52,6 +52,15 @@ struct crisp_engine_params {
      * seconds to build or warm up does not hold up a shutdown. NULL: never.
      * Must outlive the engine. */
     const atomic_int *cancel;
+    /* 1: crisp_engine_run_luma8(_pair) keeps the previous frame's input and
+     * output and runs the network only around 64x64 tiles whose input (with
+     * the receptive field around them; a frame-pair model's previous frame
+     * too) changed, copying the others from the previous output: the same
+     * bytes as running the whole frame (lib/nn/reuse.c). Luma models on
+     * frames larger than a reuse window; else it has no effect. A new
+     * strength, and any frame where the changed tiles cost more than most of
+     * the frame, runs whole. 0: every frame whole. */
+    int reuse;
 };
 
 /* Starts oneDNN's OpenMP threads now (`threads`, 0: the runtime's default):
@@ -118,6 +127,11 @@ CRISP_API int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptr
 CRISP_API int crisp_engine_run_luma8_pair(struct crisp_engine *e, uint8_t *plane,
                                           ptrdiff_t stride, const uint8_t *prev,
                                           ptrdiff_t pstride, float strength);
+/* Reuse (crisp_engine_params.reuse): whether it is active on this engine,
+ * and the 64x64 output tiles seen and copied from the previous output
+ * instead of computed, since the engine was built. */
+CRISP_API int crisp_engine_reuse(const struct crisp_engine *e);
+CRISP_API void crisp_engine_reuse_stats(const struct crisp_engine *e, long *tiles, long *reused);
 /* 1 for a frame-pair model's engine (crisp_engine_run_luma8_pair) */
 CRISP_API int crisp_engine_pair(const struct crisp_engine *e);
 /* 1 when the engine fuses its input and output passes (an int8 luma model

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Exact reuse of unchanged tiles (crisp_engine_params.reuse): a received
+// call is mostly unchanged from frame to frame (a codec's skipped blocks
+// decode to the very same bytes), and where a tile's input, with the
+// network's receptive field around it, is bit-identical to the previous
+// frame's, so is the network's output there. Per stream (per engine) the
+// previous input and output planes are kept; each frame:
+//
+//  1. changed 8x8 blocks are found (the current plane against the previous
+//     input; for a frame-pair model the previous-frame plane too), and a
+//     64x64 output tile is dirty when a changed block lies within the
+//     model's halo (crisp_model_halo) of it;
+//  2. dirty tiles are covered by windows of a few fixed sizes (2x2 to 8x4
+//     tiles of exact output), placed on the model's alignment grid and
+//     clamped into the frame, chosen greedily by pixels computed per dirty
+//     tile newly covered (the set-cover greedy); a window's output is exact
+//     inside it but for a halo along every edge that is not the frame's own
+//     (the argument of stripe execution, lib/nn/stripes.c, in two
+//     dimensions), and every tile inside that exact region is taken from it;
+//  3. when the windows would cost more than REUSE_MAX_COST of the frame,
+//     the whole frame runs as without reuse (a camera's noise, a cut, a
+//     new strength, the first frame);
+//  4. the other tiles are copied from the previous output.
+//
+// The window engines are the same model built for the windows' sizes (same
+// precision, threads and fused I/O rules), so every pixel kept is computed
+// by the same kernels on the same inputs as in the whole frame: the output
+// is bit-identical to running the whole frame (tests/nn/test_reuse.c).
+//
+// Threads: one at a time per engine, as crisp_engine_run_luma8. Allocates
+// at creation only.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crisp/engine.h"
+#include "crisp/util.h"
+#include "internal.h"
+
+#define TILE 32
+#define BLOCK 4
+#define NSIZES 4
+/* windows costing more than this share of the whole frame's pixels: run the whole frame */
+#define REUSE_MAX_COST 0.8
+
+struct crisp_reuse {
+    int w, h, halo, align;
+    int ww[NSIZES], wh[NSIZES]; /* window sizes */
+    int n_sizes;
+    int tx, ty;                /* tiles across and down */
+    int bx, by;                /* blocks across and down */
+    struct crisp_engine *win[NSIZES]; /* the model at the windows' sizes */
+    uint8_t *prev_in, *prev_out, *prev_pair; /* w x h: the last frame's input, output, pair plane */
+    uint8_t *buf, *buf_pair;   /* ww x wh window */
+    uint8_t *changed, *dirty, *covered;
+    int *wins;                 /* planned windows: size, origin x and y */
+    int valid, pair;
+    float strength;
+    long tiles, reused, frames, whole;
+};
+
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void crisp_reuse_destroy(struct crisp_reuse **pr)
+{
+    struct crisp_reuse *r = pr ? *pr : NULL;
+    if (!r)
+        return;
+    for (int k = 0; k < NSIZES; k++)
+        crisp_engine_destroy(&r->win[k]);
+    free(r->prev_in);
+    free(r->prev_out);
+    free(r->prev_pair);
+    free(r->buf);
+    free(r->buf_pair);
+    free(r->changed);
+    free(r->dirty);
+    free(r->covered);
+    free(r->wins);
+    free(r);
+    *pr = NULL;
+}
+
+/* a window of `kx` by `ky` tiles of exact output, plus a halo on each side
+ * and one alignment step; kept when it fits the frame and is at most half
+ * of it (else windows cannot pay) */
+static void add_size(struct crisp_reuse *r, int kx, int ky)
+{
+    const int a = r->align;
+    const int ww = (kx * TILE + 2 * r->halo + a + a - 1) / a * a;
+    const int wh = (ky * TILE + 2 * r->halo + a + a - 1) / a * a;
+    if (r->n_sizes == NSIZES || ww > r->w || wh > r->h || (double)ww * wh > 0.5 * (double)r->w * r->h)
+        return;
+    r->ww[r->n_sizes] = ww;
+    r->wh[r->n_sizes++] = wh;
+}
+
+int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
+                       const struct crisp_engine_params *p, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (m->color != CRISP_COLOR_LUMA && m->color != CRISP_COLOR_LUMA_PAIR)
+        return 0; /* crispd's 8-bit luma path only */
+    struct crisp_reuse *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->w = p->width;
+    r->h = p->height;
+    r->halo = crisp_model_halo(m);
+    r->align = crisp_model_alignment(m);
+    r->pair = m->color == CRISP_COLOR_LUMA_PAIR;
+    static const int SIZES[NSIZES][2] = {{4, 4}, {8, 4}, {8, 8}, {16, 8}};
+    for (int k = 0; k < NSIZES; k++)
+        add_size(r, SIZES[k][0], SIZES[k][1]);
+    /* the frame's size on the grid (else a clamped window leaves the grid) */
+    if (r->w % r->align || r->h % r->align || !r->n_sizes) {
+        free(r);
+        return 0;
+    }
+    r->tx = (r->w + TILE - 1) / TILE;
+    r->ty = (r->h + TILE - 1) / TILE;
+    r->bx = (r->w + BLOCK - 1) / BLOCK;
+    r->by = (r->h + BLOCK - 1) / BLOCK;
+    size_t nw = 0;
+    for (int k = 0; k < r->n_sizes; k++)
+        nw = (size_t)r->ww[k] * r->wh[k] > nw ? (size_t)r->ww[k] * r->wh[k] : nw;
+    const size_t n = (size_t)r->w * r->h, nt = (size_t)r->tx * r->ty;
+    r->prev_in = malloc(n);
+    r->prev_out = malloc(n);
+    r->buf = malloc(nw);
+    r->changed = malloc((size_t)r->bx * r->by);
+    r->dirty = malloc(nt);
+    r->covered = malloc(nt);
+    r->wins = malloc(sizeof(int) * 3 * nt);
+    if (r->pair) {
+        r->prev_pair = malloc(n);
+        r->buf_pair = malloc(nw);
+    }
+    int ret = -ENOMEM;
+    if (!r->prev_in || !r->prev_out || !r->buf || !r->changed || !r->dirty || !r->covered ||
+        !r->wins || (r->pair && (!r->prev_pair || !r->buf_pair))) {
+        if (err)
+            snprintf(err, errlen, "out of memory for tile reuse");
+        goto fail;
+    }
+    for (int k = 0; k < r->n_sizes; k++) {
+        struct crisp_engine_params wp = *p;
+        wp.width = r->ww[k];
+        wp.height = r->wh[k];
+        wp.stripe_rows = 0;
+        wp.reuse = 0;
+        if ((ret = crisp_engine_create(&r->win[k], m, &wp, err, errlen)) < 0)
+            goto fail;
+    }
+    *out = r;
+    return 0;
+fail:
+    crisp_reuse_destroy(&r);
+    return ret;
+}
+
+/* changed 8x8 blocks of a against b (w x h, strides sa and w) */
+static void find_changed(struct crisp_reuse *r, const uint8_t *a, ptrdiff_t sa, const uint8_t *b,
+                         int first)
+{
+    for (int by = 0; by < r->by; by++) {
+        const int y0 = by * BLOCK, y1 = y0 + BLOCK < r->h ? y0 + BLOCK : r->h;
+        uint8_t *ch = r->changed + (size_t)by * r->bx;
+        if (first)
+            memset(ch, 0, (size_t)r->bx);
+        for (int y = y0; y < y1; y++) {
+            const uint8_t *pa = a + (ptrdiff_t)y * sa, *pb = b + (size_t)y * r->w;
+            if (!memcmp(pa, pb, (size_t)r->w))
+                continue;
+            for (int bx = 0; bx < r->bx; bx++) {
+                const int x0 = bx * BLOCK, nx = x0 + BLOCK < r->w ? BLOCK : r->w - x0;
+                if (!ch[bx] && memcmp(pa + x0, pb + x0, (size_t)nx))
+                    ch[bx] = 1;
+            }
+        }
+    }
+}
+
+/* dirty tiles: a changed block within the halo of the tile; their count */
+static int find_dirty(struct crisp_reuse *r)
+{
+    int n = 0;
+    for (int ty = 0; ty < r->ty; ty++)
+        for (int tx = 0; tx < r->tx; tx++) {
+            const int x0 = tx * TILE - r->halo, x1 = (tx + 1) * TILE + r->halo;
+            const int y0 = ty * TILE - r->halo, y1 = (ty + 1) * TILE + r->halo;
+            const int b0 = clampi(x0 / BLOCK, 0, r->bx), b1 = clampi((x1 + BLOCK - 1) / BLOCK, 0, r->bx);
+            const int c0 = clampi(y0 / BLOCK, 0, r->by), c1 = clampi((y1 + BLOCK - 1) / BLOCK, 0, r->by);
+            int d = 0;
+            for (int by = c0; by < c1 && !d; by++)
+                d = memchr(r->changed + (size_t)by * r->bx + b0, 1, (size_t)(b1 - b0)) != NULL;
+            r->dirty[(size_t)ty * r->tx + tx] = (uint8_t)d;
+            n += d;
+        }
+    return n;
+}
+
+/* a window's exact output region: its rows and columns but a halo along
+ * every edge that is not the frame's */
+static void exact_region(const struct crisp_reuse *r, int k, int wx, int wy, int *x0, int *x1,
+                         int *y0, int *y1)
+{
+    *x0 = wx > 0 ? wx + r->halo : 0;
+    *x1 = wx + r->ww[k] < r->w ? wx + r->ww[k] - r->halo : r->w;
+    *y0 = wy > 0 ? wy + r->halo : 0;
+    *y1 = wy + r->wh[k] < r->h ? wy + r->wh[k] - r->halo : r->h;
+}
+
+/* the tiles wholly inside an exact region: [*u0, *u1) across, [*v0, *v1) down */
+static void tiles_inside(const struct crisp_reuse *r, int x0, int x1, int y0, int y1, int *u0,
+                         int *u1, int *v0, int *v1)
+{
+    *u0 = (x0 + TILE - 1) / TILE;
+    *v0 = (y0 + TILE - 1) / TILE;
+    *u1 = x1 == r->w ? r->tx : x1 / TILE;
+    *v1 = y1 == r->h ? r->ty : y1 / TILE;
+}
+
+/* window k placed for its exact region to start at tile (tx, ty) */
+static void place(const struct crisp_reuse *r, int k, int tx, int ty, int *wx, int *wy)
+{
+    const int a = r->align;
+    *wx = clampi(tx * TILE - r->halo, 0, r->w - r->ww[k]) / a * a;
+    *wy = clampi(ty * TILE - r->halo, 0, r->h - r->wh[k]) / a * a;
+}
+
+/* covers the dirty tiles with windows: greedily the placement and size
+ * with the fewest pixels per dirty tile not yet covered; the number of
+ * windows, or -1 once they cost more than `limit` pixels */
+static int plan_windows(struct crisp_reuse *r, int n_dirty, double limit)
+{
+    int n = 0;
+    double pixels = 0;
+    memcpy(r->covered, r->dirty, (size_t)r->tx * r->ty); /* 1: dirty, not covered yet */
+    while (n_dirty > 0) {
+        double best = 0;
+        int bk = -1, bx = 0, by = 0, bc = 0;
+        for (int k = 0; k < r->n_sizes; k++)
+            for (int ty = 0; ty < r->ty; ty++)
+                for (int tx = 0; tx < r->tx; tx++) {
+                    if (!r->covered[(size_t)ty * r->tx + tx])
+                        continue; /* anchored on a tile still to cover */
+                    int wx, wy, x0, x1, y0, y1, u0, u1, v0, v1, c = 0;
+                    place(r, k, tx, ty, &wx, &wy);
+                    exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
+                    tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
+                    for (int v = v0; v < v1; v++)
+                        for (int u = u0; u < u1; u++)
+                            c += r->covered[(size_t)v * r->tx + u];
+                    const double score = c / ((double)r->ww[k] * r->wh[k]);
+                    if (c && score > best) {
+                        best = score;
+                        bk = k, bx = wx, by = wy, bc = c;
+                    }
+                }
+        if (bk < 0)
+            return -1; /* cannot happen: the anchor tile is always inside */
+        int x0, x1, y0, y1, u0, u1, v0, v1;
+        exact_region(r, bk, bx, by, &x0, &x1, &y0, &y1);
+        tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
+        for (int v = v0; v < v1; v++)
+            memset(r->covered + (size_t)v * r->tx + u0, 0, (size_t)(u1 - u0));
+        n_dirty -= bc;
+        pixels += (double)r->ww[bk] * r->wh[bk];
+        if (pixels > limit)
+            return -1;
+        r->wins[3 * n] = bk;
+        r->wins[3 * n + 1] = bx;
+        r->wins[3 * n + 2] = by;
+        n++;
+    }
+    return n;
+}
+
+static void copy_rect(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int x0,
+                      int x1, int y0, int y1)
+{
+    for (int y = y0; y < y1; y++)
+        memcpy(dst + (ptrdiff_t)y * ds + x0, src + (ptrdiff_t)y * ss + x0, (size_t)(x1 - x0));
+}
+
+int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
+                    ptrdiff_t stride, const uint8_t *prev, ptrdiff_t pstride, float strength)
+{
+    const int w = r->w, h = r->h;
+    const int nt = r->tx * r->ty;
+    if (!prev) { /* a still or a first frame: the frame is its own previous one */
+        prev = plane;
+        pstride = stride;
+    }
+    int n_win = -1;
+    if (r->valid && strength == r->strength) {
+        find_changed(r, plane, stride, r->prev_in, 1);
+        if (r->pair)
+            find_changed(r, prev, pstride, r->prev_pair, 0);
+        int nd = find_dirty(r);
+        n_win = nd ? plan_windows(r, nd, REUSE_MAX_COST * w * h) : 0;
+        if (getenv("CRISP_REUSE_DEBUG")) {
+            int nc = 0;
+            for (int i = 0; i < r->bx * r->by; i++)
+                nc += r->changed[i];
+            fprintf(stderr, "reuse: blocks changed %d/%d, tiles dirty %d/%d, windows %d\n", nc,
+                    r->bx * r->by, nd, nt, n_win);
+        }
+    }
+    /* the input as it came: the next frame compares with it, windows read it */
+    for (int y = 0; y < h; y++)
+        memcpy(r->prev_in + (size_t)y * w, plane + (ptrdiff_t)y * stride, (size_t)w);
+    if (r->pair)
+        for (int y = 0; y < h; y++)
+            memcpy(r->prev_pair + (size_t)y * w, prev + (ptrdiff_t)y * pstride, (size_t)w);
+    r->frames++;
+    r->tiles += nt;
+    int ret;
+    if (n_win < 0) { /* the whole frame */
+        r->whole++;
+        ret = crisp_engine_run_luma8_whole(e, plane, stride, r->pair ? r->prev_pair : NULL,
+                                           w, strength);
+        if (ret < 0) {
+            r->valid = 0;
+            return ret;
+        }
+    } else {
+        /* covered: 1 for the tiles inside a window's exact region */
+        memset(r->covered, 0, (size_t)nt);
+        for (int i = 0; i < n_win; i++) {
+            const int k = r->wins[3 * i], wx = r->wins[3 * i + 1], wy = r->wins[3 * i + 2];
+            const int ww = r->ww[k], wh = r->wh[k];
+            for (int y = 0; y < wh; y++) {
+                memcpy(r->buf + (size_t)y * ww, r->prev_in + (size_t)(wy + y) * w + wx,
+                       (size_t)ww);
+                if (r->pair)
+                    memcpy(r->buf_pair + (size_t)y * ww,
+                           r->prev_pair + (size_t)(wy + y) * w + wx, (size_t)ww);
+            }
+            ret = crisp_engine_run_luma8_pair(r->win[k], r->buf, ww, r->pair ? r->buf_pair : NULL,
+                                              ww, strength);
+            if (ret < 0) {
+                r->valid = 0;
+                return ret;
+            }
+            int x0, x1, y0, y1, u0, u1, v0, v1;
+            exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
+            /* the exact region goes to the plane */
+            for (int y = y0; y < y1; y++)
+                memcpy(plane + (ptrdiff_t)y * stride + x0,
+                       r->buf + (size_t)(y - wy) * ww + (x0 - wx), (size_t)(x1 - x0));
+            tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
+            for (int v = v0; v < v1; v++)
+                memset(r->covered + (size_t)v * r->tx + u0, 1, (size_t)(u1 - u0));
+        }
+        /* every tile no window covered: last frame's output */
+        int reused = 0;
+        for (int ty = 0; ty < r->ty; ty++)
+            for (int tx = 0; tx < r->tx; tx++) {
+                if (r->covered[(size_t)ty * r->tx + tx])
+                    continue;
+                reused++;
+                copy_rect(plane, stride, r->prev_out, w, tx * TILE,
+                          (tx + 1) * TILE < w ? (tx + 1) * TILE : w, ty * TILE,
+                          (ty + 1) * TILE < h ? (ty + 1) * TILE : h);
+            }
+        r->reused += reused;
+    }
+    for (int y = 0; y < h; y++)
+        memcpy(r->prev_out + (size_t)y * w, plane + (ptrdiff_t)y * stride, (size_t)w);
+    r->valid = 1;
+    r->strength = strength;
+    return 0;
+}
+
+void crisp_reuse_stats(const struct crisp_reuse *r, long *tiles, long *reused, long *frames,
+                       long *whole)
+{
+    *tiles = r ? r->tiles : 0;
+    *reused = r ? r->reused : 0;
+    if (frames)
+        *frames = r ? r->frames : 0;
+    if (whole)
+        *whole = r ? r->whole : 0;
+}
