@@ -54,6 +54,7 @@ struct crisp_reuse {
     uint8_t *prev_in, *prev_out, *prev_pair; /* w x h: the last frame's input, output, pair plane */
     uint8_t *buf, *buf_pair;   /* ww x wh window */
     uint8_t *changed, *dirty, *covered;
+    int *sat;                  /* (tx + 1) x (ty + 1) sums of tiles still to cover */
     int *wins;                 /* planned windows: size, origin x and y */
     int valid, pair;
     float strength;
@@ -78,6 +79,7 @@ void crisp_reuse_destroy(struct crisp_reuse **pr)
     free(r->dirty);
     free(r->covered);
     free(r->wins);
+    free(r->sat);
     free(r);
     *pr = NULL;
 }
@@ -133,13 +135,14 @@ int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
     r->dirty = malloc(nt);
     r->covered = malloc(nt);
     r->wins = malloc(sizeof(int) * 3 * nt);
+    r->sat = malloc(sizeof(int) * (size_t)(r->tx + 1) * (size_t)(r->ty + 1));
     if (r->pair) {
         r->prev_pair = malloc(n);
         r->buf_pair = malloc(nw);
     }
     int ret = -ENOMEM;
     if (!r->prev_in || !r->prev_out || !r->buf || !r->changed || !r->dirty || !r->covered ||
-        !r->wins || (r->pair && (!r->prev_pair || !r->buf_pair))) {
+        !r->wins || !r->sat || (r->pair && (!r->prev_pair || !r->buf_pair))) {
         if (err)
             snprintf(err, errlen, "out of memory for tile reuse");
         goto fail;
@@ -233,12 +236,37 @@ static void place(const struct crisp_reuse *r, int k, int tx, int ty, int *wx, i
 /* covers the dirty tiles with windows: greedily the placement and size
  * with the fewest pixels per dirty tile not yet covered; the number of
  * windows, or -1 once they cost more than `limit` pixels */
+static void build_sat(struct crisp_reuse *r)
+{
+    const int sw = r->tx + 1;
+    memset(r->sat, 0, sizeof(int) * (size_t)sw);
+    for (int v = 0; v < r->ty; v++) {
+        int row = 0;
+        r->sat[(size_t)(v + 1) * sw] = 0;
+        for (int u = 0; u < r->tx; u++) {
+            row += r->covered[(size_t)v * r->tx + u];
+            r->sat[(size_t)(v + 1) * sw + u + 1] = r->sat[(size_t)v * sw + u + 1] + row;
+        }
+    }
+}
+
+/* tiles still to cover in [u0, u1) x [v0, v1) */
+static int sat_count(const struct crisp_reuse *r, int u0, int u1, int v0, int v1)
+{
+    const int sw = r->tx + 1;
+    if (u1 <= u0 || v1 <= v0)
+        return 0;
+    return r->sat[(size_t)v1 * sw + u1] - r->sat[(size_t)v0 * sw + u1] -
+           r->sat[(size_t)v1 * sw + u0] + r->sat[(size_t)v0 * sw + u0];
+}
+
 static int plan_windows(struct crisp_reuse *r, int n_dirty, double limit)
 {
     int n = 0;
     double pixels = 0;
     memcpy(r->covered, r->dirty, (size_t)r->tx * r->ty); /* 1: dirty, not covered yet */
     while (n_dirty > 0) {
+        build_sat(r);
         double best = 0;
         int bk = -1, bx = 0, by = 0, bc = 0;
         for (int k = 0; k < r->n_sizes; k++)
@@ -246,13 +274,11 @@ static int plan_windows(struct crisp_reuse *r, int n_dirty, double limit)
                 for (int tx = 0; tx < r->tx; tx++) {
                     if (!r->covered[(size_t)ty * r->tx + tx])
                         continue; /* anchored on a tile still to cover */
-                    int wx, wy, x0, x1, y0, y1, u0, u1, v0, v1, c = 0;
+                    int wx, wy, x0, x1, y0, y1, u0, u1, v0, v1;
                     place(r, k, tx, ty, &wx, &wy);
                     exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
                     tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
-                    for (int v = v0; v < v1; v++)
-                        for (int u = u0; u < u1; u++)
-                            c += r->covered[(size_t)v * r->tx + u];
+                    const int c = sat_count(r, u0, u1, v0, v1);
                     const double score = c / ((double)r->ww[k] * r->wh[k]);
                     if (c && score > best) {
                         best = score;
@@ -299,15 +325,8 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
         find_changed(r, plane, stride, r->prev_in, 1);
         if (r->pair)
             find_changed(r, prev, pstride, r->prev_pair, 0);
-        int nd = find_dirty(r);
+        const int nd = find_dirty(r);
         n_win = nd ? plan_windows(r, nd, REUSE_MAX_COST * w * h) : 0;
-        if (getenv("CRISP_REUSE_DEBUG")) {
-            int nc = 0;
-            for (int i = 0; i < r->bx * r->by; i++)
-                nc += r->changed[i];
-            fprintf(stderr, "reuse: blocks changed %d/%d, tiles dirty %d/%d, windows %d\n", nc,
-                    r->bx * r->by, nd, nt, n_win);
-        }
     }
     /* the input as it came: the next frame compares with it, windows read it */
     for (int y = 0; y < h; y++)
