@@ -23,13 +23,18 @@
 //  4. the other tiles are copied from the previous output.
 //
 // The window engines are the same model built for the windows' sizes (same
-// precision, threads and fused I/O rules), so every pixel kept is computed
-// by the same kernels on the same inputs as in the whole frame: the output
-// is bit-identical to running the whole frame (tests/nn/test_reuse.c).
+// precision and fused I/O rules), so every pixel kept is computed by the
+// same kernels on the same inputs as in the whole frame: the output is
+// bit-identical to running the whole frame (tests/nn/test_reuse.c).
 //
-// Threads: one at a time per engine, as crisp_engine_run_luma8. Allocates
-// at creation only.
+// Threads: one at a time per engine, as crisp_engine_run_luma8. The windows
+// of a frame run side by side on the caller's OpenMP threads, each thread
+// with window engines and buffers of its own; oneDNN runs single-threaded
+// inside that parallel region (small windows do not pay for a fork and join
+// per layer). Every window writes only the tiles assigned to it, so no two
+// threads write the same bytes. Allocates at creation only.
 #include <errno.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +55,11 @@ struct crisp_reuse {
     int n_sizes;
     int tx, ty;                /* tiles across and down */
     int bx, by;                /* blocks across and down */
-    struct crisp_engine *win[NSIZES]; /* the model at the windows' sizes */
+    int nthr;                  /* OpenMP threads the windows run on */
+    struct crisp_engine **win; /* [thread][size]: the model at the windows' sizes */
     uint8_t *prev_in, *prev_out, *prev_pair; /* w x h: the last frame's input, output, pair plane */
-    uint8_t *buf, *buf_pair;   /* ww x wh window */
+    uint8_t **buf, **buf_pair; /* per thread: a window's input (and pair plane) */
+    int *owner;                /* per tile: the window that writes it, -1 none */
     uint8_t *changed, *dirty, *covered;
     int *sat;                  /* (tx + 1) x (ty + 1) sums of tiles still to cover */
     int *wins;                 /* planned windows: size, origin x and y */
@@ -68,8 +75,16 @@ void crisp_reuse_destroy(struct crisp_reuse **pr)
     struct crisp_reuse *r = pr ? *pr : NULL;
     if (!r)
         return;
-    for (int k = 0; k < NSIZES; k++)
-        crisp_engine_destroy(&r->win[k]);
+    for (int t = 0; r->win && t < r->nthr * NSIZES; t++)
+        crisp_engine_destroy(&r->win[t]);
+    for (int t = 0; t < r->nthr; t++) {
+        if (r->buf)
+            free(r->buf[t]);
+        if (r->buf_pair)
+            free(r->buf_pair[t]);
+    }
+    free(r->win);
+    free(r->owner);
     free(r->prev_in);
     free(r->prev_out);
     free(r->prev_pair);
@@ -128,34 +143,46 @@ int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
     for (int k = 0; k < r->n_sizes; k++)
         nw = (size_t)r->ww[k] * r->wh[k] > nw ? (size_t)r->ww[k] * r->wh[k] : nw;
     const size_t n = (size_t)r->w * r->h, nt = (size_t)r->tx * r->ty;
+    r->nthr = p->threads > 0 ? p->threads : omp_get_max_threads();
+    if (r->nthr < 1 || r->nthr > 256)
+        r->nthr = 1;
     r->prev_in = malloc(n);
     r->prev_out = malloc(n);
-    r->buf = malloc(nw);
+    r->win = calloc((size_t)r->nthr * NSIZES, sizeof(*r->win));
+    r->buf = calloc((size_t)r->nthr, sizeof(*r->buf));
+    r->buf_pair = calloc((size_t)r->nthr, sizeof(*r->buf_pair));
+    r->owner = malloc(sizeof(int) * nt);
+    for (int t = 0; r->buf && r->buf_pair && t < r->nthr; t++) {
+        r->buf[t] = malloc(nw);
+        r->buf_pair[t] = r->pair ? malloc(nw) : NULL;
+    }
     r->changed = malloc((size_t)r->bx * r->by);
     r->dirty = malloc(nt);
     r->covered = malloc(nt);
     r->wins = malloc(sizeof(int) * 3 * nt);
     r->sat = malloc(sizeof(int) * (size_t)(r->tx + 1) * (size_t)(r->ty + 1));
-    if (r->pair) {
+    if (r->pair)
         r->prev_pair = malloc(n);
-        r->buf_pair = malloc(nw);
-    }
-    int ret = -ENOMEM;
-    if (!r->prev_in || !r->prev_out || !r->buf || !r->changed || !r->dirty || !r->covered ||
-        !r->wins || !r->sat || (r->pair && (!r->prev_pair || !r->buf_pair))) {
+    int ret = -ENOMEM, bufs_ok = r->buf && r->buf_pair;
+    for (int t = 0; bufs_ok && t < r->nthr; t++)
+        bufs_ok = r->buf[t] && (!r->pair || r->buf_pair[t]);
+    if (!r->prev_in || !r->prev_out || !bufs_ok || !r->changed || !r->dirty || !r->covered ||
+        !r->wins || !r->sat || !r->win || !r->owner || (r->pair && !r->prev_pair)) {
         if (err)
             snprintf(err, errlen, "out of memory for tile reuse");
         goto fail;
     }
-    for (int k = 0; k < r->n_sizes; k++) {
-        struct crisp_engine_params wp = *p;
-        wp.width = r->ww[k];
-        wp.height = r->wh[k];
-        wp.stripe_rows = 0;
-        wp.reuse = 0;
-        if ((ret = crisp_engine_create(&r->win[k], m, &wp, err, errlen)) < 0)
-            goto fail;
-    }
+    for (int t = 0; t < r->nthr; t++)
+        for (int k = 0; k < r->n_sizes; k++) {
+            struct crisp_engine_params wp = *p;
+            wp.width = r->ww[k];
+            wp.height = r->wh[k];
+            wp.stripe_rows = 0;
+            wp.reuse = 0;
+            wp.threads = 0; /* leaves the caller's OpenMP setting alone */
+            if ((ret = crisp_engine_create(&r->win[t * NSIZES + k], m, &wp, err, errlen)) < 0)
+                goto fail;
+        }
     *out = r;
     return 0;
 fail:
@@ -346,33 +373,60 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
             return ret;
         }
     } else {
-        /* covered: 1 for the tiles inside a window's exact region */
+        /* each tile inside a window's exact region is written by the first
+         * such window (covered 1), the others from the last output */
         memset(r->covered, 0, (size_t)nt);
+        for (int i = 0; i < nt; i++)
+            r->owner[i] = -1;
         for (int i = 0; i < n_win; i++) {
+            const int k = r->wins[3 * i];
+            int x0, x1, y0, y1, u0, u1, v0, v1;
+            exact_region(r, k, r->wins[3 * i + 1], r->wins[3 * i + 2], &x0, &x1, &y0, &y1);
+            tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
+            for (int v = v0; v < v1; v++)
+                for (int u = u0; u < u1; u++)
+                    if (r->owner[v * r->tx + u] < 0) {
+                        r->owner[v * r->tx + u] = i;
+                        r->covered[v * r->tx + u] = 1;
+                    }
+        }
+        int failed = 0;
+#pragma omp parallel for num_threads(r->nthr) schedule(dynamic, 1)
+        for (int i = 0; i < n_win; i++) {
+            const int t = omp_get_thread_num() < r->nthr ? omp_get_thread_num() : 0;
             const int k = r->wins[3 * i], wx = r->wins[3 * i + 1], wy = r->wins[3 * i + 2];
             const int ww = r->ww[k], wh = r->wh[k];
+            uint8_t *buf = r->buf[t], *bp = r->buf_pair[t];
             for (int y = 0; y < wh; y++) {
-                memcpy(r->buf + (size_t)y * ww, r->prev_in + (size_t)(wy + y) * w + wx,
-                       (size_t)ww);
+                memcpy(buf + (size_t)y * ww, r->prev_in + (size_t)(wy + y) * w + wx, (size_t)ww);
                 if (r->pair)
-                    memcpy(r->buf_pair + (size_t)y * ww,
-                           r->prev_pair + (size_t)(wy + y) * w + wx, (size_t)ww);
+                    memcpy(bp + (size_t)y * ww, r->prev_pair + (size_t)(wy + y) * w + wx,
+                           (size_t)ww);
             }
-            ret = crisp_engine_run_luma8_pair(r->win[k], r->buf, ww, r->pair ? r->buf_pair : NULL,
-                                              ww, strength);
-            if (ret < 0) {
-                r->valid = 0;
-                return ret;
+            int rr = crisp_engine_run_luma8_pair(r->win[t * NSIZES + k], buf, ww,
+                                                 r->pair ? bp : NULL, ww, strength);
+            if (rr < 0) {
+#pragma omp atomic write
+                failed = rr;
+                continue;
             }
             int x0, x1, y0, y1, u0, u1, v0, v1;
             exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
-            /* the exact region goes to the plane */
-            for (int y = y0; y < y1; y++)
-                memcpy(plane + (ptrdiff_t)y * stride + x0,
-                       r->buf + (size_t)(y - wy) * ww + (x0 - wx), (size_t)(x1 - x0));
             tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
             for (int v = v0; v < v1; v++)
-                memset(r->covered + (size_t)v * r->tx + u0, 1, (size_t)(u1 - u0));
+                for (int u = u0; u < u1; u++) {
+                    if (r->owner[v * r->tx + u] != i)
+                        continue;
+                    const int px0 = u * TILE, px1 = (u + 1) * TILE < w ? (u + 1) * TILE : w;
+                    const int py0 = v * TILE, py1 = (v + 1) * TILE < h ? (v + 1) * TILE : h;
+                    for (int y = py0; y < py1; y++)
+                        memcpy(plane + (ptrdiff_t)y * stride + px0,
+                               buf + (size_t)(y - wy) * ww + (px0 - wx), (size_t)(px1 - px0));
+                }
+        }
+        if (failed < 0) {
+            r->valid = 0;
+            return failed;
         }
         /* every tile no window covered: last frame's output */
         int reused = 0;
