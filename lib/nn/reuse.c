@@ -44,10 +44,12 @@
 #include "internal.h"
 
 #define TILE 32
-#define BLOCK 4
+#define BLOCK 4 /* find_changed reads 8 bytes as two blocks */
 #define NSIZES 4
-/* windows costing more than this share of the whole frame's pixels: run the whole frame */
-#define REUSE_MAX_COST 0.8
+/* windows costing more than this share of the whole frame's pixels: run the
+ * whole frame (a window's pixel costs more than the whole frame's: halo
+ * columns, small convolutions; measured on talking-head calls) */
+#define REUSE_MAX_COST 0.7
 
 struct crisp_reuse {
     int w, h, halo, align;
@@ -64,6 +66,7 @@ struct crisp_reuse {
     int *sat;                  /* (tx + 1) x (ty + 1) sums of tiles still to cover */
     int *wins;                 /* planned windows: size, origin x and y */
     int valid, pair;
+    int skip, wholes; /* frames to run whole unchecked; whole decisions in a row */
     float strength;
     long tiles, reused, frames, whole;
 };
@@ -203,11 +206,21 @@ static void find_changed(struct crisp_reuse *r, const uint8_t *a, ptrdiff_t sa, 
             const uint8_t *pa = a + (ptrdiff_t)y * sa, *pb = b + (size_t)y * r->w;
             if (!memcmp(pa, pb, (size_t)r->w))
                 continue;
-            for (int bx = 0; bx < r->bx; bx++) {
-                const int x0 = bx * BLOCK, nx = x0 + BLOCK < r->w ? BLOCK : r->w - x0;
-                if (!ch[bx] && memcmp(pa + x0, pb + x0, (size_t)nx))
-                    ch[bx] = 1;
+            /* 8 bytes at a time: two blocks of 4 (little-endian: the low half first) */
+            int x = 0;
+            for (; x + 8 <= r->w; x += 8) {
+                uint64_t va, vb;
+                memcpy(&va, pa + x, 8);
+                memcpy(&vb, pb + x, 8);
+                const uint64_t d = va ^ vb;
+                if (d) {
+                    ch[x / BLOCK] |= (uint8_t)((d & 0xffffffffu) != 0);
+                    ch[x / BLOCK + 1] |= (uint8_t)((d >> 32) != 0);
+                }
             }
+            for (; x < r->w; x++)
+                if (pa[x] != pb[x])
+                    ch[x / BLOCK] = 1;
         }
     }
 }
@@ -348,26 +361,39 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
         pstride = stride;
     }
     int n_win = -1;
-    if (r->valid && strength == r->strength) {
+    const double limit = REUSE_MAX_COST * w * h;
+    if (r->skip > 0) {
+        r->skip--;
+    } else if (r->valid && strength == r->strength) {
         find_changed(r, plane, stride, r->prev_in, 1);
         if (r->pair)
             find_changed(r, prev, pstride, r->prev_pair, 0);
         const int nd = find_dirty(r);
-        n_win = nd ? plan_windows(r, nd, REUSE_MAX_COST * w * h) : 0;
+        /* the windows cost at least the dirty tiles' own pixels */
+        n_win = !nd ? 0 : (double)nd * TILE * TILE > limit ? -1 : plan_windows(r, nd, limit);
+        /* a picture that changes everywhere (a moving camera, noise): after
+         * two whole frames in a row the next one, after three the next three
+         * run whole unchecked, so that such a stream pays for the checks and
+         * copies on a quarter of its frames */
+        r->wholes = n_win < 0 ? r->wholes + 1 : 0;
+        r->skip = r->wholes >= 3 ? 3 : r->wholes == 2 ? 1 : 0;
     }
+    /* the state the next frame compares with: kept unless it runs unchecked */
+    const int keep = r->skip == 0;
+    r->valid = keep;
     /* the input as it came: the next frame compares with it, windows read it */
-    for (int y = 0; y < h; y++)
+    for (int y = 0; keep && y < h; y++)
         memcpy(r->prev_in + (size_t)y * w, plane + (ptrdiff_t)y * stride, (size_t)w);
-    if (r->pair)
-        for (int y = 0; y < h; y++)
-            memcpy(r->prev_pair + (size_t)y * w, prev + (ptrdiff_t)y * pstride, (size_t)w);
+    for (int y = 0; keep && r->pair && y < h; y++)
+        memcpy(r->prev_pair + (size_t)y * w, prev + (ptrdiff_t)y * pstride, (size_t)w);
     r->frames++;
     r->tiles += nt;
     int ret;
     if (n_win < 0) { /* the whole frame */
         r->whole++;
-        ret = crisp_engine_run_luma8_whole(e, plane, stride, r->pair ? r->prev_pair : NULL,
-                                           w, strength);
+        ret = crisp_engine_run_luma8_whole(e, plane, stride,
+                                           !r->pair ? NULL : keep ? r->prev_pair : prev,
+                                           keep ? w : pstride, strength);
         if (ret < 0) {
             r->valid = 0;
             return ret;
@@ -441,9 +467,8 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
             }
         r->reused += reused;
     }
-    for (int y = 0; y < h; y++)
+    for (int y = 0; keep && y < h; y++)
         memcpy(r->prev_out + (size_t)y * w, plane + (ptrdiff_t)y * stride, (size_t)w);
-    r->valid = 1;
     r->strength = strength;
     return 0;
 }
