@@ -137,7 +137,7 @@ char *metrics_text(struct pipeline *p, long refused)
             atomic_load(&p->frames_no_signal));
     counter(&b, "crisp_frames_corrupt_total", "Pictures not shown: decoder errors or no call's size.",
             atomic_load(&p->frames_corrupt));
-    counter(&b, "crisp_tiles_total", "64x64 output tiles of the frames the network ran for.",
+    counter(&b, "crisp_tiles_total", "32x32 output tiles of the frames the network ran for.",
             atomic_load(&p->tiles_total));
     counter(&b, "crisp_tiles_reused_total",
             "Of them, tiles whose input did not change, copied from the previous output (--reuse).",

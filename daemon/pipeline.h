@@ -69,7 +69,7 @@ struct pipeline {
     atomic_long frames_in, frames_out, dropped_capture, dropped_infer, dropped_sink;
     atomic_long frames_repeated, frames_no_signal, source_reopens, source_stalls;
     atomic_long frames_corrupt, source_lost, reloads, reloads_failed, rtp_rejected;
-    /* 64x64 output tiles the network ran for, and of them copied from the
+    /* 32x32 output tiles the network ran for, and of them copied from the
      * previous output (--reuse); the inference thread adds its engine's */
     atomic_long tiles_total, tiles_reused;
     const struct crisp_engine *tiles_engine; /* inference thread: the engine last counted */

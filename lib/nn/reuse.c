@@ -6,11 +6,11 @@
 // frame's, so is the network's output there. Per stream (per engine) the
 // previous input and output planes are kept; each frame:
 //
-//  1. changed 8x8 blocks are found (the current plane against the previous
+//  1. changed 4x4 blocks are found (the current plane against the previous
 //     input; for a frame-pair model the previous-frame plane too), and a
-//     64x64 output tile is dirty when a changed block lies within the
+//     32x32 output tile is dirty when a changed block lies within the
 //     model's halo (crisp_model_halo) of it;
-//  2. dirty tiles are covered by windows of a few fixed sizes (2x2 to 8x4
+//  2. dirty tiles are covered by windows of a few fixed sizes (4x4 to 16x8
 //     tiles of exact output), placed on the model's alignment grid and
 //     clamped into the frame, chosen greedily by pixels computed per dirty
 //     tile newly covered (the set-cover greedy); a window's output is exact
@@ -19,7 +19,8 @@
 //     dimensions), and every tile inside that exact region is taken from it;
 //  3. when the windows would cost more than REUSE_MAX_COST of the frame,
 //     the whole frame runs as without reuse (a camera's noise, a cut, a
-//     new strength, the first frame);
+//     new strength, the first frame), and a stream that keeps needing the
+//     whole frame is checked less often;
 //  4. the other tiles are copied from the previous output.
 //
 // The window engines are the same model built for the windows' sizes (same

@@ -53,7 +53,7 @@ struct crisp_engine_params {
      * Must outlive the engine. */
     const atomic_int *cancel;
     /* 1: crisp_engine_run_luma8(_pair) keeps the previous frame's input and
-     * output and runs the network only around 64x64 tiles whose input (with
+     * output and runs the network only around 32x32 tiles whose input (with
      * the receptive field around them; a frame-pair model's previous frame
      * too) changed, copying the others from the previous output: the same
      * bytes as running the whole frame (lib/nn/reuse.c). Luma models on
@@ -128,7 +128,7 @@ CRISP_API int crisp_engine_run_luma8_pair(struct crisp_engine *e, uint8_t *plane
                                           ptrdiff_t stride, const uint8_t *prev,
                                           ptrdiff_t pstride, float strength);
 /* Reuse (crisp_engine_params.reuse): whether it is active on this engine,
- * and the 64x64 output tiles seen and copied from the previous output
+ * and the 32x32 output tiles seen and copied from the previous output
  * instead of computed, since the engine was built. */
 CRISP_API int crisp_engine_reuse(const struct crisp_engine *e);
 CRISP_API void crisp_engine_reuse_stats(const struct crisp_engine *e, long *tiles, long *reused);
