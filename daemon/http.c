@@ -236,7 +236,7 @@ static enum MHD_Result send_error(struct http *h, struct MHD_Connection *c, unsi
                                   const char *msg)
 {
     char esc[680], js[700];
-    json_escape(esc, sizeof(esc), msg);
+    crisp_json_escape(esc, sizeof(esc), msg);
     snprintf(js, sizeof(js), "{\"error\": \"%s\"}\n", esc);
     if (code >= 400 && code != 404)
         atomic_fetch_add(&h->refused, 1);

@@ -189,9 +189,6 @@ const char *auto_model_name(const char *path);
  * object (docs/operations.md lists the keys), into a malloc'd string (NULL
  * without memory). Any thread: it copies the series. */
 char *stats_json(struct pipeline *p);
-/* a JSON string's content: quotes, backslashes and control bytes escaped,
- * cut to fit n bytes. Any thread. */
-void json_escape(char *out, size_t n, const char *s);
 /* writes stats_json to `path`; 0 or -errno. Main thread. */
 int stats_write_json(struct pipeline *p, const char *path);
 /* the model in use ("none (bypass)" without one), under ctl_lock; and

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "crisp/frame.h"
+#include "crisp/util.h"
 #include "pipeline.h"
 
 static int cmp_float(const void *a, const void *b)
@@ -38,21 +39,6 @@ static struct pcts series_pcts(struct series *s, float *tmp)
     return (struct pcts){pct(tmp, k, 0.5), pct(tmp, k, 0.95), pct(tmp, k, 0.99)};
 }
 
-void json_escape(char *out, size_t n, const char *s)
-{
-    size_t o = 0;
-    for (; *s && o + 7 < n; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, n - o, "\\%c", c);
-        else if (c < 0x20)
-            o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
-        else
-            out[o++] = (char)c;
-    }
-    out[o] = 0;
-}
-
 char *stats_json(struct pipeline *p)
 {
     float *tmp = malloc(sizeof(float) * PIPELINE_SAMPLES);
@@ -76,8 +62,8 @@ char *stats_json(struct pipeline *p)
     char model[64], src[1024], sink[1024];
     pipeline_model_name(p, model, sizeof(model));
     const long tiles = atomic_load(&p->tiles_total), reused = atomic_load(&p->tiles_reused);
-    json_escape(src, sizeof(src), p->o.input ? p->o.input : "");
-    json_escape(sink, sizeof(sink), p->o.output ? p->o.output : "");
+    crisp_json_escape(src, sizeof(src), p->o.input ? p->o.input : "");
+    crisp_json_escape(sink, sizeof(sink), p->o.output ? p->o.output : "");
     snprintf(out, 4096,
              "{\"frames_in\": %ld, \"frames_out\": %ld, \"dropped_capture\": %ld, "
              "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"frames_repeated\": %ld, "

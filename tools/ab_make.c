@@ -22,6 +22,7 @@
 #include <libavutil/pixfmt.h>
 
 #include "crisp/log.h"
+#include "crisp/util.h"
 #include "ab.h"
 #include "eval.h"
 
@@ -280,24 +281,14 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
     return 0;
 }
 
-/* a JSON string literal of s (names and paths: escapes quotes, backslashes, controls) */
+/* a JSON string literal of s (names and paths) */
 static void jstr(char *out, size_t n, const char *s)
 {
-    size_t o = 0;
     if (n < 3)
         return;
-    out[o++] = '"';
-    for (; *s && o + 8 < n; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, n - o, "\\%c", c);
-        else if (c < 0x20)
-            o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
-        else
-            out[o++] = (char)c;
-    }
-    out[o++] = '"';
-    out[o] = 0;
+    out[0] = '"';
+    crisp_json_escape(out + 1, n - 2, s);
+    strcat(out, "\"");
 }
 
 /* appends printf output to a growing buffer */

@@ -194,3 +194,20 @@ void crisp_orient(float *dst, const float *src, int w, int h, int o, int inverse
                 dst[(size_t)i * ow + j] = src[(size_t)a * w + b];
         }
 }
+
+void crisp_json_escape(char *out, size_t n, const char *s)
+{
+    size_t o = 0;
+    if (!n)
+        return;
+    for (; *s && o + 7 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            o += (size_t)snprintf(out + o, n - o, "\\%c", c);
+        else if (c < 0x20)
+            o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = 0;
+}

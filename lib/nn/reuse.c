@@ -194,7 +194,7 @@ fail:
     return ret;
 }
 
-/* changed 8x8 blocks of a against b (w x h, strides sa and w) */
+/* changed 4x4 blocks of a against b (w x h, strides sa and w) */
 static void find_changed(struct crisp_reuse *r, const uint8_t *a, ptrdiff_t sa, const uint8_t *b,
                          int first)
 {

@@ -130,26 +130,31 @@ else
 fi
 
 # --model auto: a ladder of three models (the teacher as the large rung, the
-# unsharp mask as the small one) timed at start; a generous budget takes the
-# largest, an impossible one the smallest; live, a rung that falls behind
-# (the teacher cannot keep 30 fps here) is stepped down without restarting
+# unsharp mask as the small one) timed at start; a generous latency budget
+# takes the largest, an impossible one the smallest; live, a rung that falls
+# behind (the teacher cannot keep 30 fps here) is stepped down without
+# restarting. The CPU budget is set out of the way (tests/daemon/test_reuse.sh
+# checks that rule); the stats say which rule chose.
 mkdir -p "$T/ladder"
 cp "$CRISP_SOURCE_ROOT/models/crisp-teacher.crisp" "$T/ladder/crisp-rt-l.crisp"
 cp "$MODEL" "$T/ladder/crisp-rt.crisp"
 cp "$CRISP_SOURCE_ROOT/models/unsharp-mask.crisp" "$T/ladder/crisp-rt-s.crisp"
 "$CRISPD" --input "file:$T/clip.mp4" --output null: --model "auto:$T/ladder" --size 320x180 \
-    --budget-ms 9000 --frames 5 --stats-json "$T/a1.json" 2>"$T/a1.err"
+    --budget-ms 9000 --cpu-budget 1000 --frames 5 --stats-json "$T/a1.json" 2>"$T/a1.err"
 "$CRISPD" --input "file:$T/clip.mp4" --output null: --model "auto:$T/ladder" --size 320x180 \
-    --budget-ms 0.001 --frames 5 --stats-json "$T/a2.json" 2>"$T/a2.err"
-if grep -q '"model": "crisp-rt-l"' "$T/a1.json" && grep -q "budget 9000.0 ms: using crisp-rt-l" "$T/a1.err" &&
-    grep -q '"model": "crisp-rt-s"' "$T/a2.json" && grep -q "crisp-rt-s [0-9.]* ms; budget 0.0 ms: using crisp-rt-s" "$T/a2.err"; then
+    --budget-ms 0.001 --cpu-budget 1000 --frames 5 --stats-json "$T/a2.json" 2>"$T/a2.err"
+if grep -q '"model": "crisp-rt-l"' "$T/a1.json" && grep -q '"auto_rule": "fits"' "$T/a1.json" &&
+    grep -q "budgets 9000.0 ms and 1000.00 cores: using crisp-rt-l (fits)" "$T/a1.err" &&
+    grep -q '"model": "crisp-rt-s"' "$T/a2.json" && grep -q '"auto_rule": "smallest"' "$T/a2.json" &&
+    grep -q "crisp-rt-s [0-9.]* ms [0-9.]* cores; budgets 0.0 ms and 1000.00 cores: using crisp-rt-s (smallest)" "$T/a2.err"; then
     ok "--model auto: $(cat "$T/a1.err" | tail -1) / $(tail -1 "$T/a2.err")"
 else
     bad "--model auto: $(cat "$T/a1.err" "$T/a2.err" "$T/a1.json" "$T/a2.json")"
 fi
 "$CRISPD" --input "file:$T/long.mp4" --output null: --model "auto:$T/ladder" --size 320x180 \
-    --budget-ms 9000 --realtime --frames 240 --stats-json "$T/a3.json" 2>"$T/a3.err"
-if grep -q "stepping down from crisp-rt-l to crisp-rt$" "$T/a3.err" && ! grep -q '"model": "crisp-rt-l"' "$T/a3.json"; then
+    --budget-ms 9000 --cpu-budget 1000 --realtime --frames 240 --stats-json "$T/a3.json" 2>"$T/a3.err"
+if grep -q "stepping down from crisp-rt-l to crisp-rt$" "$T/a3.err" && ! grep -q '"model": "crisp-rt-l"' "$T/a3.json" &&
+    grep -q '"auto_rule": "step-down:latency"' "$T/a3.json"; then
     ok "--model auto steps down live: $(grep -o 'inference fell behind.*' "$T/a3.err" | head -1)"
 else
     bad "--model auto step-down: $(cat "$T/a3.err") $(cat "$T/a3.json")"

@@ -46,4 +46,8 @@ CRISP_API double crisp_rng_normal(struct crisp_rng *r);
  * plane back (dst w x h). dst and src must not overlap. */
 CRISP_API void crisp_orient(float *dst, const float *src, int w, int h, int o, int inverse);
 
+/* s as the inside of a JSON string (quotes and backslashes escaped, control
+ * characters as \u00XX) into out, cut to fit n bytes with its NUL. */
+CRISP_API void crisp_json_escape(char *out, size_t n, const char *s);
+
 #endif
