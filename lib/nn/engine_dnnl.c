@@ -1025,6 +1025,7 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     }
     free(shapes);
     free(value_of);
+    shapes = value_of = NULL; /* the failure path below frees them too */
     e->err = NULL;
     e->errlen = 0;
     e->q = NULL; /* not kept: the caller may free it */
