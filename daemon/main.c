@@ -171,7 +171,7 @@ static const char USAGE[] =
     "  --budget-ms MS      inference budget for --model auto [half the frame interval]\n"
     "  --cpu-budget CORES  CPU budget for --model auto at the frame rate [0.5]\n"
     "  --reuse 0|1         1: compute only tiles whose input changed, copy the rest from\n"
-    "                      the previous output (the same bytes) [1]\n"
+    "                      the previous output (the same bytes) [0]\n"
     "  --size WxH [1280x720]   --strength S (0..2: 0 the input, 1 the model,\n"
     "                      2 its correction doubled) [1.0]   --bypass   --realtime\n"
     "  --precision int8|fp32   [int8 when the CPU runs it and MODEL.q8 exists, else fp32]\n"
@@ -595,7 +595,7 @@ static int crispd_main(int argc, char **argv)
     crisp_set_progname("crispd");
     struct pipeline *p = &g_pipeline;
     p->o = (struct crispd_opts){.w = 1280, .h = 720, .strength = 1.0f, .no_signal_s = 2.0,
-                                .reuse = 1, .cpu_budget = 0.5};
+                                .reuse = 0, .cpu_budget = 0.5};
     p->t_start = crisp_now_ns();
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);

@@ -34,7 +34,7 @@
 struct crispd_opts {
     const char *input, *output, *model, *stats_json, *sdp_out, *pixfmt, *precision;
     int w, h, bypass, realtime, threads, verbose, reorder, stripe_rows;
-    int reuse; /* reuse unchanged tiles (crisp_engine_params.reuse): 1 unless --reuse 0 */
+    int reuse; /* reuse unchanged tiles (crisp_engine_params.reuse): --reuse 1 */
     long frames;
     float strength;
     double fps, no_signal_s, budget_ms;

@@ -110,8 +110,12 @@ strace -f -qq -o "$T/strace.log" "$BIN" --input "file:$T/clip.mp4" --output rtp:
     --realtime --stats-json "$T/load.json" --http 127.0.0.1:0 -v >"$T/load.log" 2>&1 &
 SPID=$!
 PIDS+=($SPID)
-sleep 1.5
-HP=$(sed -n 's/.*http: serving on port \([0-9]*\).*/\1/p' "$T/load.log" | head -1)
+HP=
+for _ in $(seq 150); do # start-up under strace (and a sanitizer) takes a while
+    HP=$(sed -n 's/.*http: serving on port \([0-9]*\).*/\1/p' "$T/load.log" | head -1)
+    [ -n "$HP" ] && break
+    sleep 0.1
+done
 if [ -n "$HP" ] && curl -sf -o /dev/null "http://127.0.0.1:$HP/status" &&
     curl -sf -o /dev/null "http://127.0.0.1:$HP/metrics" &&
     curl -sf -o /dev/null "http://127.0.0.1:$HP/preview.jpg?side=split" &&
