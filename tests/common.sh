@@ -12,3 +12,14 @@ bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
 skip() { echo "SKIP: $*"; exit 77; }
 need() { command -v "$1" >/dev/null || skip "${2:-$1 not installed}"; } # CMD [WHY]
 finish() { echo "$checks checks, $fails failed"; [ "$fails" = 0 ]; }
+# the port `crisp ab serve` printed in FILE ("http://127.0.0.1:PORT/"), waiting
+# up to 10 s for it; empty when it never came
+ab_serve_port() {
+    local p= _
+    for _ in $(seq 100); do
+        p=$(sed -nE 's|.*http://127.0.0.1:([0-9]+)/.*|\1|p' "$1")
+        [ -n "$p" ] && break
+        sleep 0.1
+    done
+    echo "$p"
+}

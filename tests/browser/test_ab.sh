@@ -34,12 +34,7 @@ X=$(python3 -c 'import json,sys; print([m for m in json.load(open(sys.argv[1]))[
 "$CRISP" ab serve --listen 127.0.0.1:0 "$D" >"$T/serve.out" 2>"$T/serve.err" &
 SP=$!
 trap 'kill $SP 2>/dev/null; rm -rf "$T"' EXIT
-PORT=
-for _ in $(seq 100); do
-    PORT=$(sed -nE 's|.*http://127.0.0.1:([0-9]+)/.*|\1|p' "$T/serve.out")
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
+PORT=$(ab_serve_port "$T/serve.out")
 [ -n "$PORT" ] || { bad "crisp ab serve did not start: $(cat "$T/serve.err")"; finish; exit; }
 SHOT=${SHOT_DIR:-$T}/ab-page.png
 RUNB=(node)

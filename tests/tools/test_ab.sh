@@ -81,12 +81,7 @@ expect 2 "unknown command" "$CRISP" ab frob
 # ---- serve
 "$CRISP" ab serve --listen 127.0.0.1:0 "$D" >"$T/serve.out" 2>"$T/serve.err" &
 SP=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(sed -nE 's|.*http://127.0.0.1:([0-9]+)/.*|\1|p' "$T/serve.out")
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
+PORT=$(ab_serve_port "$T/serve.out")
 if [ -z "$PORT" ]; then
     bad "crisp ab serve did not start: $(cat "$T/serve.err")"
 else
