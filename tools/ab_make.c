@@ -25,9 +25,9 @@
 #include "crisp/util.h"
 #include "ab.h"
 #include "eval.h"
+#include "args.h"
 
 #define fail crisp_fail
-enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 enum { MAX_CLIPS = 8, MAX_METHODS = 12 };
 /* a method's source: an eval row (0 the received video, 1 unsharp, 2.. the
  * models), FFmpeg's cas on the received video, or the original */
@@ -420,18 +420,6 @@ static int mkdir_p(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-static int parse_num(const char *s, const char *what, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return fail(EXIT_USAGE, "ab make: %s must be a number in %g..%g (got \"%s\")", what, lo,
-                    hi, s);
-    *out = v;
-    return 0;
-}
-
 static const char MAKE_USAGE[] =
     "usage: crisp ab make --video CLIP [--video CLIP2 ...] [--protocol vc|x2] [--model M ...]\n"
     "           [--unsharp] [--cas] [--cas-strength S] [--original] [--acr] [--seconds S]\n"
@@ -450,6 +438,7 @@ int ab_make(int argc, char **argv)
         {0, 0, 0, 0}};
     struct make_params mp = {.protocol = "vc", .crf = 14, .seconds = 5};
     double v = 0;
+    long n = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -468,7 +457,7 @@ int ab_make(int argc, char **argv)
         case 'u': mp.unsharp = 1; break;
         case 'c': mp.cas = 1; break;
         case 'C':
-            if (parse_num(optarg, "--cas-strength", 0, 1, &v))
+            if (crisp_arg_num(optarg, "ab make: --cas-strength", 0, 1, &v))
                 return EXIT_USAGE;
             mp.cas_strength = (float)v;
             mp.cas = 1;
@@ -476,24 +465,24 @@ int ab_make(int argc, char **argv)
         case 'o': mp.original = 1; break;
         case 'a': mp.acr = 1; break;
         case 's':
-            if (parse_num(optarg, "--seconds", 0.5, 60, &v))
+            if (crisp_arg_num(optarg, "ab make: --seconds", 0.5, 60, &v))
                 return EXIT_USAGE;
             mp.seconds = (float)v;
             break;
         case 'S':
-            if (parse_num(optarg, "--start", 0, 86400, &v))
+            if (crisp_arg_num(optarg, "ab make: --start", 0, 86400, &v))
                 return EXIT_USAGE;
             mp.start = (float)v;
             break;
         case 'q':
-            if (parse_num(optarg, "--crf", 0, 51, &v) || v != floor(v))
-                return fail(EXIT_USAGE, "ab make: --crf must be an integer in 0..51");
-            mp.crf = (int)v;
+            if (crisp_arg_int(optarg, "ab make: --crf", 0, 51, &n))
+                return EXIT_USAGE;
+            mp.crf = (int)n;
             break;
         case 't':
-            if (parse_num(optarg, "--threads", 0, 256, &v) || v != floor(v))
-                return fail(EXIT_USAGE, "ab make: --threads must be an integer in 0..256");
-            mp.threads = (int)v;
+            if (crisp_arg_int(optarg, "ab make: --threads", 0, 256, &n))
+                return EXIT_USAGE;
+            mp.threads = (int)n;
             break;
         case 'O': mp.out = optarg; break;
         case 'h': fputs(MAKE_USAGE, stdout); return 0;

@@ -24,9 +24,9 @@
 #include "crisp/log.h"
 #include "ab.h"
 #include "json.h"
+#include "args.h"
 
 #define fail crisp_fail
-enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 enum { MAX_VOTES_BYTES = 256 * 1024 };
 
 struct server {

@@ -23,9 +23,9 @@
 #include "crisp/log.h"
 #include "ab.h"
 #include "json.h"
+#include "args.h"
 
 #define fail crisp_fail
-enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 enum { MAXM = 16, MAX_FILES = 4096 };
 static const double Z95 = 1.959963984540054;
 
@@ -347,9 +347,8 @@ int ab_tally(int argc, char **argv)
         switch (c) {
         case 'j': json_out = optarg; break;
         case 'b':
-            boot = strtol(optarg, &end, 10);
-            if (*end || end == optarg || boot < 0 || boot > 1000000)
-                return fail(EXIT_USAGE, "ab tally: --bootstrap must be an integer in 0..1000000");
+            if (crisp_arg_int(optarg, "ab tally: --bootstrap", 0, 1000000, &boot))
+                return EXIT_USAGE;
             break;
         case 's':
             seed = strtoull(optarg, &end, 10);

@@ -20,8 +20,8 @@
 #include "crisp/log.h"
 #include "crisp/model.h"
 #include "crisp/util.h"
+#include "args.h"
 
-enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 #define fail crisp_fail
 
 struct run_result {

@@ -17,8 +17,8 @@
 #include "ctl.h"
 #include "eval.h"
 #include "sharpen.h"
+#include "args.h"
 
-enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 #define fail crisp_fail
 
@@ -69,25 +69,20 @@ static const char USAGE[] =
 
 static int parse_int(const char *s, const char *what, int lo, int hi, int *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return fail(EXIT_USAGE, "%s must be an integer in %d..%d (got \"%s\")", what, lo, hi, s);
-    *out = (int)v;
-    return 0;
+    long v;
+    int ret = crisp_arg_int(s, what, lo, hi, &v);
+    if (!ret)
+        *out = (int)v;
+    return ret;
 }
 
 static int parse_float(const char *s, const char *what, float lo, float hi, float *out)
 {
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return fail(EXIT_USAGE, "%s must be a number in %g..%g (got \"%s\")", what, (double)lo,
-                    (double)hi, s);
-    *out = v;
-    return 0;
+    double v;
+    int ret = crisp_arg_num(s, what, lo, hi, &v);
+    if (!ret)
+        *out = (float)v;
+    return ret;
 }
 
 static int load_model(const char *path, struct crisp_model **m)

@@ -12,8 +12,8 @@
 
 #include "crisp/log.h"
 #include "ctl.h"
+#include "args.h"
 
-enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 #define fail crisp_fail
 
