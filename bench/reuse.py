@@ -8,10 +8,14 @@
 # capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2); plus the clip as it is (no call:
 # camera noise changes every tile, the worst case). Reported per run: CPU
 # seconds per output frame (the process's, from outside), cores at 30 fps,
-# latency p99, frames dropped, share of 32x32 tiles reused; the hash sink's
+# latency p99, frames dropped, share of 32x32 tiles reused and of tiles
+# unchanged (the input within the network's reach identical: what an exact
+# reuse without overhead would skip), CPU with --bypass (decoding, scaling,
+# the sink: what no reuse saves) and from both the bound on the ratio for
+# an exact reuse that costs nothing; the hash sink's
 # frames with and without reuse are compared byte for byte. Then the
 # default configuration (--model auto, --cpu-budget 0.5) under AVX2 on the
-# three clips of the target. Runs alternate reuse off/on, `--reps` times.
+# three clips of the target, reuse off (the default) and on. Runs alternate reuse off/on, `--reps` times.
 #
 #   python3 bench/reuse.py [--reps 2] [--json bench/results/reuse-DATE.json]
 # needs ../shared/data/video; cockatoo from demo/ (bash scripts/demo.sh).
@@ -63,7 +67,8 @@ def measure(src, reuse, isa, tmp, extra=()):
     return {'cpu_s_per_frame': cpu / n, 'cores_at_30fps': cpu / n * 30, 'frames': n,
             'dropped': s['dropped_capture'] + s['dropped_infer'] + s['dropped_sink'],
             'latency_p99_ms': s['latency_ms']['p99'], 'infer_p50_ms': s['infer_ms']['p50'],
-            'tiles_reused_share': s['tiles_reused_share'], 'model': s['model'],
+            'tiles_reused_share': s['tiles_reused_share'],
+            'tiles_unchanged_share': s['tiles_unchanged_share'], 'model': s['model'],
             'auto_rule': s['auto_rule']}
 
 
@@ -116,26 +121,35 @@ def main():
                 for rep in range(a.reps):
                     order = (0, 1) if rep % 2 == 0 else (1, 0)
                     res = {r: measure(src, r, isa, tmp) for r in order}
+                    # everything but the network (decoding, scaling, the
+                    # sink): what no reuse can save
+                    rest = measure(src, 0, isa, tmp, extra=['--model', MODEL, '--bypass'])
+                    off, u = res[0]['cpu_s_per_frame'], res[1]['tiles_unchanged_share']
+                    bound = (rest['cpu_s_per_frame'] + (off - rest['cpu_s_per_frame']) * (1 - u)) / off
                     row = {'clip': name, 'isa': isa, 'rep': rep, 'identical': same,
-                           'without': res[0], 'with': res[1],
-                           'ratio': res[1]['cpu_s_per_frame'] / res[0]['cpu_s_per_frame']}
+                           'without': res[0], 'with': res[1], 'bypass': rest,
+                           'ratio': res[1]['cpu_s_per_frame'] / off, 'exact_bound': bound}
                     out['runs'].append(row)
                     print(f"{isa:6} {name:34} rep {rep}: CPU/frame {res[0]['cpu_s_per_frame']:.4f} -> "
                           f"{res[1]['cpu_s_per_frame']:.4f} s (x{row['ratio']:.3f}), reused "
-                          f"{res[1]['tiles_reused_share']:.3f}, p99 {res[0]['latency_p99_ms']:.1f} / "
+                          f"{res[1]['tiles_reused_share']:.3f} of {u:.3f} unchanged, bypass "
+                          f"{rest['cpu_s_per_frame']:.4f} s, bound x{bound:.3f}, p99 "
+                          f"{res[0]['latency_p99_ms']:.1f} / "
                           f"{res[1]['latency_p99_ms']:.1f} ms, dropped {res[0]['dropped']} / "
                           f"{res[1]['dropped']}, identical {same}", flush=True)
-        # the default configuration under AVX2: --model auto, --cpu-budget 0.5, reuse on
+        # the default configuration under AVX2: --model auto, --cpu-budget
+        # 0.5, reuse off (the default) and on
         out['default_avx2'] = []
         for name, src in sources[:3]:
             for rep in range(a.reps):
-                r = measure(src, 1, 'avx2', tmp, extra=['--reuse', '1'])
-                r.update({'clip': name, 'rep': rep})
-                out['default_avx2'].append(r)
-                print(f"default AVX2 {name:34} rep {rep}: {r['model']} ({r['auto_rule']}), "
-                      f"{r['cores_at_30fps']:.3f} cores, dropped {r['dropped']}, p99 "
-                      f"{r['latency_p99_ms']:.1f} ms, reused {r['tiles_reused_share']:.3f}",
-                      flush=True)
+                for reuse in (0, 1):
+                    r = measure(src, reuse, 'avx2', tmp, extra=['--reuse', str(reuse)])
+                    r.update({'clip': name, 'rep': rep, 'reuse': reuse})
+                    out['default_avx2'].append(r)
+                    print(f"default AVX2 reuse {reuse} {name:34} rep {rep}: {r['model']} ({r['auto_rule']}), "
+                          f"{r['cores_at_30fps']:.3f} cores, dropped {r['dropped']}, p99 "
+                          f"{r['latency_p99_ms']:.1f} ms, reused {r['tiles_reused_share']:.3f}",
+                          flush=True)
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     json.dump(out, open(a.json, 'w'), indent=1)
     print('written', a.json)

@@ -288,12 +288,17 @@ static void *capture_thread(void *arg)
 /* the engine's reuse counts since the last frame into the pipeline's */
 static void count_tiles(struct pipeline *p)
 {
-    long t, r;
+    long t, r, c, u;
     crisp_engine_reuse_stats(p->engine, &t, &r);
+    crisp_engine_reuse_checked(p->engine, &c, &u);
     if (p->tiles_engine != p->engine) { /* a new engine counts from 0 */
         p->tiles_engine = p->engine;
-        p->tiles_seen = p->reused_seen = 0;
+        p->tiles_seen = p->reused_seen = p->checked_seen = p->unchanged_seen = 0;
     }
+    atomic_fetch_add_explicit(&p->tiles_checked, c - p->checked_seen, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->tiles_unchanged, u - p->unchanged_seen, memory_order_relaxed);
+    p->checked_seen = c;
+    p->unchanged_seen = u;
     atomic_fetch_add_explicit(&p->tiles_total, t - p->tiles_seen, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->tiles_reused, r - p->reused_seen, memory_order_relaxed);
     p->tiles_seen = t;

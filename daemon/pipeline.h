@@ -71,9 +71,9 @@ struct pipeline {
     atomic_long frames_corrupt, source_lost, reloads, reloads_failed, rtp_rejected;
     /* 32x32 output tiles the network ran for, and of them copied from the
      * previous output (--reuse); the inference thread adds its engine's */
-    atomic_long tiles_total, tiles_reused;
+    atomic_long tiles_total, tiles_reused, tiles_checked, tiles_unchanged;
     const struct crisp_engine *tiles_engine; /* inference thread: the engine last counted */
-    long tiles_seen, reused_seen;            /* and its counts then */
+    long tiles_seen, reused_seen, checked_seen, unchanged_seen;            /* and its counts then */
     /* what the capture thread is doing (enum source_state), for /metrics */
     atomic_int source_state;
     /* steered while running (POST /control): read by the inference thread

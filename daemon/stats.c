@@ -62,6 +62,7 @@ char *stats_json(struct pipeline *p)
     char model[64], src[1024], sink[1024];
     pipeline_model_name(p, model, sizeof(model));
     const long tiles = atomic_load(&p->tiles_total), reused = atomic_load(&p->tiles_reused);
+    const long checked = atomic_load(&p->tiles_checked), same = atomic_load(&p->tiles_unchanged);
     crisp_json_escape(src, sizeof(src), p->o.input ? p->o.input : "");
     crisp_json_escape(sink, sizeof(sink), p->o.output ? p->o.output : "");
     snprintf(out, 4096,
@@ -74,7 +75,8 @@ char *stats_json(struct pipeline *p)
              "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
              "\"capture_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
              "\"sink_ms\": {\"p50\": %.3f, \"p99\": %.3f}, \"reuse\": %s, \"tiles\": %ld, "
-             "\"tiles_reused\": %ld, \"tiles_reused_share\": %.4f, \"auto_rule\": \"%s\", "
+             "\"tiles_reused\": %ld, \"tiles_reused_share\": %.4f, \"tiles_unchanged_share\": %.4f, "
+             "\"auto_rule\": \"%s\", "
              "\"cpu_budget\": %.3f, \"model\": \"%s\", "
              "\"strength\": %.3f, \"bypass\": %s, \"source\": \"%s\", \"source_state\": \"%s\", "
              "\"sink\": \"%s\", \"size\": \"%dx%d\", \"uptime_s\": %.1f}\n",
@@ -86,7 +88,8 @@ char *stats_json(struct pipeline *p)
              atomic_load(&p->rtp_rejected), atomic_load(&p->reloads),
              atomic_load(&p->reloads_failed), fps, lat.p50, lat.p95, lat.p99, inf.p50, inf.p99,
              cap.p50, cap.p99, snk.p50, snk.p99, p->o.reuse ? "true" : "false", tiles, reused,
-             tiles ? (double)reused / (double)tiles : 0.0, AUTO_RULE_NAMES[p->auto_rule % 9],
+             tiles ? (double)reused / (double)tiles : 0.0,
+             checked ? (double)same / (double)checked : 0.0, AUTO_RULE_NAMES[p->auto_rule % 9],
              p->o.cpu_budget, model, (double)atomic_load(&p->strength),
              p->o.bypass || atomic_load(&p->bypass) ? "true" : "false", src,
              SOURCE_STATE_NAMES[atomic_load(&p->source_state) % 5], sink, p->o.w, p->o.h,

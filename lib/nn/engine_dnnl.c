@@ -1280,7 +1280,12 @@ int crisp_engine_run_luma8_pair(struct crisp_engine *e, uint8_t *plane, ptrdiff_
 
 void crisp_engine_reuse_stats(const struct crisp_engine *e, long *tiles, long *reused)
 {
-    crisp_reuse_stats(e->ru, tiles, reused, NULL, NULL);
+    crisp_reuse_stats(e->ru, tiles, reused, NULL, NULL, NULL, NULL);
+}
+
+void crisp_engine_reuse_checked(const struct crisp_engine *e, long *checked, long *unchanged)
+{
+    crisp_reuse_stats(e->ru, &(long){0}, &(long){0}, NULL, NULL, checked, unchanged);
 }
 
 int crisp_engine_reuse(const struct crisp_engine *e) { return e->ru != NULL; }

@@ -74,7 +74,7 @@ int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
 int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
                     ptrdiff_t stride, const uint8_t *prev, ptrdiff_t pstride, float strength);
 void crisp_reuse_stats(const struct crisp_reuse *r, long *tiles, long *reused, long *frames,
-                       long *whole);
+                       long *whole, long *checked, long *unchanged);
 void crisp_reuse_destroy(struct crisp_reuse **r);
 /* crisp_engine_run_luma8_pair without reuse: the whole frame */
 int crisp_engine_run_luma8_whole(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,

@@ -70,6 +70,7 @@ struct crisp_reuse {
     int skip, wholes; /* frames to run whole unchecked; whole decisions in a row */
     float strength;
     long tiles, reused, frames, whole;
+    long checked, unchanged; /* tiles compared, and of them found unchanged (not dirty) */
 };
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -370,6 +371,8 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
         if (r->pair)
             find_changed(r, prev, pstride, r->prev_pair, 0);
         const int nd = find_dirty(r);
+        r->checked += nt;
+        r->unchanged += nt - nd;
         /* the windows cost at least the dirty tiles' own pixels */
         n_win = !nd ? 0 : (double)nd * TILE * TILE > limit ? -1 : plan_windows(r, nd, limit);
         /* a picture that changes everywhere (a moving camera, noise): after
@@ -475,8 +478,12 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
 }
 
 void crisp_reuse_stats(const struct crisp_reuse *r, long *tiles, long *reused, long *frames,
-                       long *whole)
+                       long *whole, long *checked, long *unchanged)
 {
+    if (checked)
+        *checked = r ? r->checked : 0;
+    if (unchanged)
+        *unchanged = r ? r->unchanged : 0;
     *tiles = r ? r->tiles : 0;
     *reused = r ? r->reused : 0;
     if (frames)

@@ -170,15 +170,20 @@ static void check(const struct net_def *d, enum crisp_precision prec, int w, int
             r0 = r1s;
             memcpy(prev, cur, n);
         }
-        long tiles, reused;
+        long tiles, reused, checked, unchanged;
         crisp_engine_reuse_stats(ru, &tiles, &reused);
+        crisp_engine_reuse_checked(ru, &checked, &unchanged);
+        /* a copied tile is an unchanged one: the windows copy at most them */
+        CHECK(checked > 0 && checked <= tiles && unchanged >= reused && unchanged <= checked,
+              "%s %s %dx%d: %ld tiles checked, %ld unchanged, %ld reused of %ld", d->name, what, w,
+              h, checked, unchanged, reused, tiles);
         CHECK(differ == 0, "%s %s %dx%d stripes %d: %d of %d frames differ from whole-frame runs",
               d->name, what, w, h, stripes, differ, frames);
         CHECK(reused > 0 && partial >= 6, "%s %s %dx%d: %ld of %ld tiles reused, %d partial frames",
               d->name, what, w, h, reused, tiles, partial);
         printf("%-20s %-4s %4dx%-4d stripes %2d: %d frames bit-identical, %ld of %ld tiles reused, "
-               "%d frames partly computed\n",
-               d->name, what, w, h, stripes, frames, reused, tiles, partial);
+               "%d frames partly computed, %ld of %ld checked unchanged\n",
+               d->name, what, w, h, stripes, frames, reused, tiles, partial, unchanged, checked);
         free(cur);
         free(prev);
         free(a);

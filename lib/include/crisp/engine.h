@@ -132,6 +132,12 @@ CRISP_API int crisp_engine_run_luma8_pair(struct crisp_engine *e, uint8_t *plane
  * instead of computed, since the engine was built. */
 CRISP_API int crisp_engine_reuse(const struct crisp_engine *e);
 CRISP_API void crisp_engine_reuse_stats(const struct crisp_engine *e, long *tiles, long *reused);
+/* Of the tiles compared with the previous frame (frames run unchecked by
+ * the back-off are not compared), those whose input and the network's
+ * reach around it did not change: what an exact reuse without overhead
+ * could skip. The windows copy fewer (crisp_engine_reuse_stats). */
+CRISP_API void crisp_engine_reuse_checked(const struct crisp_engine *e, long *checked,
+                                          long *unchanged);
 /* 1 for a frame-pair model's engine (crisp_engine_run_luma8_pair) */
 CRISP_API int crisp_engine_pair(const struct crisp_engine *e);
 /* 1 when the engine fuses its input and output passes (an int8 luma model
