@@ -114,7 +114,9 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n)
         if (best)
             continue; /* a larger model fits: the smaller ones are kept for stepping down */
         struct crisp_engine *e = NULL;
-        int ret = pipeline_engine_build(p, path, 0, &e, err, n);
+        /* timed on frames that change everywhere: built without reuse's
+         * window engines, which only the rung kept needs */
+        int ret = pipeline_engine_build(p, path, PIPELINE_BUILD_TIMING, &e, err, n);
         if (ret < 0)
             return ret;
         double cpu = 0, p99 = time_engine(p, e, budget, &cpu);
@@ -147,6 +149,12 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n)
     if (!best) { /* only larger models were installed and none fitted: the smallest of them */
         p->ladder_at = p->n_ladder - 1;
         p->auto_rule = AUTO_RULE_SMALLEST;
+        int ret = pipeline_engine_build(p, p->ladder[p->ladder_at], 0, &best, err, n);
+        if (ret < 0)
+            return ret;
+    }
+    if (p->o.reuse && !crisp_engine_reuse(best)) { /* the rung kept, now with reuse */
+        crisp_engine_destroy(&best);
         int ret = pipeline_engine_build(p, p->ladder[p->ladder_at], 0, &best, err, n);
         if (ret < 0)
             return ret;

@@ -34,6 +34,8 @@
 int pipeline_engine_build(struct pipeline *p, const char *path, int hup,
                           struct crisp_engine **out, char *err, size_t n)
 {
+    const int timing = hup & PIPELINE_BUILD_TIMING;
+    hup &= PIPELINE_BUILD_HUP;
     const struct crispd_opts *o = &p->o;
     struct crisp_model *m = NULL;
     struct crisp_quant *q = NULL;
@@ -74,7 +76,7 @@ int pipeline_engine_build(struct pipeline *p, const char *path, int hup,
     struct crisp_engine_params ep = {.width = o->w, .height = o->h, .threads = o->threads,
                                      .precision = prec, .quant = q,
                                      .stripe_rows = o->stripe_rows, .cancel = &p->stop,
-                                     .reuse = o->reuse};
+                                     .reuse = o->reuse && !timing};
     if ((ret = crisp_engine_create(out, m, &ep, msg, sizeof(msg))) < 0) {
         snprintf(err, n, hup ? "SIGHUP: %s: %s; keeping the current model" : "model %s: %s", path,
                  msg);

@@ -53,15 +53,17 @@ done
 printf 'reuse = maybe\n' >"$T/bad.conf"
 "$CRISPD" --config "$T/bad.conf" --input "file:$T/call.mp4" --output null: 2>"$T/e"
 [ $? = 2 ] && grep -q "reuse" "$T/e" && ok "config reuse = maybe refused" || bad "config: $(cat "$T/e")"
-# --model auto's rules: no model fits 0.001 cores; every model fits 64 cores and 10 s
+# --model auto's rules: no model fits 0.001 cores; every model fits 64 cores and 10 s;
+# with --reuse 1 the rung kept reuses tiles (the rungs timed are built without)
 "$CRISPD" --input "file:$T/call.mp4" --output null: --size 1280x720 --model "auto:$M" --cpu-budget 0.001 \
-    --frames 5 --stats-json "$T/auto1.json" 2>"$T/auto1.err"
+    --reuse 1 --frames 20 --stats-json "$T/auto1.json" 2>"$T/auto1.err"
 "$CRISPD" --input "file:$T/call.mp4" --output null: --size 1280x720 --model "auto:$M" --cpu-budget 64 \
     --budget-ms 10000 --frames 5 --stats-json "$T/auto2.json" 2>"$T/auto2.err"
-python3 - "$T/auto1.json" "$T/auto2.json" <<'PY' && ok "auto: tiny budget -> smallest (crisp-rt-s), huge -> fits (crisp-rt-l)" || bad "auto rules: $(grep -h 'model auto' "$T"/auto*.err)"
+python3 - "$T/auto1.json" "$T/auto2.json" <<'PY' && ok "auto: tiny budget -> smallest (crisp-rt-s, reusing tiles), huge -> fits (crisp-rt-l)" || bad "auto rules: $(grep -h 'model auto' "$T"/auto*.err)"
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
 assert a["auto_rule"] == "smallest" and a["model"] == "crisp-rt-s", a
+assert a["tiles"] > 0 and a["tiles_reused"] > 0, a
 assert b["auto_rule"] == "fits" and b["model"] == "crisp-rt-l", b
 PY
 grep -q "cores" "$T/auto1.err" && ok "auto logs each model's CPU: $(grep -o 'crisp-rt-l[^,]*' "$T/auto1.err" | head -1)" || bad "no CPU in the auto log"
