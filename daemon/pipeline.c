@@ -293,6 +293,7 @@ static void count_tiles(struct pipeline *p)
     long t, r, c, u;
     crisp_engine_reuse_stats(p->engine, &t, &r);
     crisp_engine_reuse_checked(p->engine, &c, &u);
+    atomic_store_explicit(&p->reuse_mode, crisp_engine_reuse(p->engine), memory_order_relaxed);
     if (p->tiles_engine != p->engine) { /* a new engine counts from 0 */
         p->tiles_engine = p->engine;
         p->tiles_seen = p->reused_seen = p->checked_seen = p->unchanged_seen = 0;

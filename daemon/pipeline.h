@@ -72,6 +72,7 @@ struct pipeline {
     /* 32x32 output tiles the network ran for, and of them copied from the
      * previous output (--reuse); the inference thread adds its engine's */
     atomic_long tiles_total, tiles_reused, tiles_checked, tiles_unchanged;
+    atomic_int reuse_mode; /* crisp_engine_reuse of the engine running: 0 off, 1 windows, 2 layers */
     const struct crisp_engine *tiles_engine; /* inference thread: the engine last counted */
     long tiles_seen, reused_seen, checked_seen, unchanged_seen;            /* and its counts then */
     /* what the capture thread is doing (enum source_state), for /metrics */

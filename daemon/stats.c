@@ -76,6 +76,7 @@ char *stats_json(struct pipeline *p)
              "\"capture_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
              "\"sink_ms\": {\"p50\": %.3f, \"p99\": %.3f}, \"reuse\": %s, \"tiles\": %ld, "
              "\"tiles_reused\": %ld, \"tiles_reused_share\": %.4f, \"tiles_unchanged_share\": %.4f, "
+             "\"reuse_mode\": \"%s\", "
              "\"auto_rule\": \"%s\", "
              "\"cpu_budget\": %.3f, \"model\": \"%s\", "
              "\"strength\": %.3f, \"bypass\": %s, \"source\": \"%s\", \"source_state\": \"%s\", "
@@ -89,7 +90,8 @@ char *stats_json(struct pipeline *p)
              atomic_load(&p->reloads_failed), fps, lat.p50, lat.p95, lat.p99, inf.p50, inf.p99,
              cap.p50, cap.p99, snk.p50, snk.p99, p->o.reuse ? "true" : "false", tiles, reused,
              tiles ? (double)reused / (double)tiles : 0.0,
-             checked ? (double)same / (double)checked : 0.0, AUTO_RULE_NAMES[p->auto_rule % 9],
+             checked ? (double)same / (double)checked : 0.0,
+             (const char *[]){"off", "windows", "layers"}[atomic_load(&p->reuse_mode) % 3], AUTO_RULE_NAMES[p->auto_rule % 9],
              p->o.cpu_budget, model, (double)atomic_load(&p->strength),
              p->o.bypass || atomic_load(&p->bypass) ? "true" : "false", src,
              SOURCE_STATE_NAMES[atomic_load(&p->source_state) % 5], sink, p->o.w, p->o.h,

@@ -54,6 +54,7 @@ struct step {
     dnnl_memory_desc_t scratch_md; /* the primitive's scratchpad (user-managed) */
     int has_scratch;
     dnnl_memory_t scratch_mem;
+    int reach, cstride; /* a convolution's: (kernel - 1) / 2 and its stride */
 };
 
 struct crisp_engine {
@@ -83,6 +84,7 @@ struct crisp_engine {
      * nhwc f32 output: two memory passes where oneDNN steps and copies made
      * about ten. Same arithmetic as the unfused build (tested bit for bit). */
     int fused, factor, residual, threads;
+    int persist; /* every value in a buffer of its own (layer reuse keeps them across frames) */
     float s_in0;       /* the first conv's input scale */
     uint8_t lut[256];  /* luma byte -> the first conv's u8 input */
     int lut_identity;  /* lut[v] == v (the shipped .q8: range [0, 1]) */
@@ -529,6 +531,8 @@ static int build_conv(struct crisp_engine *e, const struct crisp_model *m, int f
     struct step *st;
     if ((ret = add_prim(e, pd, &st)) < 0)
         goto done;
+    st->reach = p;
+    st->cstride = s;
     int ov = add_value(e, &got_dst, e->n_steps - 1);
     if (ov < 0) {
         ret = ov;
@@ -701,8 +705,8 @@ static int plan_memory(struct crisp_engine *e)
             if (largest < 0 || sizes[b] > sizes[largest])
                 largest = b;
         }
-        if (best < 0)
-            best = largest;
+        if (best < 0 || e->persist)
+            best = e->persist ? -1 : largest;
         if (best < 0)
             best = nb++;
         if (sizes[best] < val->bytes)
@@ -878,7 +882,7 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
             return ret;
         }
         if (crisp_stripes_count(e->ss) > 1) {
-            if (p->reuse && (ret = crisp_reuse_create(&e->ru, m, p, err, errlen)) < 0) {
+            if (p->reuse && (ret = crisp_reuse_create(&e->ru, e, m, p, err, errlen)) < 0) {
                 crisp_engine_destroy(&e);
                 return ret;
             }
@@ -991,6 +995,8 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     }
     /* the output must outlive the last step: nothing may reuse its buffer */
     e->vals[e->out_val].last = e->n_steps;
+    /* layer reuse (reuse.c) keeps every layer's output of the fused ladder */
+    e->persist = p->reuse && e->fused;
     if ((ret = plan_memory(e)) < 0)
         goto fail;
     for (int v = 0; v < e->n_vals; v++) {
@@ -1029,7 +1035,7 @@ int crisp_engine_create(struct crisp_engine **out, const struct crisp_model *m,
     e->err = NULL;
     e->errlen = 0;
     e->q = NULL; /* not kept: the caller may free it */
-    if (p->reuse && (ret = crisp_reuse_create(&e->ru, m, p, err, errlen)) < 0)
+    if (p->reuse && (ret = crisp_reuse_create(&e->ru, e, m, p, err, errlen)) < 0)
         goto fail;
     *out = e;
     return 0;
@@ -1217,15 +1223,12 @@ static int cpu_avx2(void)
     return h;
 }
 
-int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride,
-                            uint8_t *dst, ptrdiff_t dstride, int r0, int r1, float strength)
+/* the fused head: space-to-depth of the luma bytes through the LUT into the
+ * first conv's u8 nhwc input */
+static void head_u8(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride)
 {
-    if (!e->fused)
-        return CRISP_EUSAGE;
-    if (e->threads > 0)
-        omp_set_num_threads(e->threads);
     const int w = e->width, f = e->factor, w2 = w / f, h2 = e->height / f, c = f * f;
-    const int res = e->residual, identity = e->lut_identity;
+    const int identity = e->lut_identity;
     uint8_t *q = e->bufs[e->vals[e->in_val].buf];
 #pragma omp parallel for schedule(static)
     for (int y2 = 0; y2 < h2; y2++)
@@ -1240,9 +1243,14 @@ int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_
                     for (int dx = 0; dx < f; dx++)
                         d[(size_t)x2 * c + dx] = e->lut[row[x2 * f + dx]];
         }
-    int ret = run_steps(e);
-    if (ret < 0)
-        return ret;
+}
+
+/* the fused tail: depth-to-space of the last conv's output, the residual,
+ * the blend and the rounding, rows r0..r1-1 */
+static void tail_u8(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
+                    ptrdiff_t dstride, int r0, int r1, float strength)
+{
+    const int w = e->width, f = e->factor, res = e->residual;
     const int in_place = src == dst && sstride == dstride, avx2 = cpu_avx2();
     /* row by row: gather the depth-to-space pixels into a chunk, then one
      * vectorizable loop for the residual, the blend and the rounding */
@@ -1261,7 +1269,99 @@ int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_
                 (avx2 ? blend_to_avx2 : blend_to)(out + x0, in + x0, g, nx, res, strength);
         }
     }
+}
+
+int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride,
+                            uint8_t *dst, ptrdiff_t dstride, int r0, int r1, float strength)
+{
+    if (!e->fused)
+        return CRISP_EUSAGE;
+    if (e->threads > 0)
+        omp_set_num_threads(e->threads);
+    head_u8(e, src, sstride);
+    int ret = run_steps(e);
+    if (ret < 0)
+        return ret;
+    tail_u8(e, src, sstride, dst, dstride, r0, r1, strength);
     return 0;
+}
+
+/* ---- layer reuse (reuse.c) ---- */
+
+static int dense_nhwc(const dnnl_memory_desc_t *md)
+{
+    const dnnl_dims_t *st = &md->format_desc.blocking.strides;
+    return md->ndims == 4 && md->dims[0] == 1 && md->format_kind == dnnl_blocked &&
+           md->format_desc.blocking.inner_nblks == 0 && md->offset0 == 0 && (*st)[1] == 1 &&
+           (*st)[3] == md->dims[1] && (*st)[2] == md->dims[1] * md->dims[3];
+}
+
+int crisp_engine_chain(struct crisp_engine *e, struct crisp_chain *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (!e->fused || e->ss || e->n_steps < 1 || e->n_steps > CRISP_CHAIN_MAX)
+        return 0;
+    int prev = e->in_val;
+    for (int s = 0; s < e->n_steps; s++) {
+        const struct step *st = &e->steps[s];
+        int src = -1, dst = -1;
+        if (st->kind != STEP_DNNL || st->cstride != 1)
+            return 0;
+        for (int a = 0; a < st->nargs; a++) {
+            if (st->arg_val[a] < 0)
+                continue; /* weights, bias, slopes, scratchpad */
+            if (st->arg_kind[a] == DNNL_ARG_SRC)
+                src = st->arg_val[a];
+            else if (st->arg_kind[a] == DNNL_ARG_DST)
+                dst = st->arg_val[a];
+            else
+                return 0; /* a skip connection's operand */
+        }
+        if (src != prev || dst < 0)
+            return 0;
+        const dnnl_memory_desc_t *si = &e->vals[src].md, *so = &e->vals[dst].md;
+        if (!dense_nhwc(si) || !dense_nhwc(so) || si->data_type != dnnl_u8 ||
+            (so->data_type != dnnl_u8 && so->data_type != dnnl_f32) ||
+            si->dims[2] != so->dims[2] || si->dims[3] != so->dims[3])
+            return 0;
+        c->s[s].src = e->bufs[e->vals[src].buf];
+        c->s[s].dst = e->bufs[e->vals[dst].buf];
+        c->s[s].cin = (int)si->dims[1];
+        c->s[s].cout = (int)so->dims[1];
+        c->s[s].dst_bytes = so->data_type == dnnl_u8 ? 1 : 4;
+        c->s[s].reach = st->reach;
+        prev = dst;
+    }
+    if (prev != e->out_val)
+        return 0;
+    c->n = e->n_steps;
+    c->factor = e->factor;
+    c->w2 = e->width / e->factor;
+    c->h2 = e->height / e->factor;
+    c->persist = e->persist;
+    return 1;
+}
+
+int crisp_engine_chain_step(struct crisp_engine *e, int s)
+{
+    const struct step *st = &e->steps[s];
+    if (dnnl_primitive_execute(st->prim, e->stream, st->nargs, st->args) != dnnl_success ||
+        dnnl_stream_wait(e->stream) != dnnl_success)
+        return CRISP_EDNNL;
+    return 0;
+}
+
+void crisp_engine_chain_head(struct crisp_engine *e, const uint8_t *plane, ptrdiff_t stride)
+{
+    if (e->threads > 0)
+        omp_set_num_threads(e->threads);
+    head_u8(e, plane, stride);
+}
+
+void crisp_engine_chain_tail(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
+                             float strength)
+{
+    tail_u8(e, plane, stride, plane, stride, 0, e->height, strength);
 }
 
 int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
@@ -1288,7 +1388,10 @@ void crisp_engine_reuse_checked(const struct crisp_engine *e, long *checked, lon
     crisp_reuse_stats(e->ru, &(long){0}, &(long){0}, NULL, NULL, checked, unchanged);
 }
 
-int crisp_engine_reuse(const struct crisp_engine *e) { return e->ru != NULL; }
+int crisp_engine_reuse(const struct crisp_engine *e)
+{
+    return !e->ru ? 0 : crisp_reuse_layers(e->ru) ? 2 : 1;
+}
 
 int crisp_engine_run_luma8_whole(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
                                  const uint8_t *prev, ptrdiff_t pstride, float strength)

@@ -69,13 +69,38 @@ struct crisp_engine_params;
 /* reuse.c: exact reuse of unchanged tiles (crisp_engine_params.reuse) */
 struct crisp_reuse;
 /* 0 with *out NULL when the model or the frame size does not suit reuse */
-int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
-                       const struct crisp_engine_params *p, char *err, size_t errlen);
+int crisp_reuse_create(struct crisp_reuse **out, struct crisp_engine *e,
+                       const struct crisp_model *m, const struct crisp_engine_params *p, char *err,
+                       size_t errlen);
 int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
                     ptrdiff_t stride, const uint8_t *prev, ptrdiff_t pstride, float strength);
 void crisp_reuse_stats(const struct crisp_reuse *r, long *tiles, long *reused, long *frames,
                        long *whole, long *checked, long *unchanged);
 void crisp_reuse_destroy(struct crisp_reuse **r);
+/* 1 when the reuse runs layer by layer (the engine is a chain) */
+int crisp_reuse_layers(const struct crisp_reuse *r);
+/* Layer reuse (reuse.c) on the fused int8 ladder: the engine's steps as a
+ * chain of stride-1 convolutions, each reading the previous one's dense
+ * nhwc output (the first reads the head's u8 space-to-depth input, the
+ * last writes the tail's f32 input), at the frame's size / factor. */
+#define CRISP_CHAIN_MAX 32
+struct crisp_chain {
+    int n, factor, w2, h2;
+    int persist; /* every step's output is a buffer of its own, kept across frames */
+    struct {
+        uint8_t *src, *dst; /* the step's input (u8) and output (u8 or f32) buffers */
+        int cin, cout, dst_bytes, reach;
+    } s[CRISP_CHAIN_MAX];
+};
+/* 1 and *c filled when the engine is such a chain, else 0 */
+int crisp_engine_chain(struct crisp_engine *e, struct crisp_chain *c);
+/* runs step s alone, waits */
+int crisp_engine_chain_step(struct crisp_engine *e, int s);
+/* the head pass (into the first step's input) and the tail pass (from the
+ * last step's output, in place over the whole plane) */
+void crisp_engine_chain_head(struct crisp_engine *e, const uint8_t *plane, ptrdiff_t stride);
+void crisp_engine_chain_tail(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
+                             float strength);
 /* crisp_engine_run_luma8_pair without reuse: the whole frame */
 int crisp_engine_run_luma8_whole(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
                                  const uint8_t *prev, ptrdiff_t pstride, float strength);

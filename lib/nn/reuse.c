@@ -51,9 +51,17 @@
  * whole frame (a window's pixel costs more than the whole frame's: halo
  * columns, small convolutions; measured on talking-head calls) */
 #define REUSE_MAX_COST 0.7
+#define REUSE_LR_MAX_COST 1.0
 
 struct crisp_reuse {
     int w, h, halo, align;
+    int reach; /* the model's halo: a change this near makes a tile dirty */
+    /* layer reuse: the engine is a chain of convolutions whose outputs it
+     * keeps (crisp_engine_chain); the windows then run layer by layer
+     * between those kept outputs, with margins of the largest kernel reach
+     * instead of the whole network's halo */
+    int lr;
+    struct crisp_chain ch, *wch; /* the engine's, and [thread][size] the windows' */
     int ww[NSIZES], wh[NSIZES]; /* window sizes */
     int n_sizes;
     int tx, ty;                /* tiles across and down */
@@ -100,6 +108,7 @@ void crisp_reuse_destroy(struct crisp_reuse **pr)
     free(r->covered);
     free(r->wins);
     free(r->sat);
+    free(r->wch);
     free(r);
     *pr = NULL;
 }
@@ -118,8 +127,9 @@ static void add_size(struct crisp_reuse *r, int kx, int ky)
     r->wh[r->n_sizes++] = wh;
 }
 
-int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
-                       const struct crisp_engine_params *p, char *err, size_t errlen)
+int crisp_reuse_create(struct crisp_reuse **out, struct crisp_engine *e,
+                       const struct crisp_model *m, const struct crisp_engine_params *p, char *err,
+                       size_t errlen)
 {
     *out = NULL;
     if (m->color != CRISP_COLOR_LUMA && m->color != CRISP_COLOR_LUMA_PAIR)
@@ -129,12 +139,24 @@ int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
         return -ENOMEM;
     r->w = p->width;
     r->h = p->height;
-    r->halo = crisp_model_halo(m);
+    r->halo = r->reach = crisp_model_halo(m);
     r->align = crisp_model_alignment(m);
+    if (crisp_engine_chain(e, &r->ch) && r->ch.persist) {
+        /* windows need a margin of the largest reach of one layer, in
+         * pixels of the frame (the chain runs at 1 / factor) */
+        int mr = 1;
+        for (int s = 0; s < r->ch.n; s++)
+            mr = r->ch.s[s].reach > mr ? r->ch.s[s].reach : mr;
+        r->lr = 1;
+        r->halo = mr * r->ch.factor;
+        r->align = r->ch.factor;
+    }
     r->pair = m->color == CRISP_COLOR_LUMA_PAIR;
+    /* layer reuse's margins are small: smaller windows fit scattered tiles */
     static const int SIZES[NSIZES][2] = {{4, 4}, {8, 4}, {8, 8}, {16, 8}};
+    static const int LR_SIZES[NSIZES][2] = {{2, 2}, {4, 2}, {4, 4}, {8, 4}};
     for (int k = 0; k < NSIZES; k++)
-        add_size(r, SIZES[k][0], SIZES[k][1]);
+        add_size(r, (r->lr ? LR_SIZES : SIZES)[k][0], (r->lr ? LR_SIZES : SIZES)[k][1]);
     /* the frame's size on the grid (else a clamped window leaves the grid) */
     if (r->w % r->align || r->h % r->align || !r->n_sizes) {
         free(r);
@@ -154,6 +176,7 @@ int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
     r->prev_in = malloc(n);
     r->prev_out = malloc(n);
     r->win = calloc((size_t)r->nthr * NSIZES, sizeof(*r->win));
+    r->wch = r->lr ? calloc((size_t)r->nthr * NSIZES, sizeof(*r->wch)) : NULL;
     r->buf = calloc((size_t)r->nthr, sizeof(*r->buf));
     r->buf_pair = calloc((size_t)r->nthr, sizeof(*r->buf_pair));
     r->owner = malloc(sizeof(int) * nt);
@@ -172,7 +195,8 @@ int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
     for (int t = 0; bufs_ok && t < r->nthr; t++)
         bufs_ok = r->buf[t] && (!r->pair || r->buf_pair[t]);
     if (!r->prev_in || !r->prev_out || !bufs_ok || !r->changed || !r->dirty || !r->covered ||
-        !r->wins || !r->sat || !r->win || !r->owner || (r->pair && !r->prev_pair)) {
+        !r->wins || !r->sat || !r->win || !r->owner || (r->pair && !r->prev_pair) ||
+        (r->lr && !r->wch)) {
         if (err)
             snprintf(err, errlen, "out of memory for tile reuse");
         goto fail;
@@ -187,6 +211,19 @@ int crisp_reuse_create(struct crisp_reuse **out, const struct crisp_model *m,
             wp.threads = 0; /* leaves the caller's OpenMP setting alone */
             if ((ret = crisp_engine_create(&r->win[t * NSIZES + k], m, &wp, err, errlen)) < 0)
                 goto fail;
+            if (!r->lr)
+                continue;
+            /* the same chain at the window's size, or no reuse */
+            struct crisp_chain *wc = &r->wch[t * NSIZES + k];
+            int same = crisp_engine_chain(r->win[t * NSIZES + k], wc) && wc->n == r->ch.n;
+            for (int s = 0; same && s < wc->n; s++)
+                same = wc->s[s].cin == r->ch.s[s].cin && wc->s[s].cout == r->ch.s[s].cout &&
+                       wc->s[s].dst_bytes == r->ch.s[s].dst_bytes &&
+                       wc->s[s].reach == r->ch.s[s].reach;
+            if (!same) {
+                crisp_reuse_destroy(&r);
+                return 0;
+            }
         }
     *out = r;
     return 0;
@@ -233,8 +270,8 @@ static int find_dirty(struct crisp_reuse *r)
     int n = 0;
     for (int ty = 0; ty < r->ty; ty++)
         for (int tx = 0; tx < r->tx; tx++) {
-            const int x0 = tx * TILE - r->halo, x1 = (tx + 1) * TILE + r->halo;
-            const int y0 = ty * TILE - r->halo, y1 = (ty + 1) * TILE + r->halo;
+            const int x0 = tx * TILE - r->reach, x1 = (tx + 1) * TILE + r->reach;
+            const int y0 = ty * TILE - r->reach, y1 = (ty + 1) * TILE + r->reach;
             const int b0 = clampi(x0 / BLOCK, 0, r->bx), b1 = clampi((x1 + BLOCK - 1) / BLOCK, 0, r->bx);
             const int c0 = clampi(y0 / BLOCK, 0, r->by), c1 = clampi((y1 + BLOCK - 1) / BLOCK, 0, r->by);
             int d = 0;
@@ -353,6 +390,60 @@ static void copy_rect(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t 
         memcpy(dst + (ptrdiff_t)y * ds + x0, src + (ptrdiff_t)y * ss + x0, (size_t)(x1 - x0));
 }
 
+/* layer reuse: the head over the whole frame, then each convolution in the
+ * planned windows only (each window's input cut from the kept output of the
+ * layer before, each tile it owns written into this layer's kept output;
+ * the rest of that output is last frame's and unchanged), then the tail
+ * over the whole frame. A window's pixels within one layer's reach of an
+ * edge that is not the frame's are not exact and not used; the planned
+ * margin (r->halo) is the largest reach. */
+static int run_layers(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
+                      ptrdiff_t stride, int n_win, float strength)
+{
+    const int f = r->ch.factor, w2 = r->ch.w2, h2 = r->ch.h2, t2 = TILE / f;
+    int failed = 0;
+    crisp_engine_chain_head(e, plane, stride);
+    for (int s = 0; s < r->ch.n && !failed; s++) {
+        const int cin = r->ch.s[s].cin, ob = r->ch.s[s].cout * r->ch.s[s].dst_bytes;
+        const uint8_t *src = r->ch.s[s].src;
+        uint8_t *dst = r->ch.s[s].dst;
+#pragma omp parallel for num_threads(r->nthr) schedule(dynamic, 1)
+        for (int i = 0; i < n_win; i++) {
+            const int t = omp_get_thread_num() < r->nthr ? omp_get_thread_num() : 0;
+            const int k = r->wins[3 * i], wx = r->wins[3 * i + 1], wy = r->wins[3 * i + 2];
+            const int x2 = wx / f, y2 = wy / f, ww = r->ww[k] / f, wh = r->wh[k] / f;
+            const struct crisp_chain *wc = &r->wch[t * NSIZES + k];
+            for (int y = 0; y < wh; y++)
+                memcpy(wc->s[s].src + (size_t)y * ww * cin,
+                       src + ((size_t)(y2 + y) * w2 + x2) * cin, (size_t)ww * cin);
+            int rr = crisp_engine_chain_step(r->win[t * NSIZES + k], s);
+            if (rr < 0) {
+#pragma omp atomic write
+                failed = rr;
+                continue;
+            }
+            int x0, x1, y0, y1, u0, u1, v0, v1;
+            exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
+            tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
+            for (int v = v0; v < v1; v++)
+                for (int u = u0; u < u1; u++) {
+                    if (r->owner[v * r->tx + u] != i)
+                        continue;
+                    const int px0 = u * t2, px1 = (u + 1) * t2 < w2 ? (u + 1) * t2 : w2;
+                    const int py0 = v * t2, py1 = (v + 1) * t2 < h2 ? (v + 1) * t2 : h2;
+                    for (int y = py0; y < py1; y++)
+                        memcpy(dst + ((size_t)y * w2 + px0) * ob,
+                               wc->s[s].dst + ((size_t)(y - y2) * ww + (px0 - x2)) * ob,
+                               (size_t)(px1 - px0) * ob);
+                }
+        }
+    }
+    if (failed < 0)
+        return failed;
+    crisp_engine_chain_tail(e, plane, stride, strength);
+    return 0;
+}
+
 int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
                     ptrdiff_t stride, const uint8_t *prev, ptrdiff_t pstride, float strength)
 {
@@ -363,10 +454,12 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
         pstride = stride;
     }
     int n_win = -1;
-    const double limit = REUSE_MAX_COST * w * h;
+    /* layer reuse: a window's pixel costs about the whole frame's (no halo
+     * recomputed); the strength only enters the tail */
+    const double limit = (r->lr ? REUSE_LR_MAX_COST : REUSE_MAX_COST) * w * h;
     if (r->skip > 0) {
         r->skip--;
-    } else if (r->valid && strength == r->strength) {
+    } else if (r->valid && (strength == r->strength || r->lr)) {
         find_changed(r, plane, stride, r->prev_in, 1);
         if (r->pair)
             find_changed(r, prev, pstride, r->prev_pair, 0);
@@ -421,6 +514,10 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
                     }
         }
         int failed = 0;
+        if (r->lr) {
+            failed = run_layers(r, e, plane, stride, n_win, strength);
+            goto counted;
+        }
 #pragma omp parallel for num_threads(r->nthr) schedule(dynamic, 1)
         for (int i = 0; i < n_win; i++) {
             const int t = omp_get_thread_num() < r->nthr ? omp_get_thread_num() : 0;
@@ -454,28 +551,33 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
                                buf + (size_t)(y - wy) * ww + (px0 - wx), (size_t)(px1 - px0));
                 }
         }
+    counted:
         if (failed < 0) {
             r->valid = 0;
             return failed;
         }
-        /* every tile no window covered: last frame's output */
+        /* every tile no window covered: last frame's output (layer reuse:
+         * the tail has written every pixel from the kept outputs) */
         int reused = 0;
         for (int ty = 0; ty < r->ty; ty++)
             for (int tx = 0; tx < r->tx; tx++) {
                 if (r->covered[(size_t)ty * r->tx + tx])
                     continue;
                 reused++;
-                copy_rect(plane, stride, r->prev_out, w, tx * TILE,
+                if (!r->lr)
+                    copy_rect(plane, stride, r->prev_out, w, tx * TILE,
                           (tx + 1) * TILE < w ? (tx + 1) * TILE : w, ty * TILE,
                           (ty + 1) * TILE < h ? (ty + 1) * TILE : h);
             }
         r->reused += reused;
     }
-    for (int y = 0; keep && y < h; y++)
+    for (int y = 0; keep && !r->lr && y < h; y++)
         memcpy(r->prev_out + (size_t)y * w, plane + (ptrdiff_t)y * stride, (size_t)w);
     r->strength = strength;
     return 0;
 }
+
+int crisp_reuse_layers(const struct crisp_reuse *r) { return r && r->lr; }
 
 void crisp_reuse_stats(const struct crisp_reuse *r, long *tiles, long *reused, long *frames,
                        long *whole, long *checked, long *unchanged)

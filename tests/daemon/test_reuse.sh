@@ -17,7 +17,7 @@ M=$CRISP_SOURCE_ROOT/models
 ffmpeg -v error -y -f lavfi -i smptebars=size=640x360:rate=30 -f lavfi -i testsrc=size=64x64:rate=30 \
     -filter_complex "[0][1]overlay=x='mod(t*90\,560)':y=140" -frames:v 45 -c:v libx264 -preset veryfast \
     -tune zerolatency -crf 32 -pix_fmt yuv420p "$T/call.mp4" || skip "ffmpeg cannot make the clip"
-share() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["tiles_reused_share"], d["tiles"], d["reuse"])' "$1"; }
+share() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["tiles_reused_share"], d["tiles"], d["reuse"], d["reuse_mode"])' "$1"; }
 run() { # NAME REUSE options...: hash file $T/NAME-REUSE.txt, stats $T/NAME-REUSE.json
     local name=$1 r=$2
     shift 2
@@ -38,8 +38,8 @@ for c in "int8:--model $M/crisp-rt.crisp" "f32:--model $M/crisp-rt-s.crisp --pre
         else
             bad "$name: outputs differ ($n frames)"
         fi
-        python3 -c 'import sys; a=sys.argv[1].split(); b=sys.argv[2].split(); sys.exit(not (float(a[0]) == 0 and a[2] == "False" and float(b[0]) > 0.3 and b[2] == "True"))' "$s0" "$s1" &&
-            ok "$name: tiles reused $s1 (share, tiles, reuse); without: $s0" || bad "$name: tiles reused $s1, without $s0"
+        python3 -c 'import sys; a=sys.argv[1].split(); b=sys.argv[2].split(); sys.exit(not (float(a[0]) == 0 and a[2] == "False" and a[3] == "off" and float(b[0]) > 0.3 and b[2] == "True" and b[3] == sys.argv[3]))' "$s0" "$s1" "$([ "$name" = int8 ] && echo layers || echo windows)" &&
+            ok "$name: tiles reused $s1 (share, tiles, reuse, mode); without: $s0" || bad "$name: tiles reused $s1, without $s0"
     else
         bad "$name: crispd failed: $(cat "$T/$name-0.err" "$T/$name-1.err" | tail -2)"
     fi

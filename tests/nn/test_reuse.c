@@ -112,6 +112,8 @@ static void next_frame(uint8_t *f, int w, int h, int kind)
     }
 }
 
+static int layered_runs; /* cases run by layer reuse (the int8 ladder) */
+
 static void check(const struct net_def *d, enum crisp_precision prec, int w, int h, int stripes)
 {
     struct crisp_model *m = make(d);
@@ -131,6 +133,11 @@ static void check(const struct net_def *d, enum crisp_precision prec, int w, int
     if (ret == 0) {
         CHECK(crisp_engine_reuse(ru) && !crisp_engine_reuse(ref), "%s %s %dx%d: reuse not active",
               d->name, what, w, h);
+        /* layer by layer only where the engine keeps int8 layer outputs */
+        const int mode = crisp_engine_reuse(ru);
+        CHECK(mode == 1 || (mode == 2 && prec == CRISP_PRECISION_INT8 && crisp_engine_fused_io(ru)),
+              "%s %s %dx%d: reuse mode %d", d->name, what, w, h, mode);
+        layered_runs += mode == 2;
         const size_t n = (size_t)w * h;
         uint8_t *cur = malloc(n), *prev = malloc(n), *a = malloc(n), *b = malloc(n);
         for (size_t i = 0; i < n; i++) /* a smooth picture with texture */
@@ -182,8 +189,9 @@ static void check(const struct net_def *d, enum crisp_precision prec, int w, int
         CHECK(reused > 0 && partial >= 6, "%s %s %dx%d: %ld of %ld tiles reused, %d partial frames",
               d->name, what, w, h, reused, tiles, partial);
         printf("%-20s %-4s %4dx%-4d stripes %2d: %d frames bit-identical, %ld of %ld tiles reused, "
-               "%d frames partly computed, %ld of %ld checked unchanged\n",
-               d->name, what, w, h, stripes, frames, reused, tiles, partial, unchanged, checked);
+               "%d frames partly computed, %ld of %ld checked unchanged%s\n",
+               d->name, what, w, h, stripes, frames, reused, tiles, partial, unchanged, checked,
+               crisp_engine_reuse(ru) == 2 ? " (layer by layer)" : "");
         free(cur);
         free(prev);
         free(a);
@@ -211,6 +219,9 @@ int main(void)
         check(&nets[0], CRISP_PRECISION_INT8, 640, 360, 0);
         check(&nets[0], CRISP_PRECISION_INT8, 702, 398, 0);
         check(&nets[0], CRISP_PRECISION_INT8, 640, 360, 64); /* stripes */
+        /* the int8 ladder without stripes: layer by layer, at all three sizes */
+        CHECK(layered_runs >= 3, "layer reuse ran in %d cases, not the int8 ladder's 3",
+              layered_runs);
     }
     check(&nets[3], CRISP_PRECISION_F32, 448, 256, 96);
     /* too small for a window: reuse stays off, runs as before */

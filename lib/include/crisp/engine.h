@@ -127,9 +127,11 @@ CRISP_API int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptr
 CRISP_API int crisp_engine_run_luma8_pair(struct crisp_engine *e, uint8_t *plane,
                                           ptrdiff_t stride, const uint8_t *prev,
                                           ptrdiff_t pstride, float strength);
-/* Reuse (crisp_engine_params.reuse): whether it is active on this engine,
- * and the 32x32 output tiles seen and copied from the previous output
- * instead of computed, since the engine was built. */
+/* Reuse (crisp_engine_params.reuse): whether it is active on this engine
+ * (0 no; 1 in windows run through the whole network; 2 layer by layer, the
+ * int8 student ladder's engine keeping every layer's output), and the 32x32
+ * output tiles seen and copied from the previous output instead of
+ * computed, since the engine was built. */
 CRISP_API int crisp_engine_reuse(const struct crisp_engine *e);
 CRISP_API void crisp_engine_reuse_stats(const struct crisp_engine *e, long *tiles, long *reused);
 /* Of the tiles compared with the previous frame (frames run unchecked by
