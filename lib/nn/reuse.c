@@ -51,7 +51,11 @@
  * whole frame (a window's pixel costs more than the whole frame's: halo
  * columns, small convolutions; measured on talking-head calls) */
 #define REUSE_MAX_COST 0.7
-#define REUSE_LR_MAX_COST 1.0
+/* layer reuse: its windows cost their pixels plus copies between the kept
+ * outputs (about 10% natively on a 2-core Xeon), the plan and the
+ * whole-frame tail: above 0.6 of the frame's pixels (desk-webcam's call,
+ * windows over 0.78) they saved nothing natively (2026-12-06) */
+#define REUSE_LR_MAX_COST 0.6
 
 struct crisp_reuse {
     int w, h, halo, align;
