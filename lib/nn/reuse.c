@@ -394,6 +394,31 @@ static void copy_rect(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t 
         memcpy(dst + (ptrdiff_t)y * ds + x0, src + (ptrdiff_t)y * ss + x0, (size_t)(x1 - x0));
 }
 
+/* the tiles window i (size k at wx, wy) owns, from its output `src` (row
+ * stride ss bytes) into `dst` (row stride ds bytes); the buffers hold one
+ * pixel per `scale` frame pixels across and down (the chain's factor, or
+ * 1) of `bpp` bytes */
+static void copy_owned(const struct crisp_reuse *r, int i, int k, int wx, int wy, int scale,
+                       int bpp, uint8_t *dst, size_t ds, const uint8_t *src, size_t ss)
+{
+    const int t = TILE / scale, w = r->w / scale, h = r->h / scale;
+    const int ox = wx / scale, oy = wy / scale;
+    int x0, x1, y0, y1, u0, u1, v0, v1;
+    exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
+    tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
+    for (int v = v0; v < v1; v++)
+        for (int u = u0; u < u1; u++) {
+            if (r->owner[v * r->tx + u] != i)
+                continue;
+            const int px0 = u * t, px1 = (u + 1) * t < w ? (u + 1) * t : w;
+            const int py0 = v * t, py1 = (v + 1) * t < h ? (v + 1) * t : h;
+            for (int y = py0; y < py1; y++)
+                memcpy(dst + (size_t)y * ds + (size_t)px0 * bpp,
+                       src + (size_t)(y - oy) * ss + (size_t)(px0 - ox) * bpp,
+                       (size_t)(px1 - px0) * bpp);
+        }
+}
+
 /* layer reuse: the head over the whole frame, then each convolution in the
  * planned windows only (each window's input cut from the kept output of the
  * layer before, each tile it owns written into this layer's kept output;
@@ -404,7 +429,7 @@ static void copy_rect(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t 
 static int run_layers(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
                       ptrdiff_t stride, int n_win, float strength)
 {
-    const int f = r->ch.factor, w2 = r->ch.w2, h2 = r->ch.h2, t2 = TILE / f;
+    const int f = r->ch.factor, w2 = r->ch.w2;
     int failed = 0;
     crisp_engine_chain_head(e, plane, stride);
     for (int s = 0; s < r->ch.n && !failed; s++) {
@@ -426,20 +451,7 @@ static int run_layers(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *pl
                 failed = rr;
                 continue;
             }
-            int x0, x1, y0, y1, u0, u1, v0, v1;
-            exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
-            tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
-            for (int v = v0; v < v1; v++)
-                for (int u = u0; u < u1; u++) {
-                    if (r->owner[v * r->tx + u] != i)
-                        continue;
-                    const int px0 = u * t2, px1 = (u + 1) * t2 < w2 ? (u + 1) * t2 : w2;
-                    const int py0 = v * t2, py1 = (v + 1) * t2 < h2 ? (v + 1) * t2 : h2;
-                    for (int y = py0; y < py1; y++)
-                        memcpy(dst + ((size_t)y * w2 + px0) * ob,
-                               wc->s[s].dst + ((size_t)(y - y2) * ww + (px0 - x2)) * ob,
-                               (size_t)(px1 - px0) * ob);
-                }
+            copy_owned(r, i, k, wx, wy, f, ob, dst, (size_t)w2 * ob, wc->s[s].dst, (size_t)ww * ob);
         }
     }
     if (failed < 0)
@@ -541,19 +553,7 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
                 failed = rr;
                 continue;
             }
-            int x0, x1, y0, y1, u0, u1, v0, v1;
-            exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
-            tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
-            for (int v = v0; v < v1; v++)
-                for (int u = u0; u < u1; u++) {
-                    if (r->owner[v * r->tx + u] != i)
-                        continue;
-                    const int px0 = u * TILE, px1 = (u + 1) * TILE < w ? (u + 1) * TILE : w;
-                    const int py0 = v * TILE, py1 = (v + 1) * TILE < h ? (v + 1) * TILE : h;
-                    for (int y = py0; y < py1; y++)
-                        memcpy(plane + (ptrdiff_t)y * stride + px0,
-                               buf + (size_t)(y - wy) * ww + (px0 - wx), (size_t)(px1 - px0));
-                }
+            copy_owned(r, i, k, wx, wy, 1, 1, plane, (size_t)stride, buf, (size_t)ww);
         }
     counted:
         if (failed < 0) {
