@@ -705,8 +705,10 @@ static int plan_memory(struct crisp_engine *e)
             if (largest < 0 || sizes[b] > sizes[largest])
                 largest = b;
         }
-        if (best < 0 || e->persist)
-            best = e->persist ? -1 : largest;
+        if (e->persist)
+            best = -1; /* layer reuse keeps every value across frames */
+        else if (best < 0)
+            best = largest;
         if (best < 0)
             best = nb++;
         if (sizes[best] < val->bytes)

@@ -52,7 +52,7 @@
  * columns, small convolutions; measured on talking-head calls) */
 #define REUSE_MAX_COST 0.7
 /* layer reuse: its windows cost their pixels plus copies between the kept
- * outputs (about 10% natively on a 2-core Xeon), the plan and the
+ * outputs (8-13% natively, one thread, on a 2-core Xeon), the plan and the
  * whole-frame tail: above 0.6 of the frame's pixels (desk-webcam's call,
  * windows over 0.78) they saved nothing natively (2026-12-06) */
 #define REUSE_LR_MAX_COST 0.6
@@ -532,30 +532,30 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
         int failed = 0;
         if (r->lr) {
             failed = run_layers(r, e, plane, stride, n_win, strength);
-            goto counted;
-        }
+        } else {
 #pragma omp parallel for num_threads(r->nthr) schedule(dynamic, 1)
-        for (int i = 0; i < n_win; i++) {
-            const int t = omp_get_thread_num() < r->nthr ? omp_get_thread_num() : 0;
-            const int k = r->wins[3 * i], wx = r->wins[3 * i + 1], wy = r->wins[3 * i + 2];
-            const int ww = r->ww[k], wh = r->wh[k];
-            uint8_t *buf = r->buf[t], *bp = r->buf_pair[t];
-            for (int y = 0; y < wh; y++) {
-                memcpy(buf + (size_t)y * ww, r->prev_in + (size_t)(wy + y) * w + wx, (size_t)ww);
-                if (r->pair)
-                    memcpy(bp + (size_t)y * ww, r->prev_pair + (size_t)(wy + y) * w + wx,
+            for (int i = 0; i < n_win; i++) {
+                const int t = omp_get_thread_num() < r->nthr ? omp_get_thread_num() : 0;
+                const int k = r->wins[3 * i], wx = r->wins[3 * i + 1], wy = r->wins[3 * i + 2];
+                const int ww = r->ww[k], wh = r->wh[k];
+                uint8_t *buf = r->buf[t], *bp = r->buf_pair[t];
+                for (int y = 0; y < wh; y++) {
+                    memcpy(buf + (size_t)y * ww, r->prev_in + (size_t)(wy + y) * w + wx,
                            (size_t)ww);
-            }
-            int rr = crisp_engine_run_luma8_pair(r->win[t * NSIZES + k], buf, ww,
-                                                 r->pair ? bp : NULL, ww, strength);
-            if (rr < 0) {
+                    if (r->pair)
+                        memcpy(bp + (size_t)y * ww, r->prev_pair + (size_t)(wy + y) * w + wx,
+                               (size_t)ww);
+                }
+                int rr = crisp_engine_run_luma8_pair(r->win[t * NSIZES + k], buf, ww,
+                                                     r->pair ? bp : NULL, ww, strength);
+                if (rr < 0) {
 #pragma omp atomic write
-                failed = rr;
-                continue;
+                    failed = rr;
+                    continue;
+                }
+                copy_owned(r, i, k, wx, wy, 1, 1, plane, (size_t)stride, buf, (size_t)ww);
             }
-            copy_owned(r, i, k, wx, wy, 1, 1, plane, (size_t)stride, buf, (size_t)ww);
         }
-    counted:
         if (failed < 0) {
             r->valid = 0;
             return failed;
