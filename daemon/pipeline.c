@@ -31,11 +31,10 @@
 
 /* ---- the model ---- */
 
-int pipeline_engine_build(struct pipeline *p, const char *path, int hup,
+int pipeline_engine_build(struct pipeline *p, const char *path, int flags,
                           struct crisp_engine **out, char *err, size_t n)
 {
-    const int timing = hup & PIPELINE_BUILD_TIMING;
-    hup &= PIPELINE_BUILD_HUP;
+    const int hup = flags & PIPELINE_BUILD_HUP, timing = flags & PIPELINE_BUILD_TIMING;
     const struct crispd_opts *o = &p->o;
     struct crisp_model *m = NULL;
     struct crisp_quant *q = NULL;
@@ -112,7 +111,7 @@ int pipeline_hand_over(struct pipeline *p, const char *path, int *replaced, char
 {
     /* a new model: loaded, checked and warmed up before it replaces the old one */
     struct crisp_engine *ne = NULL;
-    int ret = pipeline_engine_build(p, path, 1, &ne, err, n);
+    int ret = pipeline_engine_build(p, path, PIPELINE_BUILD_HUP, &ne, err, n);
     if (ret == 0 && (ret = crisp_engine_run_luma8(ne, p->warm, p->o.w, 1.0f)) < 0)
         snprintf(err, n, "%s: warm-up failed; keeping the current model", auto_model_name(path));
     if (ret < 0) {

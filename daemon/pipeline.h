@@ -135,14 +135,14 @@ extern const char *const SOURCE_STATE_NAMES[5];
 
 /* Loads the model at `path`, checks that it is a luma model, chooses its
  * precision (--precision, else int8 where the CPU and MODEL.q8 allow it)
- * and builds its engine for the pipeline's frame size. At start (`hup` 0)
- * it logs the precision and why int8 is not used; on SIGHUP (`hup` 1) the
+ * and builds its engine for the pipeline's frame size. At start (`flags` 0)
+ * it logs the precision and why int8 is not used; on SIGHUP (PIPELINE_BUILD_HUP) the
  * messages say the current model is kept; with PIPELINE_BUILD_TIMING
  * (--model auto's rungs under test) the engine has no tile reuse. 0, or
  * < 0 with err set to the whole message; notes its GMAC and precision in
  * built_*. Main thread. */
 enum { PIPELINE_BUILD_HUP = 1, PIPELINE_BUILD_TIMING = 2 };
-int pipeline_engine_build(struct pipeline *p, const char *path, int hup,
+int pipeline_engine_build(struct pipeline *p, const char *path, int flags,
                           struct crisp_engine **out, char *err, size_t n);
 
 /* Allocates the pool, the rings, the float planes and the sample arrays,
