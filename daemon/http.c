@@ -46,7 +46,7 @@ struct http {
     char hosts[8][96]; /* Host headers accepted */
     int n_hosts;
     /* the installed models model= may name (constant once serving) */
-    char names[4][64], paths[4][4096];
+    char names[AUTO_LADDER_N + 1][64], paths[AUTO_LADDER_N + 1][4096];
     int n_models;
     pthread_mutex_t rate_lock;
     double tokens;
@@ -562,11 +562,11 @@ static void note_models(struct http *h)
     struct pipeline *p = h->p;
     if (p->n_ladder) {
         h->is_auto = 1;
-        for (int i = 0; i < p->n_ladder && i < 4; i++) {
+        for (int i = 0; i < p->n_ladder && i < AUTO_LADDER_N; i++) {
             snprintf(h->names[i], sizeof(h->names[i]), "%s", auto_model_name(p->ladder[i]));
             snprintf(h->paths[i], sizeof(h->paths[i]), "%s", p->ladder[i]);
         }
-        h->n_models = p->n_ladder < 4 ? p->n_ladder : 4;
+        h->n_models = p->n_ladder < AUTO_LADDER_N ? p->n_ladder : AUTO_LADDER_N;
         return;
     }
     if (!p->model_path)
@@ -578,7 +578,7 @@ static void note_models(struct http *h)
         *slash = 0;
     else
         snprintf(dir, sizeof(dir), ".");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < AUTO_LADDER_N; i++) {
         char path[4096];
         if (snprintf(path, sizeof(path), "%.4000s/%s.crisp", dir, AUTO_LADDER[i]) >= (int)sizeof(path))
             continue;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // --model auto (pipeline.h): the student ladder. At start every installed
-// ladder model (crisp-rt-l, crisp-rt, crisp-rt-s, largest first) is built
+// ladder model (crisp-rt-l, crisp-rt, crisp-rt-s, crisp-rt-xs, largest first) is built
 // for the real frame size and thread count, warmed up and timed on frames
 // that change everywhere (no tile reuse: the worst case); the largest whose
 // inference p99 fits the latency budget (--budget-ms, default half the
@@ -25,7 +25,8 @@
 #include "crisp/util.h"
 #include "pipeline.h"
 
-const char *const AUTO_LADDER[3] = {"crisp-rt-l", "crisp-rt", "crisp-rt-s"}; /* largest first */
+const char *const AUTO_LADDER[AUTO_LADDER_N] = {"crisp-rt-l", "crisp-rt", "crisp-rt-s",
+                                                "crisp-rt-xs"}; /* largest first */
 #define LADDER AUTO_LADDER
 #define RUNS 12 /* timed runs per model: p99 taken as the second slowest */
 
@@ -143,7 +144,7 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n)
         }
     }
     if (!found) {
-        snprintf(err, n, "--model auto: no crisp-rt-l, crisp-rt or crisp-rt-s in %s", dir);
+        snprintf(err, n, "--model auto: no crisp-rt-l, crisp-rt, crisp-rt-s or crisp-rt-xs in %s", dir);
         return -ENOENT;
     }
     if (!best) { /* only larger models were installed and none fitted: the smallest of them */

@@ -44,6 +44,9 @@ struct crispd_opts {
     const char *http, *http_token_file; /* the control surface: ADDR:PORT, and its token */
 };
 
+/* the --model auto ladder's rungs (model_auto.c) */
+#define AUTO_LADDER_N 4
+
 struct pipeline {
     struct crispd_opts o;
     struct crisp_frame_pool pool;
@@ -101,7 +104,7 @@ struct pipeline {
     int started; /* threads running */
     /* --model auto (model_auto.c, main thread): the installed ladder, largest
      * first, the rung in use, and the sliding window of inference drops */
-    char *ladder[3];
+    char *ladder[AUTO_LADDER_N];
     int n_ladder, ladder_at;
     int64_t watch_t0;
     long watch_in, watch_dropped;
@@ -181,7 +184,7 @@ int auto_model_choose(struct pipeline *p, const char *dir, char *err, size_t n);
 void auto_model_watch(struct pipeline *p, int64_t now);
 void auto_model_free(struct pipeline *p);
 /* the ladder's names, largest first */
-extern const char *const AUTO_LADDER[3];
+extern const char *const AUTO_LADDER[AUTO_LADDER_N];
 /* why --model auto runs the model it runs (stats "auto_rule") */
 enum { AUTO_RULE_NONE, AUTO_RULE_FITS, AUTO_RULE_LATENCY, AUTO_RULE_CPU, AUTO_RULE_BOTH,
        AUTO_RULE_SMALLEST, AUTO_RULE_STEP_LATENCY, AUTO_RULE_STEP_CPU, AUTO_RULE_PINNED };

@@ -161,6 +161,7 @@ static int b_rt16(struct crisp_layer *l, int mid)
     l[n++] = D2S(2);
     return n;
 }
+static int b_rt_xs(struct crisp_layer *l) { return b_rt16(l, 0); }
 static int b_rt_s(struct crisp_layer *l) { return b_rt16(l, 1); }
 static int b_rt_m(struct crisp_layer *l) { return b_rt16(l, 3); }
 
@@ -175,6 +176,8 @@ static const struct preset presets[] = {
      CRISP_OUTPUT_RESIDUAL, b_rt_m},
     {"crisp-rt-s", "s2d x2, 16 ch, 5x5 then 2 convs 3x3, global residual (ladder, 1 GMAC)",
      CRISP_OUTPUT_RESIDUAL, b_rt_s},
+    {"crisp-rt-xs", "s2d x2, 16 ch, 5x5 then one conv 3x3, global residual (ladder, 0.5 GMAC)",
+     CRISP_OUTPUT_RESIDUAL, b_rt_xs},
     {"dncnn17", "DnCNN: 17 convs x 64, BN, residual", CRISP_OUTPUT_RESIDUAL, b_dncnn17},
     {"dncnn-lite", "8 convs x 32, BN after 3 and 6, residual", CRISP_OUTPUT_RESIDUAL,
      b_dncnn_lite},

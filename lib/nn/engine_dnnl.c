@@ -1225,26 +1225,51 @@ static int cpu_avx2(void)
     return h;
 }
 
+/* space-to-depth of the luma bytes through the LUT
+ * (one grid row y2, columns x2 .. x2+nx-1) into q */
+static inline void head_rows(const struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride,
+                             int x2, int nx, int y2, uint8_t *q)
+{
+    const int f = e->factor, c = f * f;
+    for (int dy = 0; dy < f; dy++) {
+        const uint8_t *row = src + ((ptrdiff_t)y2 * f + dy) * sstride + (ptrdiff_t)x2 * f;
+        uint8_t *d = q + dy * f;
+        if (e->lut_identity && f == 2) /* constant sizes: inlined moves */
+            for (int x = 0; x < nx; x++)
+                memcpy(d + (size_t)x * 4, row + (size_t)x * 2, 2);
+        else
+            for (int x = 0; x < nx; x++)
+                for (int dx = 0; dx < f; dx++)
+                    d[(size_t)x * c + dx] = e->lut[row[x * f + dx]];
+    }
+}
+
 /* the fused head: space-to-depth of the luma bytes through the LUT into the
  * first conv's u8 nhwc input */
 static void head_u8(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride)
 {
-    const int w = e->width, f = e->factor, w2 = w / f, h2 = e->height / f, c = f * f;
-    const int identity = e->lut_identity;
+    const int f = e->factor, w2 = e->width / f, h2 = e->height / f, c = f * f;
     uint8_t *q = e->bufs[e->vals[e->in_val].buf];
 #pragma omp parallel for schedule(static)
     for (int y2 = 0; y2 < h2; y2++)
-        for (int dy = 0; dy < f; dy++) {
-            const uint8_t *row = src + ((ptrdiff_t)y2 * f + dy) * sstride;
-            uint8_t *d = q + (size_t)y2 * w2 * c + dy * f;
-            if (identity && f == 2) /* constant sizes: inlined moves */
-                for (int x2 = 0; x2 < w2; x2++)
-                    memcpy(d + (size_t)x2 * 4, row + (size_t)x2 * 2, 2);
-            else
-                for (int x2 = 0; x2 < w2; x2++)
-                    for (int dx = 0; dx < f; dx++)
-                        d[(size_t)x2 * c + dx] = e->lut[row[x2 * f + dx]];
-        }
+        head_rows(e, src, sstride, 0, w2, y2, q + (size_t)y2 * w2 * c);
+}
+
+/* one output row's columns x0 .. x1-1 (multiples of f) of the fused tail */
+static inline void tail_span(const struct crisp_engine *e, int y, int x0, int x1,
+                             const uint8_t *in, uint8_t *out, int in_place, int avx2,
+                             float strength)
+{
+    const int f = e->factor, res = e->residual, chunk = TAIL_CHUNK / f * f;
+    float g[TAIL_CHUNK];
+    for (; x0 < x1; x0 += chunk) {
+        const int nx = x1 - x0 < chunk ? x1 - x0 : chunk; /* a multiple of f */
+        gather_row(e, y, x0, nx, g);
+        if (in_place)
+            (avx2 ? blend_inplace_avx2 : blend_inplace)(out + x0, g, nx, res, strength);
+        else
+            (avx2 ? blend_to_avx2 : blend_to)(out + x0, in + x0, g, nx, res, strength);
+    }
 }
 
 /* the fused tail: depth-to-space of the last conv's output, the residual,
@@ -1252,25 +1277,13 @@ static void head_u8(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstrid
 static void tail_u8(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
                     ptrdiff_t dstride, int r0, int r1, float strength)
 {
-    const int w = e->width, f = e->factor, res = e->residual;
     const int in_place = src == dst && sstride == dstride, avx2 = cpu_avx2();
     /* row by row: gather the depth-to-space pixels into a chunk, then one
      * vectorizable loop for the residual, the blend and the rounding */
 #pragma omp parallel for schedule(static)
-    for (int y = r0; y < r1; y++) {
-        const uint8_t *in = src + (ptrdiff_t)y * sstride;
-        uint8_t *out = dst + (ptrdiff_t)y * dstride;
-        float g[TAIL_CHUNK];
-        const int chunk = TAIL_CHUNK / f * f;
-        for (int x0 = 0; x0 < w; x0 += chunk) {
-            const int nx = w - x0 < chunk ? w - x0 : chunk; /* a multiple of f */
-            gather_row(e, y, x0, nx, g);
-            if (in_place)
-                (avx2 ? blend_inplace_avx2 : blend_inplace)(out + x0, g, nx, res, strength);
-            else
-                (avx2 ? blend_to_avx2 : blend_to)(out + x0, in + x0, g, nx, res, strength);
-        }
-    }
+    for (int y = r0; y < r1; y++)
+        tail_span(e, y, 0, e->width, src + (ptrdiff_t)y * sstride, dst + (ptrdiff_t)y * dstride,
+                  in_place, avx2, strength);
 }
 
 int crisp_engine_luma8_rows(struct crisp_engine *e, const uint8_t *src, ptrdiff_t sstride,
@@ -1361,9 +1374,37 @@ void crisp_engine_chain_head(struct crisp_engine *e, const uint8_t *plane, ptrdi
 }
 
 void crisp_engine_chain_tail(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
-                             float strength)
+                             float strength, const uint8_t *tiles, int tile, int tx)
 {
-    tail_u8(e, plane, stride, plane, stride, 0, e->height, strength);
+    if (!tiles) {
+        tail_u8(e, plane, stride, plane, stride, 0, e->height, strength);
+        return;
+    }
+    const int avx2 = cpu_avx2(), w = e->width;
+#pragma omp parallel for schedule(static)
+    for (int y = 0; y < e->height; y++) {
+        const uint8_t *t = tiles + (size_t)(y / tile) * tx;
+        uint8_t *row = plane + (ptrdiff_t)y * stride;
+        for (int u = 0; u < tx;) { /* each run of marked tiles */
+            if (!t[u]) {
+                u++;
+                continue;
+            }
+            int u1 = u + 1;
+            while (u1 < tx && t[u1])
+                u1++;
+            tail_span(e, y, u * tile, u1 * tile < w ? u1 * tile : w, row, row, 1, avx2, strength);
+            u = u1;
+        }
+    }
+}
+
+void crisp_engine_chain_head_rect(const struct crisp_engine *e, const uint8_t *plane,
+                                  ptrdiff_t stride, int x2, int y2, int nx, int ny, uint8_t *dst)
+{
+    const size_t rs = (size_t)nx * e->factor * e->factor;
+    for (int y = 0; y < ny; y++)
+        head_rows(e, plane, stride, x2, nx, y2 + y, dst + (size_t)y * rs);
 }
 
 int crisp_engine_run_luma8(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,

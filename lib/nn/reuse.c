@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "crisp/engine.h"
+#include "crisp/frame.h"
 #include "crisp/util.h"
 #include "internal.h"
 
@@ -52,10 +53,13 @@
  * columns, small convolutions; measured on talking-head calls) */
 #define REUSE_MAX_COST 0.7
 /* layer reuse: its windows cost their pixels plus copies between the kept
- * outputs (8-13% natively, one thread, on a 2-core Xeon), the plan and the
- * whole-frame tail: above 0.6 of the frame's pixels (desk-webcam's call,
- * windows over 0.78) they saved nothing natively (2026-12-06) */
+ * outputs (8-13% natively, one thread, on a 2-core Xeon) and the plan: above
+ * 0.6 of the frame's pixels (desk-webcam's call, windows over 0.78) they
+ * saved nothing natively (2026-12-06). The share a stream's frames start
+ * with; then it follows the measured costs (adapt_limit) between these: */
 #define REUSE_LR_MAX_COST 0.6
+#define LIMIT_MIN 0.3
+#define LIMIT_MAX 0.95
 
 struct crisp_reuse {
     int w, h, halo, align;
@@ -81,6 +85,10 @@ struct crisp_reuse {
     int valid, pair;
     int skip, wholes; /* frames to run whole unchecked; whole decisions in a row */
     float strength;
+    /* the windows' limit (share of the frame's pixels) and what sets it:
+     * the time of a whole frame and of a window pixel share, smoothed */
+    double limit, t_whole, t_share;
+    double plan_px; /* pixels of the windows planned */
     long tiles, reused, frames, whole;
     long checked, unchanged; /* tiles compared, and of them found unchanged (not dirty) */
 };
@@ -155,6 +163,7 @@ int crisp_reuse_create(struct crisp_reuse **out, struct crisp_engine *e,
         r->halo = mr * r->ch.factor;
         r->align = r->ch.factor;
     }
+    r->limit = r->lr ? REUSE_LR_MAX_COST : REUSE_MAX_COST;
     r->pair = m->color == CRISP_COLOR_LUMA_PAIR;
     /* layer reuse's margins are small: smaller windows fit scattered tiles */
     static const int SIZES[NSIZES][2] = {{4, 4}, {8, 4}, {8, 8}, {16, 8}};
@@ -377,6 +386,7 @@ static int plan_windows(struct crisp_reuse *r, int n_dirty, double limit)
             memset(r->covered + (size_t)v * r->tx + u0, 0, (size_t)(u1 - u0));
         n_dirty -= bc;
         pixels += (double)r->ww[bk] * r->wh[bk];
+        r->plan_px = pixels;
         if (pixels > limit)
             return -1;
         r->wins[3 * n] = bk;
@@ -387,11 +397,26 @@ static int plan_windows(struct crisp_reuse *r, int n_dirty, double limit)
     return n;
 }
 
-static void copy_rect(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int x0,
-                      int x1, int y0, int y1)
+/* the frame's tiles whose r->covered is `want`, from src into dst, a run
+ * of such tiles in a row at a time */
+static void copy_tiles(const struct crisp_reuse *r, int want, uint8_t *dst, ptrdiff_t ds,
+                       const uint8_t *src, ptrdiff_t ss)
 {
-    for (int y = y0; y < y1; y++)
-        memcpy(dst + (ptrdiff_t)y * ds + x0, src + (ptrdiff_t)y * ss + x0, (size_t)(x1 - x0));
+    for (int y = 0; y < r->h; y++) {
+        const uint8_t *c = r->covered + (size_t)(y / TILE) * r->tx;
+        for (int u = 0; u < r->tx;) {
+            if (c[u] != want) {
+                u++;
+                continue;
+            }
+            int u1 = u + 1;
+            while (u1 < r->tx && c[u1] == want)
+                u1++;
+            const int x0 = u * TILE, x1 = u1 * TILE < r->w ? u1 * TILE : r->w;
+            memcpy(dst + (ptrdiff_t)y * ds + x0, src + (ptrdiff_t)y * ss + x0, (size_t)(x1 - x0));
+            u = u1;
+        }
+    }
 }
 
 /* the tiles window i (size k at wx, wy) owns, from its output `src` (row
@@ -419,19 +444,20 @@ static void copy_owned(const struct crisp_reuse *r, int i, int k, int wx, int wy
         }
 }
 
-/* layer reuse: the head over the whole frame, then each convolution in the
- * planned windows only (each window's input cut from the kept output of the
- * layer before, each tile it owns written into this layer's kept output;
- * the rest of that output is last frame's and unchanged), then the tail
- * over the whole frame. A window's pixels within one layer's reach of an
- * edge that is not the frame's are not exact and not used; the planned
- * margin (r->halo) is the largest reach. */
+/* layer reuse: each convolution in the planned windows only (the first
+ * one's input made by the head from the frame, the others' cut from the
+ * kept output of the layer before; each tile a window owns written into
+ * this layer's kept output, the rest of that output is last frame's and
+ * unchanged), then the tail over the covered tiles (over the whole frame
+ * when the strength changed) and last frame's output on the others. A
+ * window's pixels within one layer's reach of an edge that is not the
+ * frame's are not exact and not used; the planned margin (r->halo) is the
+ * largest reach. */
 static int run_layers(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
-                      ptrdiff_t stride, int n_win, float strength)
+                      ptrdiff_t stride, int n_win, float strength, int keep)
 {
     const int f = r->ch.factor, w2 = r->ch.w2;
     int failed = 0;
-    crisp_engine_chain_head(e, plane, stride);
     for (int s = 0; s < r->ch.n && !failed; s++) {
         const int cin = r->ch.s[s].cin, ob = r->ch.s[s].cout * r->ch.s[s].dst_bytes;
         const uint8_t *src = r->ch.s[s].src;
@@ -442,9 +468,12 @@ static int run_layers(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *pl
             const int k = r->wins[3 * i], wx = r->wins[3 * i + 1], wy = r->wins[3 * i + 2];
             const int x2 = wx / f, y2 = wy / f, ww = r->ww[k] / f, wh = r->wh[k] / f;
             const struct crisp_chain *wc = &r->wch[t * NSIZES + k];
-            for (int y = 0; y < wh; y++)
-                memcpy(wc->s[s].src + (size_t)y * ww * cin,
-                       src + ((size_t)(y2 + y) * w2 + x2) * cin, (size_t)ww * cin);
+            if (s == 0)
+                crisp_engine_chain_head_rect(e, plane, stride, x2, y2, ww, wh, wc->s[0].src);
+            else
+                for (int y = 0; y < wh; y++)
+                    memcpy(wc->s[s].src + (size_t)y * ww * cin,
+                           src + ((size_t)(y2 + y) * w2 + x2) * cin, (size_t)ww * cin);
             int rr = crisp_engine_chain_step(r->win[t * NSIZES + k], s);
             if (rr < 0) {
 #pragma omp atomic write
@@ -456,8 +485,40 @@ static int run_layers(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *pl
     }
     if (failed < 0)
         return failed;
-    crisp_engine_chain_tail(e, plane, stride, strength);
+    const int whole_tail = strength != r->strength;
+    crisp_engine_chain_tail(e, plane, stride, strength, whole_tail ? NULL : r->covered, TILE,
+                            r->tx);
+    if (!whole_tail) /* the tiles no window covered: last frame's output */
+        copy_tiles(r, 0, plane, stride, r->prev_out, r->w);
+    if (keep) /* and what the next frame reuses */
+        copy_tiles(r, 1, r->prev_out, r->w, plane, stride);
+    if (keep && whole_tail)
+        copy_tiles(r, 0, r->prev_out, r->w, plane, stride);
     return 0;
+}
+
+/* The windows' limit follows this stream's measured costs: the time of a
+ * whole frame and the time per share of the frame's pixels in windows
+ * (frames whose windows cover at least SHARE_MIN of it, so that the check,
+ * plan and copies that every frame pays weigh little), each smoothed over
+ * about ten frames; windows pay while their share stays under the ratio of
+ * the two. Natively the copies between layers weigh more than with AVX2
+ * kernels, whose convolutions cost three times as much: one constant
+ * cannot fit both. The output does not depend on it (exact either way). */
+#define SHARE_MIN 0.15
+static void adapt_limit(struct crisp_reuse *r, int n_win, double ns)
+{
+    const double a = r->plan_px / ((double)r->w * r->h);
+    if (r->frames <= 2)
+        return; /* first runs: caches and pages still cold */
+    if (n_win < 0)
+        r->t_whole = r->t_whole > 0 ? 0.9 * r->t_whole + 0.1 * ns : ns;
+    else if (n_win > 0 && a >= SHARE_MIN)
+        r->t_share = r->t_share > 0 ? 0.9 * r->t_share + 0.1 * ns / a : ns / a;
+    if (r->t_whole > 0 && r->t_share > 0) {
+        const double l = r->t_whole / r->t_share;
+        r->limit = l < LIMIT_MIN ? LIMIT_MIN : l > LIMIT_MAX ? LIMIT_MAX : l;
+    }
 }
 
 int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
@@ -470,9 +531,10 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
         pstride = stride;
     }
     int n_win = -1;
-    /* layer reuse: a window's pixel costs about the whole frame's (no halo
-     * recomputed); the strength only enters the tail */
-    const double limit = (r->lr ? REUSE_LR_MAX_COST : REUSE_MAX_COST) * w * h;
+    const int64_t t0 = crisp_now_ns();
+    /* layer reuse: the strength only enters the tail */
+    const double limit = r->limit * w * h;
+    r->plan_px = 0;
     if (r->skip > 0) {
         r->skip--;
     } else if (r->valid && (strength == r->strength || r->lr)) {
@@ -531,7 +593,7 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
         }
         int failed = 0;
         if (r->lr) {
-            failed = run_layers(r, e, plane, stride, n_win, strength);
+            failed = run_layers(r, e, plane, stride, n_win, strength, keep);
         } else {
 #pragma omp parallel for num_threads(r->nthr) schedule(dynamic, 1)
             for (int i = 0; i < n_win; i++) {
@@ -560,24 +622,20 @@ int crisp_reuse_run(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plan
             r->valid = 0;
             return failed;
         }
-        /* every tile no window covered: last frame's output (layer reuse:
-         * the tail has written every pixel from the kept outputs) */
+        /* every tile no window covered: last frame's output (layer reuse
+         * has written them) */
         int reused = 0;
-        for (int ty = 0; ty < r->ty; ty++)
-            for (int tx = 0; tx < r->tx; tx++) {
-                if (r->covered[(size_t)ty * r->tx + tx])
-                    continue;
-                reused++;
-                if (!r->lr)
-                    copy_rect(plane, stride, r->prev_out, w, tx * TILE,
-                          (tx + 1) * TILE < w ? (tx + 1) * TILE : w, ty * TILE,
-                          (ty + 1) * TILE < h ? (ty + 1) * TILE : h);
-            }
+        for (int i = 0; i < nt; i++)
+            reused += !r->covered[i];
         r->reused += reused;
+        if (!r->lr)
+            copy_tiles(r, 0, plane, stride, r->prev_out, w);
     }
-    for (int y = 0; keep && !r->lr && y < h; y++)
+    /* the output the next frame reuses (layer reuse: kept by run_layers) */
+    for (int y = 0; keep && (!r->lr || n_win < 0) && y < h; y++)
         memcpy(r->prev_out + (size_t)y * w, plane + (ptrdiff_t)y * stride, (size_t)w);
     r->strength = strength;
+    adapt_limit(r, n_win, (double)(crisp_now_ns() - t0));
     return 0;
 }
 
