@@ -80,7 +80,10 @@ struct crisp_reuse {
     uint8_t **buf, **buf_pair; /* per thread: a window's input (and pair plane) */
     int *owner;                /* per tile: the window that writes it, -1 none */
     uint8_t *changed, *dirty, *covered;
-    int *sat;                  /* (tx + 1) x (ty + 1) sums of tiles still to cover */
+    struct cand {
+        float score; /* tiles to cover per window pixel */
+        int k, wx, wy;
+    } *heap; /* the plan's candidates: size, origin (tx x ty x sizes at most) */
     int *wins;                 /* planned windows: size, origin x and y */
     int valid, pair;
     int skip, wholes; /* frames to run whole unchecked; whole decisions in a row */
@@ -97,6 +100,8 @@ static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v;
 
 void crisp_reuse_destroy(struct crisp_reuse **pr)
 {
+    if (*pr && getenv("CRISP_REUSE_DEBUG")) /* TEMP */
+        fprintf(stderr, "REUSE limit %.3f t_whole %.2f ms t_share %.2f ms frames %ld whole %ld\n", (*pr)->limit, (*pr)->t_whole / 1e6, (*pr)->t_share / 1e6, (*pr)->frames, (*pr)->whole);
     struct crisp_reuse *r = pr ? *pr : NULL;
     if (!r)
         return;
@@ -119,7 +124,7 @@ void crisp_reuse_destroy(struct crisp_reuse **pr)
     free(r->dirty);
     free(r->covered);
     free(r->wins);
-    free(r->sat);
+    free(r->heap);
     free(r->wch);
     free(r);
     *pr = NULL;
@@ -201,14 +206,14 @@ int crisp_reuse_create(struct crisp_reuse **out, struct crisp_engine *e,
     r->dirty = malloc(nt);
     r->covered = malloc(nt);
     r->wins = malloc(sizeof(int) * 3 * nt);
-    r->sat = malloc(sizeof(int) * (size_t)(r->tx + 1) * (size_t)(r->ty + 1));
+    r->heap = malloc(sizeof(*r->heap) * (size_t)r->tx * (size_t)r->ty * NSIZES);
     if (r->pair)
         r->prev_pair = malloc(n);
     int ret = -ENOMEM, bufs_ok = r->buf && r->buf_pair;
     for (int t = 0; bufs_ok && t < r->nthr; t++)
         bufs_ok = r->buf[t] && (!r->pair || r->buf_pair[t]);
     if (!r->prev_in || !r->prev_out || !bufs_ok || !r->changed || !r->dirty || !r->covered ||
-        !r->wins || !r->sat || !r->win || !r->owner || (r->pair && !r->prev_pair) ||
+        !r->wins || !r->heap || !r->win || !r->owner || (r->pair && !r->prev_pair) ||
         (r->lr && !r->wch)) {
         if (err)
             snprintf(err, errlen, "out of memory for tile reuse");
@@ -325,73 +330,99 @@ static void place(const struct crisp_reuse *r, int k, int tx, int ty, int *wx, i
     *wy = clampi(ty * TILE - r->halo, 0, r->h - r->wh[k]) / a * a;
 }
 
-/* covers the dirty tiles with windows: greedily the placement and size
- * with the fewest pixels per dirty tile not yet covered; the number of
- * windows, or -1 once they cost more than `limit` pixels */
-static void build_sat(struct crisp_reuse *r)
+/* tiles still to cover (r->covered 1) inside window k at (wx, wy)'s exact
+ * region, and that region's tiles */
+static int still_inside(const struct crisp_reuse *r, int k, int wx, int wy, int *u0, int *u1,
+                        int *v0, int *v1)
 {
-    const int sw = r->tx + 1;
-    memset(r->sat, 0, sizeof(int) * (size_t)sw);
-    for (int v = 0; v < r->ty; v++) {
-        int row = 0;
-        r->sat[(size_t)(v + 1) * sw] = 0;
-        for (int u = 0; u < r->tx; u++) {
-            row += r->covered[(size_t)v * r->tx + u];
-            r->sat[(size_t)(v + 1) * sw + u + 1] = r->sat[(size_t)v * sw + u + 1] + row;
-        }
+    int x0, x1, y0, y1, c = 0;
+    exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
+    tiles_inside(r, x0, x1, y0, y1, u0, u1, v0, v1);
+    for (int v = *v0; v < *v1; v++)
+        for (int u = *u0; u < *u1; u++)
+            c += r->covered[(size_t)v * r->tx + u];
+    return c;
+}
+
+/* the candidates' max-heap on score */
+static void heap_push(struct crisp_reuse *r, int *n, float score, int k, int wx, int wy)
+{
+    int i = (*n)++;
+    while (i > 0 && r->heap[(i - 1) / 2].score < score) {
+        r->heap[i] = r->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
     }
+    r->heap[i] = (struct cand){score, k, wx, wy};
 }
 
-/* tiles still to cover in [u0, u1) x [v0, v1) */
-static int sat_count(const struct crisp_reuse *r, int u0, int u1, int v0, int v1)
+static struct cand heap_pop(struct crisp_reuse *r, int *n)
 {
-    const int sw = r->tx + 1;
-    if (u1 <= u0 || v1 <= v0)
-        return 0;
-    return r->sat[(size_t)v1 * sw + u1] - r->sat[(size_t)v0 * sw + u1] -
-           r->sat[(size_t)v1 * sw + u0] + r->sat[(size_t)v0 * sw + u0];
+    const struct cand top = r->heap[0], last = r->heap[--*n];
+    int i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && r->heap[c + 1].score > r->heap[c].score)
+            c++;
+        if (r->heap[c].score <= last.score)
+            break;
+        r->heap[i] = r->heap[c];
+        i = c;
+    }
+    if (*n > 0)
+        r->heap[i] = last;
+    return top;
 }
 
+/* covers the dirty tiles with windows: greedily the placement and size
+ * with the fewest pixels per dirty tile not yet covered (each size placed
+ * with its exact region starting at each dirty tile); the number of
+ * windows, or -1 once they cost more than `limit` pixels. Lazily: a
+ * candidate's count of tiles to cover only falls as windows are taken, so
+ * the best one is the top of a heap whose score, counted again, still
+ * beats the next (the set-cover greedy without scoring every candidate
+ * after every pick). */
 static int plan_windows(struct crisp_reuse *r, int n_dirty, double limit)
 {
-    int n = 0;
+    int n = 0, nh = 0;
     double pixels = 0;
     memcpy(r->covered, r->dirty, (size_t)r->tx * r->ty); /* 1: dirty, not covered yet */
+    for (int ty = 0; ty < r->ty; ty++)
+        for (int tx = 0; tx < r->tx; tx++) {
+            if (!r->dirty[(size_t)ty * r->tx + tx])
+                continue;
+            for (int k = 0; k < r->n_sizes; k++) {
+                int wx, wy, u0, u1, v0, v1;
+                place(r, k, tx, ty, &wx, &wy);
+                const int c = still_inside(r, k, wx, wy, &u0, &u1, &v0, &v1);
+                if (c)
+                    heap_push(r, &nh, (float)(c / ((double)r->ww[k] * r->wh[k])), k, wx, wy);
+            }
+        }
     while (n_dirty > 0) {
-        build_sat(r);
-        double best = 0;
-        int bk = -1, bx = 0, by = 0, bc = 0;
-        for (int k = 0; k < r->n_sizes; k++)
-            for (int ty = 0; ty < r->ty; ty++)
-                for (int tx = 0; tx < r->tx; tx++) {
-                    if (!r->covered[(size_t)ty * r->tx + tx])
-                        continue; /* anchored on a tile still to cover */
-                    int wx, wy, x0, x1, y0, y1, u0, u1, v0, v1;
-                    place(r, k, tx, ty, &wx, &wy);
-                    exact_region(r, k, wx, wy, &x0, &x1, &y0, &y1);
-                    tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
-                    const int c = sat_count(r, u0, u1, v0, v1);
-                    const double score = c / ((double)r->ww[k] * r->wh[k]);
-                    if (c && score > best) {
-                        best = score;
-                        bk = k, bx = wx, by = wy, bc = c;
-                    }
-                }
-        if (bk < 0)
-            return -1; /* cannot happen: the anchor tile is always inside */
-        int x0, x1, y0, y1, u0, u1, v0, v1;
-        exact_region(r, bk, bx, by, &x0, &x1, &y0, &y1);
-        tiles_inside(r, x0, x1, y0, y1, &u0, &u1, &v0, &v1);
+        if (!nh)
+            return -1; /* cannot happen: every dirty tile anchors a candidate */
+        const struct cand b = heap_pop(r, &nh);
+        int u0, u1, v0, v1;
+        const int c = still_inside(r, b.k, b.wx, b.wy, &u0, &u1, &v0, &v1);
+        if (!c)
+            continue;
+        const float score = (float)(c / ((double)r->ww[b.k] * r->wh[b.k]));
+        if (nh && score < r->heap[0].score) { /* no longer the best: back in */
+            heap_push(r, &nh, score, b.k, b.wx, b.wy);
+            continue;
+        }
         for (int v = v0; v < v1; v++)
             memset(r->covered + (size_t)v * r->tx + u0, 0, (size_t)(u1 - u0));
-        n_dirty -= bc;
-        pixels += (double)r->ww[bk] * r->wh[bk];
+        n_dirty -= c;
+        pixels += (double)r->ww[b.k] * r->wh[b.k];
         r->plan_px = pixels;
         if (pixels > limit)
             return -1;
-        r->wins[3 * n] = bk;
-        r->wins[3 * n + 1] = bx;
-        r->wins[3 * n + 2] = by;
+        r->wins[3 * n] = b.k;
+        r->wins[3 * n + 1] = b.wx;
+        r->wins[3 * n + 2] = b.wy;
         n++;
     }
     return n;

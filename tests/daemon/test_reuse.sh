@@ -59,10 +59,10 @@ printf 'reuse = maybe\n' >"$T/bad.conf"
     --reuse 1 --frames 20 --stats-json "$T/auto1.json" 2>"$T/auto1.err"
 "$CRISPD" --input "file:$T/call.mp4" --output null: --size 1280x720 --model "auto:$M" --cpu-budget 64 \
     --budget-ms 10000 --frames 5 --stats-json "$T/auto2.json" 2>"$T/auto2.err"
-python3 - "$T/auto1.json" "$T/auto2.json" <<'PY' && ok "auto: tiny budget -> smallest (crisp-rt-s, reusing tiles), huge -> fits (crisp-rt-l)" || bad "auto rules: $(grep -h 'model auto' "$T"/auto*.err)"
+python3 - "$T/auto1.json" "$T/auto2.json" <<'PY' && ok "auto: tiny budget -> smallest (crisp-rt-xs, reusing tiles), huge -> fits (crisp-rt-l)" || bad "auto rules: $(grep -h 'model auto' "$T"/auto*.err)"
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
-assert a["auto_rule"] == "smallest" and a["model"] == "crisp-rt-s", a
+assert a["auto_rule"] == "smallest" and a["model"] == "crisp-rt-xs", a
 assert a["tiles"] > 0 and a["tiles_reused"] > 0, a
 assert b["auto_rule"] == "fits" and b["model"] == "crisp-rt-l", b
 PY

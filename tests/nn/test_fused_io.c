@@ -195,8 +195,8 @@ static void check_net(const struct net_def *d)
 /* the shipped ladder, as crispd runs it */
 static void check_shipped(const char *root)
 {
-    const char *names[] = {"crisp-rt-s", "crisp-rt", "crisp-rt-l"};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"crisp-rt-xs", "crisp-rt-s", "crisp-rt", "crisp-rt-l"};
+    for (int i = 0; i < 4; i++) {
         char path[1024], err[512] = "";
         snprintf(path, sizeof(path), "%s/models/%s.crisp", root, names[i]);
         struct crisp_model *m = NULL;
