@@ -303,3 +303,13 @@ q8 r17-rt-u8 r17-rt-s-u8
 # (round 8: crisp-teacher-r8, crisp-rt-r8-distilled, crisp-rt-r8-alone; before
 # it crisp-teacher-r4, crisp-rt-r6-distilled, crisp-rt-r6-alone)
 echo "== all trained ($(date +%H:%M))"
+# round 18 (twenty-second session, a 2-core Intel Xeon with AVX-512 BF16 and
+# AMX): a fourth, smallest rung for --model auto's CPU budget (issue 36):
+# crisp-rt-xs (s2d x2, 16 ch, a 5x5 then one 3x3 conv, 0.50 GMAC), distilled
+# from the shipped teacher like round 11's crisp-rt-s, 20 minutes, THREADS=1
+# (a first attempt at lr 1e-3 stayed at the identity for 9 minutes, as round
+# 11's first crisp-rt-s did, and was stopped: models/logs/r18-rt-xs-dead.csv)
+r3 r18-rt-xs distill --teacher models/crisp-teacher.crisp --bank 8192 --w-gt 1 --w-soft 1 \
+    --arch crisp-rt-xs --precision bf16 --warmup 100 --lr 5e-4 --seed 25 --minutes 20 --collapse 128
+q8 r18-rt-xs
+# shipped from round 18: r18-rt-xs as models/crisp-rt-xs.crisp

@@ -1366,16 +1366,11 @@ int crisp_engine_chain_step(struct crisp_engine *e, int s)
     return 0;
 }
 
-void crisp_engine_chain_head(struct crisp_engine *e, const uint8_t *plane, ptrdiff_t stride)
-{
-    if (e->threads > 0)
-        omp_set_num_threads(e->threads);
-    head_u8(e, plane, stride);
-}
-
 void crisp_engine_chain_tail(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
                              float strength, const uint8_t *tiles, int tile, int tx)
 {
+    if (e->threads > 0)
+        omp_set_num_threads(e->threads);
     if (!tiles) {
         tail_u8(e, plane, stride, plane, stride, 0, e->height, strength);
         return;

@@ -96,10 +96,9 @@ struct crisp_chain {
 int crisp_engine_chain(struct crisp_engine *e, struct crisp_chain *c);
 /* runs step s alone, waits */
 int crisp_engine_chain_step(struct crisp_engine *e, int s);
-/* the head pass (into the first step's input) and the tail pass (from the
- * last step's output, in place: over the whole plane, or with `tiles` over
- * the tile x tile squares marked nonzero in it, tx a row) */
-void crisp_engine_chain_head(struct crisp_engine *e, const uint8_t *plane, ptrdiff_t stride);
+/* the tail pass (from the last step's output, in place: over the whole
+ * plane, or with `tiles` over the tile x tile squares marked nonzero in it,
+ * tx a row) */
 void crisp_engine_chain_tail(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
                              float strength, const uint8_t *tiles, int tile, int tx);
 /* the head of grid columns x2 .. x2+nx-1 and rows y2 .. y2+ny-1 (the first
