@@ -34,13 +34,6 @@ const char *const AUTO_RULE_NAMES[] = {"none", "fits", "latency", "cpu", "latenc
                                        "smallest", "step-down:latency", "step-down:cpu",
                                        "pinned"};
 
-static int64_t cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 const char *auto_model_name(const char *path)
 {
     static char name[256]; /* main thread only */
@@ -82,10 +75,10 @@ static double time_engine(struct pipeline *p, struct crisp_engine *e, double bud
         /* every pixel changed: with --reuse the engine may not copy a tile */
         for (size_t i = 0; i < n; i++)
             p->warm[i] ^= 0x55;
-        int64_t c = cpu_ns(), t = crisp_now_ns();
+        int64_t c = pipeline_cpu_ns(), t = crisp_now_ns();
         crisp_engine_run_luma8(e, p->warm, p->o.w, 1.0f);
         ms[runs] = (float)((crisp_now_ns() - t) / 1e6);
-        cpu_total += cpu_ns() - c;
+        cpu_total += pipeline_cpu_ns() - c;
         if (ms[runs++] > 3 * budget && runs >= 2)
             break;
     }
@@ -187,7 +180,7 @@ void auto_model_watch(struct pipeline *p, int64_t now)
         return;
     const int64_t window = 3000000000LL; /* three seconds */
     long in = atomic_load(&p->frames_in), dropped = atomic_load(&p->dropped_infer);
-    const int64_t cpu = cpu_ns();
+    const int64_t cpu = pipeline_cpu_ns();
     if (!p->watch_t0) {
         p->watch_t0 = now;
         p->watch_in = in;

@@ -138,6 +138,13 @@ void pipeline_collect(struct pipeline *p)
 
 /* ---- capture ---- */
 
+int64_t pipeline_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -414,8 +421,12 @@ static int emit(struct pipeline *p, const struct crisp_frame *f, int fresh)
         return -1;
     }
     int64_t now = crisp_now_ns();
-    if (!p->t_first_out)
+    p->cpu_last_out = pipeline_cpu_ns();
+    if (!p->t_first_out) {
         p->t_first_out = now;
+        atomic_store(&p->cpu_first_out, p->cpu_last_out);
+        atomic_store(&p->cpu_first_t, now);
+    }
     p->t_last_out = now;
     if (fresh)
         series_add(&p->lat, now - f->capture_ns);

@@ -44,6 +44,9 @@ struct crispd_opts {
     const char *http, *http_token_file; /* the control surface: ADDR:PORT, and its token */
 };
 
+/* the CPU time of the whole process, ns */
+int64_t pipeline_cpu_ns(void);
+
 /* the --model auto ladder's rungs (model_auto.c) */
 #define AUTO_LADDER_N 4
 
@@ -93,6 +96,11 @@ struct pipeline {
     const char *model_path;
     struct crisp_frame_pool no_signal;
     int64_t t_first_out, t_last_out;
+    /* the process's CPU time at the first output frame, and when that was
+     * (the sink thread stores them once; "cpu_cores" in the stats is the
+     * CPU since then: the call's, without start-up), and at the last one */
+    _Atomic int64_t cpu_first_out, cpu_first_t;
+    int64_t cpu_last_out;
     /* timing series (series.h): capture to output, inference, capture
      * (decode and conversion), the sink's write; each has one writer thread */
     struct series lat, inf, cap, snk;

@@ -59,6 +59,16 @@ char *stats_json(struct pipeline *p)
         double secs = (p->t_last_out - p->t_first_out) / 1e9;
         fps = out_n > 1 && secs > 0 ? (out_n - 1) / secs : 0;
     }
+    /* the process's cores since the first output frame: what the call costs,
+     * without the start-up (model auto's timing, kernels generated) */
+    double cores = 0;
+    const int64_t c0 = atomic_load(&p->cpu_first_out), t0 = atomic_load(&p->cpu_first_t);
+    if (t0) {
+        const int done = !p->started && p->t_last_out;
+        const int64_t c1 = done ? p->cpu_last_out : pipeline_cpu_ns();
+        const int64_t t1 = done ? p->t_last_out : crisp_now_ns();
+        cores = t1 > t0 ? (double)(c1 - c0) / (double)(t1 - t0) : 0;
+    }
     char model[64], src[1024], sink[1024];
     pipeline_model_name(p, model, sizeof(model));
     const long tiles = atomic_load(&p->tiles_total), reused = atomic_load(&p->tiles_reused);
@@ -70,7 +80,7 @@ char *stats_json(struct pipeline *p)
              "\"dropped_infer\": %ld, \"dropped_sink\": %ld, \"frames_repeated\": %ld, "
              "\"frames_no_signal\": %ld, \"source_reopens\": %ld, \"source_stalls\": %ld, "
              "\"source_lost\": %ld, \"frames_corrupt\": %ld, \"rtp_rejected\": %ld, \"reloads\": %ld, "
-             "\"reloads_failed\": %ld, \"fps_out\": %.3f, "
+             "\"reloads_failed\": %ld, \"fps_out\": %.3f, \"cpu_cores\": %.4f, "
              "\"latency_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
              "\"infer_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
              "\"capture_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
@@ -87,7 +97,7 @@ char *stats_json(struct pipeline *p)
              atomic_load(&p->source_reopens), atomic_load(&p->source_stalls),
              atomic_load(&p->source_lost), atomic_load(&p->frames_corrupt),
              atomic_load(&p->rtp_rejected), atomic_load(&p->reloads),
-             atomic_load(&p->reloads_failed), fps, lat.p50, lat.p95, lat.p99, inf.p50, inf.p99,
+             atomic_load(&p->reloads_failed), fps, cores, lat.p50, lat.p95, lat.p99, inf.p50, inf.p99,
              cap.p50, cap.p99, snk.p50, snk.p99, p->o.reuse ? "true" : "false", tiles, reused,
              tiles ? (double)reused / (double)tiles : 0.0,
              checked ? (double)same / (double)checked : 0.0,

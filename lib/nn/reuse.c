@@ -100,8 +100,6 @@ static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v;
 
 void crisp_reuse_destroy(struct crisp_reuse **pr)
 {
-    if (*pr && getenv("CRISP_REUSE_DEBUG")) /* TEMP */
-        fprintf(stderr, "REUSE limit %.3f t_whole %.2f ms t_share %.2f ms frames %ld whole %ld\n", (*pr)->limit, (*pr)->t_whole / 1e6, (*pr)->t_share / 1e6, (*pr)->frames, (*pr)->whole);
     struct crisp_reuse *r = pr ? *pr : NULL;
     if (!r)
         return;
