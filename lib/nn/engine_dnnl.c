@@ -1366,6 +1366,29 @@ int crisp_engine_chain_step(struct crisp_engine *e, int s)
     return 0;
 }
 
+int crisp_engine_chain_step_at(struct crisp_engine *e, int s, void *src, void *dst)
+{
+    struct step *st = &e->steps[s];
+    int is = -1, id = -1;
+    for (int a = 0; a < st->nargs; a++)
+        if (st->arg_val[a] >= 0)
+            *(st->arg_kind[a] == DNNL_ARG_SRC ? &is : &id) = a;
+    if (is < 0 || id < 0)
+        return CRISP_EUSAGE;
+    dnnl_memory_t ms = st->args[is].memory, md = st->args[id].memory;
+    int ret = 0;
+    if (dnnl_memory_set_data_handle(ms, src) != dnnl_success ||
+        dnnl_memory_set_data_handle(md, dst) != dnnl_success ||
+        dnnl_primitive_execute(st->prim, e->stream, st->nargs, st->args) != dnnl_success ||
+        dnnl_stream_wait(e->stream) != dnnl_success)
+        ret = CRISP_EDNNL;
+    /* the engine's own buffers again, for any other run */
+    if (dnnl_memory_set_data_handle(ms, e->bufs[e->vals[st->arg_val[is]].buf]) != dnnl_success ||
+        dnnl_memory_set_data_handle(md, e->bufs[e->vals[st->arg_val[id]].buf]) != dnnl_success)
+        ret = CRISP_EDNNL;
+    return ret;
+}
+
 void crisp_engine_chain_tail(struct crisp_engine *e, uint8_t *plane, ptrdiff_t stride,
                              float strength, const uint8_t *tiles, int tile, int tx)
 {

@@ -70,6 +70,12 @@ struct crisp_reuse {
      * instead of the whole network's halo */
     int lr;
     struct crisp_chain ch, *wch; /* the engine's, and [thread][size] the windows' */
+    /* two slices per planned window (its input and output of a layer, in
+     * turn: a window keeps its own layer's output as the next one's input)
+     * and the bytes per pixel at 1 / factor a slice holds */
+    uint8_t *arena;
+    size_t arena_half, arena_bpp;
+    size_t *off; /* per planned window: its slices' offset in each half */
     int ww[NSIZES], wh[NSIZES]; /* window sizes */
     int n_sizes;
     int tx, ty;                /* tiles across and down */
@@ -123,6 +129,8 @@ void crisp_reuse_destroy(struct crisp_reuse **pr)
     free(r->covered);
     free(r->wins);
     free(r->heap);
+    free(r->arena);
+    free(r->off);
     free(r->wch);
     free(r);
     *pr = NULL;
@@ -207,12 +215,25 @@ int crisp_reuse_create(struct crisp_reuse **out, struct crisp_engine *e,
     r->heap = malloc(sizeof(*r->heap) * (size_t)r->tx * (size_t)r->ty * NSIZES);
     if (r->pair)
         r->prev_pair = malloc(n);
+    if (r->lr) {
+        /* the windows of a frame cover at most LIMIT_MAX of its pixels */
+        for (int s = 0; s < r->ch.n; s++) {
+            const size_t b1 = (size_t)r->ch.s[s].cin,
+                         b2 = (size_t)r->ch.s[s].cout * r->ch.s[s].dst_bytes;
+            r->arena_bpp = b1 > r->arena_bpp ? b1 : r->arena_bpp;
+            r->arena_bpp = b2 > r->arena_bpp ? b2 : r->arena_bpp;
+        }
+        const int f = r->ch.factor;
+        r->arena_half = (size_t)(LIMIT_MAX * (r->w / f) * (r->h / f) + 1) * r->arena_bpp;
+        r->arena = malloc(2 * r->arena_half);
+        r->off = malloc(sizeof(*r->off) * nt);
+    }
     int ret = -ENOMEM, bufs_ok = r->buf && r->buf_pair;
     for (int t = 0; bufs_ok && t < r->nthr; t++)
         bufs_ok = r->buf[t] && (!r->pair || r->buf_pair[t]);
     if (!r->prev_in || !r->prev_out || !bufs_ok || !r->changed || !r->dirty || !r->covered ||
         !r->wins || !r->heap || !r->win || !r->owner || (r->pair && !r->prev_pair) ||
-        (r->lr && !r->wch)) {
+        (r->lr && (!r->wch || !r->arena || !r->off))) {
         if (err)
             snprintf(err, errlen, "out of memory for tile reuse");
         goto fail;
@@ -473,20 +494,31 @@ static void copy_owned(const struct crisp_reuse *r, int i, int k, int wx, int wy
         }
 }
 
-/* layer reuse: each convolution in the planned windows only (the first
- * one's input made by the head from the frame, the others' cut from the
- * kept output of the layer before; each tile a window owns written into
- * this layer's kept output, the rest of that output is last frame's and
- * unchanged), then the tail over the covered tiles (over the whole frame
- * when the strength changed) and last frame's output on the others. A
- * window's pixels within one layer's reach of an edge that is not the
- * frame's are not exact and not used; the planned margin (r->halo) is the
- * largest reach. */
+/* layer reuse: each convolution in the planned windows only, then the
+ * tail over the covered tiles (over the whole frame when the strength
+ * changed) and last frame's output on the others. The first layer's input
+ * is made by the head from the frame; each later layer's is the window's
+ * own output of the layer before (kept in the arena), which is exact but
+ * within that layer's reach of an edge that is not the frame's: that ring,
+ * the margin (r->halo, the largest reach), is copied in from the kept
+ * output of the layer before, which every window of that layer has written
+ * by then. Each tile a window owns goes into this layer's kept output (the
+ * rest of it is last frame's and unchanged). */
 static int run_layers(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *plane,
                       ptrdiff_t stride, int n_win, float strength, int keep)
 {
-    const int f = r->ch.factor, w2 = r->ch.w2;
+    const int f = r->ch.factor, w2 = r->ch.w2, m = r->halo / f;
     int failed = 0;
+    /* each window's slices in the arena */
+    size_t *off = r->off;
+    size_t o = 0;
+    for (int i = 0; i < n_win; i++) {
+        const int k = r->wins[3 * i];
+        off[i] = o;
+        o += (size_t)(r->ww[k] / f) * (size_t)(r->wh[k] / f) * r->arena_bpp;
+    }
+    if (o > r->arena_half)
+        return CRISP_EUSAGE; /* cannot happen: the plan stays under LIMIT_MAX */
     for (int s = 0; s < r->ch.n && !failed; s++) {
         const int cin = r->ch.s[s].cin, ob = r->ch.s[s].cout * r->ch.s[s].dst_bytes;
         const uint8_t *src = r->ch.s[s].src;
@@ -496,20 +528,39 @@ static int run_layers(struct crisp_reuse *r, struct crisp_engine *e, uint8_t *pl
             const int t = omp_get_thread_num() < r->nthr ? omp_get_thread_num() : 0;
             const int k = r->wins[3 * i], wx = r->wins[3 * i + 1], wy = r->wins[3 * i + 2];
             const int x2 = wx / f, y2 = wy / f, ww = r->ww[k] / f, wh = r->wh[k] / f;
-            const struct crisp_chain *wc = &r->wch[t * NSIZES + k];
-            if (s == 0)
-                crisp_engine_chain_head_rect(e, plane, stride, x2, y2, ww, wh, wc->s[0].src);
-            else
-                for (int y = 0; y < wh; y++)
-                    memcpy(wc->s[s].src + (size_t)y * ww * cin,
-                           src + ((size_t)(y2 + y) * w2 + x2) * cin, (size_t)ww * cin);
-            int rr = crisp_engine_chain_step(r->win[t * NSIZES + k], s);
+            uint8_t *a = r->arena + off[i], *b = r->arena + r->arena_half + off[i];
+            uint8_t *in = s % 2 ? b : a, *out = s % 2 ? a : b;
+            const size_t rs = (size_t)ww * cin;
+            if (s == 0) {
+                crisp_engine_chain_head_rect(e, plane, stride, x2, y2, ww, wh, in);
+            } else {
+                /* `in` holds this window's own output of the layer before:
+                 * exact but within that layer's reach of an edge that is
+                 * not the frame's; that ring (the margin) from the kept
+                 * output, which every window of that layer has written */
+                const int top = wy > 0 ? m : 0, bot = wy + r->wh[k] < r->h ? m : 0;
+                const int lft = wx > 0 ? m : 0, rgt = wx + r->ww[k] < r->w ? m : 0;
+                for (int y = 0; y < wh; y++) {
+                    const uint8_t *sr = src + ((size_t)(y2 + y) * w2 + x2) * cin;
+                    uint8_t *dr = in + (size_t)y * rs;
+                    if (y < top || y >= wh - bot) {
+                        memcpy(dr, sr, rs);
+                        continue;
+                    }
+                    if (lft)
+                        memcpy(dr, sr, (size_t)lft * cin);
+                    if (rgt)
+                        memcpy(dr + rs - (size_t)rgt * cin, sr + rs - (size_t)rgt * cin,
+                               (size_t)rgt * cin);
+                }
+            }
+            int rr = crisp_engine_chain_step_at(r->win[t * NSIZES + k], s, in, out);
             if (rr < 0) {
 #pragma omp atomic write
                 failed = rr;
                 continue;
             }
-            copy_owned(r, i, k, wx, wy, f, ob, dst, (size_t)w2 * ob, wc->s[s].dst, (size_t)ww * ob);
+            copy_owned(r, i, k, wx, wy, f, ob, dst, (size_t)w2 * ob, out, (size_t)ww * ob);
         }
     }
     if (failed < 0)
