@@ -17,10 +17,11 @@
 //     inside it but for a halo along every edge that is not the frame's own
 //     (the argument of stripe execution, lib/nn/stripes.c, in two
 //     dimensions), and every tile inside that exact region is taken from it;
-//  3. when the windows would cost more than REUSE_MAX_COST of the frame,
-//     the whole frame runs as without reuse (a camera's noise, a cut, a
-//     new strength, the first frame), and a stream that keeps needing the
-//     whole frame is checked less often;
+//  3. when the windows would cover more than a limit share of the frame's
+//     pixels (REUSE_MAX_COST to start with, then following the stream's
+//     measured costs: adapt_limit), the whole frame runs as without reuse
+//     (a camera's noise, a cut, a new strength, the first frame), and a
+//     stream that keeps needing the whole frame is checked less often;
 //  4. the other tiles are copied from the previous output.
 //
 // The window engines are the same model built for the windows' sizes (same
