@@ -1357,15 +1357,6 @@ int crisp_engine_chain(struct crisp_engine *e, struct crisp_chain *c)
     return 1;
 }
 
-int crisp_engine_chain_step(struct crisp_engine *e, int s)
-{
-    const struct step *st = &e->steps[s];
-    if (dnnl_primitive_execute(st->prim, e->stream, st->nargs, st->args) != dnnl_success ||
-        dnnl_stream_wait(e->stream) != dnnl_success)
-        return CRISP_EDNNL;
-    return 0;
-}
-
 int crisp_engine_chain_step_at(struct crisp_engine *e, int s, void *src, void *dst)
 {
     struct step *st = &e->steps[s];

@@ -94,10 +94,9 @@ struct crisp_chain {
 };
 /* 1 and *c filled when the engine is such a chain, else 0 */
 int crisp_engine_chain(struct crisp_engine *e, struct crisp_chain *c);
-/* runs step s alone, waits */
-int crisp_engine_chain_step(struct crisp_engine *e, int s);
-/* the same from `src` into `dst` (dense nhwc at the engine's size, of the
- * step's input and output types) instead of the engine's buffers */
+/* runs step s alone, from `src` into `dst` (dense nhwc at the engine's
+ * size, of the step's input and output types) instead of the engine's
+ * buffers, and waits */
 int crisp_engine_chain_step_at(struct crisp_engine *e, int s, void *src, void *dst);
 /* the tail pass (from the last step's output, in place: over the whole
  * plane, or with `tiles` over the tile x tile squares marked nonzero in it,

@@ -84,7 +84,7 @@ struct crisp_reuse {
     int nthr;                  /* OpenMP threads the windows run on */
     struct crisp_engine **win; /* [thread][size]: the model at the windows' sizes */
     uint8_t *prev_in, *prev_out, *prev_pair; /* w x h: the last frame's input, output, pair plane */
-    uint8_t **buf, **buf_pair; /* per thread: a window's input (and pair plane) */
+    uint8_t **buf, **buf_pair; /* per thread (windows mode): a window's input (and pair plane) */
     int *owner;                /* per tile: the window that writes it, -1 none */
     uint8_t *changed, *dirty, *covered;
     struct cand {
@@ -205,8 +205,8 @@ int crisp_reuse_create(struct crisp_reuse **out, struct crisp_engine *e,
     r->buf = calloc((size_t)r->nthr, sizeof(*r->buf));
     r->buf_pair = calloc((size_t)r->nthr, sizeof(*r->buf_pair));
     r->owner = malloc(sizeof(int) * nt);
-    for (int t = 0; r->buf && r->buf_pair && t < r->nthr; t++) {
-        r->buf[t] = malloc(nw);
+    for (int t = 0; !r->lr && r->buf && r->buf_pair && t < r->nthr; t++) {
+        r->buf[t] = malloc(nw); /* windows mode only: layer reuse has its arena */
         r->buf_pair[t] = r->pair ? malloc(nw) : NULL;
     }
     r->changed = malloc((size_t)r->bx * r->by);
@@ -230,7 +230,7 @@ int crisp_reuse_create(struct crisp_reuse **out, struct crisp_engine *e,
         r->off = malloc(sizeof(*r->off) * nt);
     }
     int ret = -ENOMEM, bufs_ok = r->buf && r->buf_pair;
-    for (int t = 0; bufs_ok && t < r->nthr; t++)
+    for (int t = 0; !r->lr && bufs_ok && t < r->nthr; t++)
         bufs_ok = r->buf[t] && (!r->pair || r->buf_pair[t]);
     if (!r->prev_in || !r->prev_out || !bufs_ok || !r->changed || !r->dirty || !r->covered ||
         !r->wins || !r->heap || !r->win || !r->owner || (r->pair && !r->prev_pair) ||
